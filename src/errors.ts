@@ -1,0 +1,52 @@
+// Every error the plugin throws, with a stable code (FST_ALIPAYPLUS_*) that callers can
+// branch on and that survives message rewording. Built with @fastify/error, as official
+// Fastify plugins do, so `instanceof` works and Fastify maps statusCode to the reply.
+import createError from '@fastify/error'
+
+export const InvalidOptionError = createError<[string, string]>(
+  'FST_ALIPAYPLUS_INVALID_OPTION',
+  'fastify-alipayplus: option "%s" %s',
+  500,
+)
+
+export const UnknownOrderError = createError<[string]>(
+  'FST_ALIPAYPLUS_UNKNOWN_ORDER',
+  'No PaymentOrder with orderNo "%s"',
+  404,
+)
+
+export const DuplicateOrderError = createError<[string]>(
+  'FST_ALIPAYPLUS_DUPLICATE_ORDER',
+  'A PaymentOrder with orderNo "%s" already exists',
+  409,
+)
+
+export const InvalidOrderNoError = createError<[string]>(
+  'FST_ALIPAYPLUS_INVALID_ORDER_NO',
+  'Invalid orderNo: %s',
+  400,
+)
+
+export const InvalidAmountError = createError<[string]>(
+  'FST_ALIPAYPLUS_INVALID_AMOUNT',
+  'Invalid amount: %s',
+  400,
+)
+
+export const InvalidResultError = createError<[string]>(
+  'FST_ALIPAYPLUS_INVALID_RESULT',
+  'Invalid payment result: %s',
+  400,
+)
+
+export const MigrationChecksumError = createError<[string]>(
+  'FST_ALIPAYPLUS_MIGRATION_CHECKSUM',
+  'Migration "%s" was changed after it was applied: its checksum no longer matches _prisma_migrations. Restore the original file; write a new migration for new changes.',
+  500,
+)
+
+export const MigrationFailedError = createError<[string, string]>(
+  'FST_ALIPAYPLUS_MIGRATION_FAILED',
+  'Migration "%s" failed and was rolled back: %s',
+  500,
+)

@@ -1,0 +1,87 @@
+// The slice of a Prisma 7 client that the plugin uses, typed structurally: any PrismaClient
+// generated from a schema that contains the PaymentOrder and PaymentEvent models fits,
+// whatever else the application's schema holds and wherever its client is generated.
+
+export type PaymentStatus = 'init' | 'SUCCESS' | 'FAIL'
+export type FinalStatus = Exclude<PaymentStatus, 'init'>
+export type ResultSource = 'notify' | 'inquiry'
+
+export interface PaymentOrderRecord {
+  orderNo: string
+  status: PaymentStatus
+  amount: string
+  currency: string
+  paymentId: string | null
+  resultCode: string | null
+  resultMessage: string | null
+  resultSource: ResultSource | null
+  paymentTime: Date | null
+  finalizedAt: Date | null
+  finalEventId: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface PaymentEventRecord {
+  id: string
+  orderNo: string
+  source: ResultSource
+  resultStatus: string
+  resultCode: string | null
+  applied: boolean
+  reason: string | null
+  payload: unknown
+  createdAt: Date
+}
+
+interface FinalFields {
+  status: FinalStatus
+  paymentId: string | null
+  resultCode: string | null
+  resultMessage: string | null
+  resultSource: ResultSource
+  paymentTime: Date | null
+  finalizedAt: Date
+  finalEventId: string
+}
+
+interface EventCreateData {
+  id: string
+  orderNo: string
+  source: ResultSource
+  resultStatus: string
+  resultCode: string | null
+  applied: boolean
+  reason: string | null
+  // Prisma's InputJsonValue; the store only passes JSON-safe values.
+  payload: any
+}
+
+// Prisma delegates return PrismaPromise, which is a PromiseLike that also runs inside a
+// batch $transaction([...]).
+export interface PaymentPrismaClient {
+  paymentOrder: {
+    findUnique(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord | null>
+    findUniqueOrThrow(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord>
+    create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
+    updateMany(args: {
+      where: { orderNo: string; status: 'init'; amount?: string; currency?: string }
+      data: FinalFields
+    }): PromiseLike<{ count: number }>
+    findMany(args: {
+      where: { status: 'init'; createdAt: { lte: Date } }
+      orderBy: { createdAt: 'asc' }
+      take: number
+      select: { orderNo: true }
+    }): PromiseLike<Array<{ orderNo: string }>>
+  }
+  paymentEvent: {
+    create(args: { data: EventCreateData }): PromiseLike<PaymentEventRecord>
+    updateMany(args: {
+      where: { id: string; order: { is: { finalEventId: string } } }
+      data: { applied: true; reason: null }
+    }): PromiseLike<{ count: number }>
+    findMany(args: { where: { orderNo: string }; orderBy: { createdAt: 'asc' } }): PromiseLike<PaymentEventRecord[]>
+  }
+  $transaction(operations: PromiseLike<unknown>[]): PromiseLike<unknown[]>
+}
