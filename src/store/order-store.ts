@@ -133,34 +133,63 @@ export class OrderStore {
       return { applied: false, reason: 'already_final', order: current, eventId }
     }
 
-    // One batch transaction: statements go back to back on one connection, which is held only
-    // for their duration (no application round trip inside, unlike an interactive
-    // $transaction). The event is written as not applied and flipped to applied only if the
-    // order now points at it, i.e. only if this call's UPDATE won.
-    const [transition, , , order] = (await this.#prisma.$transaction([
-      this.#prisma.paymentOrder.updateMany({
-        where: { orderNo: input.orderNo, status: 'init', amount: orderAmount.value, currency: orderAmount.currency },
-        data: {
-          status: input.status,
-          paymentId: input.paymentId ?? null,
-          resultCode: input.resultCode ?? null,
-          resultMessage: input.resultMessage ?? null,
-          resultSource: input.source,
-          paymentTime: toDateOrNull(input.paymentTime),
-          finalizedAt: new Date(),
-          finalEventId: eventId,
-        },
-      }),
-      this.#prisma.paymentEvent.create({ data: { ...event, applied: false, reason: 'already_final' } }),
-      this.#prisma.paymentEvent.updateMany({
-        where: { id: eventId, order: { is: { finalEventId: eventId } } },
-        data: { applied: true, reason: null },
-      }),
-      this.#prisma.paymentOrder.findUniqueOrThrow({ where: { orderNo: input.orderNo } }),
-    ])) as [{ count: number }, PaymentEventRecord, { count: number }, PaymentOrderRecord]
+    const finalizedAt = new Date()
+    const applied = await this.#transition(input, event.id, finalizedAt, orderAmount)
+    if (!applied) {
+      // Another call won between our read and our UPDATE: report what it stored.
+      const order = await this.#prisma.paymentOrder.findUniqueOrThrow({ where: { orderNo: input.orderNo } })
+      return { applied: false, reason: 'already_final', order, eventId }
+    }
+    const order: PaymentOrderRecord = {
+      ...current,
+      status: input.status,
+      paymentId: input.paymentId ?? null,
+      resultCode: input.resultCode ?? null,
+      resultMessage: input.resultMessage ?? null,
+      resultSource: input.source,
+      paymentTime: toDateOrNull(input.paymentTime),
+      finalizedAt,
+      finalEventId: eventId,
+      updatedAt: finalizedAt,
+    }
+    return { applied: true, reason: null, order, eventId }
+  }
 
-    const applied = transition.count === 1
-    return { applied, reason: applied ? null : 'already_final', order, eventId }
+  /**
+   * The transition and its audit event as ONE statement: the UPDATE is exactly
+   * updateMany({ where: { orderNo, status: 'init' } }) (plus the amount, which never
+   * changes), and the INSERT records whether it matched a row. A single statement is its
+   * own transaction, so the pair is atomic without holding a pooled connection across round
+   * trips: under load, Prisma's interactive and batch $transaction both wait for a pooled
+   * connection and fail with P2028 (measured by test/store/race.test.ts before this design).
+   * Returns true when this call won.
+   */
+  async #transition(input: PaymentResultInput, eventId: string, now: Date, amount: Amount): Promise<boolean> {
+    const resultStatus = input.status === 'SUCCESS' ? 'S' : 'F'
+    const rows = await this.#prisma.$queryRaw<Array<{ orderNo: string }>>`
+      WITH transition AS (
+        UPDATE "PaymentOrder" SET
+          "status" = ${input.status}::"PaymentStatus",
+          "paymentId" = ${input.paymentId ?? null},
+          "resultCode" = ${input.resultCode ?? null},
+          "resultMessage" = ${input.resultMessage ?? null},
+          "resultSource" = ${input.source}::"ResultSource",
+          "paymentTime" = ${toDateOrNull(input.paymentTime)},
+          "finalizedAt" = ${now},
+          "finalEventId" = ${eventId},
+          "updatedAt" = ${now}
+        WHERE "orderNo" = ${input.orderNo} AND "status" = 'init'
+          AND "amount" = ${amount.value} AND "currency" = ${amount.currency}
+        RETURNING "orderNo"
+      ), event AS (
+        INSERT INTO "PaymentEvent" ("id", "orderNo", "source", "resultStatus", "resultCode", "applied", "reason", "payload", "createdAt")
+        SELECT ${eventId}, ${input.orderNo}, ${input.source}::"ResultSource", ${resultStatus}, ${input.resultCode ?? null},
+          EXISTS (SELECT 1 FROM transition),
+          CASE WHEN EXISTS (SELECT 1 FROM transition) THEN NULL ELSE 'already_final' END,
+          ${JSON.stringify(input.payload ?? {})}::jsonb, ${now}
+      )
+      SELECT "orderNo" FROM transition`
+    return rows.length === 1
   }
 
   /** Orders still init and created at or before `createdBefore`, oldest first. */

@@ -34,17 +34,6 @@ export interface PaymentEventRecord {
   createdAt: Date
 }
 
-interface FinalFields {
-  status: FinalStatus
-  paymentId: string | null
-  resultCode: string | null
-  resultMessage: string | null
-  resultSource: ResultSource
-  paymentTime: Date | null
-  finalizedAt: Date
-  finalEventId: string
-}
-
 interface EventCreateData {
   id: string
   orderNo: string
@@ -57,17 +46,14 @@ interface EventCreateData {
   payload: any
 }
 
-// Prisma delegates return PrismaPromise, which is a PromiseLike that also runs inside a
-// batch $transaction([...]).
+// Prisma delegates return PrismaPromise, a PromiseLike. The init -> final transition itself
+// is one raw statement (see order-store.ts), which is why table and column names matter:
+// keep the models unmapped (no @@map / @map).
 export interface PaymentPrismaClient {
   paymentOrder: {
     findUnique(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord | null>
     findUniqueOrThrow(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord>
     create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
-    updateMany(args: {
-      where: { orderNo: string; status: 'init'; amount?: string; currency?: string }
-      data: FinalFields
-    }): PromiseLike<{ count: number }>
     findMany(args: {
       where: { status: 'init'; createdAt: { lte: Date } }
       orderBy: { createdAt: 'asc' }
@@ -77,11 +63,7 @@ export interface PaymentPrismaClient {
   }
   paymentEvent: {
     create(args: { data: EventCreateData }): PromiseLike<PaymentEventRecord>
-    updateMany(args: {
-      where: { id: string; order: { is: { finalEventId: string } } }
-      data: { applied: true; reason: null }
-    }): PromiseLike<{ count: number }>
     findMany(args: { where: { orderNo: string }; orderBy: { createdAt: 'asc' } }): PromiseLike<PaymentEventRecord[]>
   }
-  $transaction(operations: PromiseLike<unknown>[]): PromiseLike<unknown[]>
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>
 }

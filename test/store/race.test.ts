@@ -1,0 +1,66 @@
+// 200 orders x 20 concurrent, conflicting transition attempts, all at once, through the
+// driver adapter's default pool: exactly one winner per order, one applied event per order,
+// every attempt audited, and the stored result is the winner's.
+import t from 'tap'
+import { OrderStore } from '../../src/store/order-store.js'
+import { BACKENDS } from '../helpers/databases.js'
+
+const ORDERS = 200
+const ATTEMPTS = 20
+
+for (const backend of BACKENDS) {
+  t.test(backend.name, async (t) => {
+    const { prisma } = await backend.open(t)
+    const store = new OrderStore(prisma)
+    const orderNos = Array.from({ length: ORDERS }, (_, i) => `race-${i}`)
+    await prisma.paymentOrder.createMany({ data: orderNos.map((orderNo) => ({ orderNo, amount: '500', currency: 'HKD' })) })
+
+    const attempts = orderNos.flatMap((orderNo) =>
+      Array.from({ length: ATTEMPTS }, (_, i) => {
+        const success = i % 2 === 0
+        return store.recordResult({
+          orderNo,
+          source: i % 3 === 0 ? 'notify' : 'inquiry',
+          status: success ? 'SUCCESS' : 'FAIL',
+          resultCode: success ? 'SUCCESS' : 'ORDER_IS_CLOSED',
+          paymentId: `pay-${orderNo}-${i}`,
+          paymentAmount: { currency: 'HKD', value: '500' },
+          payload: { attempt: i },
+        })
+      }),
+    )
+    const outcomes = await Promise.all(attempts)
+
+    const winners = new Map<string, number>()
+    for (const [index, outcome] of outcomes.entries()) {
+      const orderNo = orderNos[Math.floor(index / ATTEMPTS)]!
+      if (outcome.applied) winners.set(orderNo, (winners.get(orderNo) ?? 0) + 1)
+      else t.equal(outcome.reason, 'already_final')
+    }
+    t.equal(winners.size, ORDERS, 'every order has a winner')
+    t.ok([...winners.values()].every((n) => n === 1), 'exactly one winner per order')
+
+    const orders = await prisma.paymentOrder.findMany({ where: { orderNo: { in: orderNos } } })
+    t.ok(orders.every((o) => o.status !== 'init' && o.finalEventId !== null), 'no order left init')
+
+    const events = await prisma.paymentEvent.findMany({ where: { orderNo: { in: orderNos } } })
+    t.equal(events.length, ORDERS * ATTEMPTS, 'every attempt recorded')
+    const applied = events.filter((e) => e.applied)
+    t.equal(applied.length, ORDERS, 'one applied event per order')
+    const appliedById = new Map(applied.map((e) => [e.id, e]))
+    for (const order of orders) {
+      const winner = appliedById.get(order.finalEventId!)
+      t.ok(winner && winner.orderNo === order.orderNo, `${order.orderNo}: the order took the applied event's result`)
+      t.equal(order.status, winner?.resultStatus === 'S' ? 'SUCCESS' : 'FAIL')
+    }
+
+    // A final status never changes again: one more round of conflicting attempts changes nothing.
+    const before = new Map(orders.map((o) => [o.orderNo, `${o.status}/${o.paymentId}`]))
+    const late = await Promise.all(
+      orderNos.map((orderNo) => store.recordResult({ orderNo, source: 'notify', status: 'FAIL', payload: {} })),
+    )
+    t.ok(late.every((o) => !o.applied), 'no late attempt applied')
+    const after = await prisma.paymentOrder.findMany({ where: { orderNo: { in: orderNos } } })
+    t.ok(after.every((o) => before.get(o.orderNo) === `${o.status}/${o.paymentId}`), 'final results unchanged')
+  })
+}
