@@ -50,3 +50,21 @@ export const MigrationFailedError = createError<[string, string]>(
   'Migration "%s" failed and was rolled back: %s',
   500,
 )
+
+export const AbortedError = createError<[string]>(
+  'FST_ALIPAYPLUS_ABORTED',
+  'awaitPaymentResult("%s") was aborted by its signal',
+  499,
+)
+
+export const ClosedError = createError<[string]>(
+  'FST_ALIPAYPLUS_CLOSED',
+  'awaitPaymentResult("%s") stopped: the server is closing',
+  503,
+)
+
+export const AmountMismatchError = createError<[string]>(
+  'FST_ALIPAYPLUS_AMOUNT_MISMATCH',
+  'Alipay+ reports a successful payment for order "%s" with an amount that differs from the order: the order stays init and the event is recorded; a human must look',
+  409,
+)

@@ -192,11 +192,15 @@ export class OrderStore {
     return rows.length === 1
   }
 
-  /** Orders still init and created at or before `createdBefore`, oldest first. */
+  /**
+   * Orders still init, created at or before `createdBefore`, whose polling lease is free:
+   * never-leased first, then the longest-expired, so every stranded order gets its turn.
+   */
   async findPendingOrders(createdBefore: Date, limit: number): Promise<string[]> {
+    const now = new Date()
     const rows = await this.#prisma.paymentOrder.findMany({
-      where: { status: 'init', createdAt: { lte: createdBefore } },
-      orderBy: { createdAt: 'asc' },
+      where: { status: 'init', createdAt: { lte: createdBefore }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+      orderBy: [{ leaseUntil: { sort: 'asc', nulls: 'first' } }, { createdAt: 'asc' }],
       take: limit,
       select: { orderNo: true },
     })

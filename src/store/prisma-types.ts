@@ -18,6 +18,8 @@ export interface PaymentOrderRecord {
   paymentTime: Date | null
   finalizedAt: Date | null
   finalEventId: string | null
+  leaseOwner: string | null
+  leaseUntil: Date | null
   createdAt: Date
   updatedAt: Date
 }
@@ -55,11 +57,22 @@ export interface PaymentPrismaClient {
     findUniqueOrThrow(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord>
     create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
     findMany(args: {
-      where: { status: 'init'; createdAt: { lte: Date } }
-      orderBy: { createdAt: 'asc' }
+      where: {
+        status: 'init'
+        createdAt: { lte: Date }
+        OR: Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } }>
+      }
+      orderBy: Array<{ leaseUntil: { sort: 'asc'; nulls: 'first' } } | { createdAt: 'asc' }>
       take: number
       select: { orderNo: true }
     }): PromiseLike<Array<{ orderNo: string }>>
+    /** Lease claim and release (polling/order-lease.ts). */
+    updateMany(args: {
+      where:
+        | { orderNo: string; status: 'init'; OR: Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } } | { leaseOwner: string }> }
+        | { orderNo: string; leaseOwner: string }
+      data: { leaseOwner: string | null; leaseUntil: Date | null }
+    }): PromiseLike<{ count: number }>
   }
   paymentEvent: {
     create(args: { data: EventCreateData }): PromiseLike<PaymentEventRecord>

@@ -1,0 +1,193 @@
+// The plugin's options: their types, their defaults, and the checks run at register() so that
+// a misconfiguration fails at start-up with a message naming the option, not at the first
+// payment. Key material never appears in those messages.
+import type { KeyObject } from 'node:crypto'
+import { InvalidOptionError } from './errors.js'
+import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
+import type { PaymentPrismaClient } from './store/prisma-types.js'
+
+/** p-retry's own option names, so p-retry users know them. */
+export interface PollingOptions {
+  /** Wait before the second inquiry (the first goes out at once). Default 4000 ms. */
+  minTimeout?: number
+  /** Longest wait between two inquiries. Default 60000 ms. */
+  maxTimeout?: number
+  /** Growth of the wait from one inquiry to the next. Default 2. */
+  factor?: number
+  /** Spread each wait by a random factor in [1, 2) so that many orders do not tick together. Default false. */
+  randomize?: boolean
+  /** The polling window: stop inquiring after this long. Default 600000 ms (10 minutes). */
+  maxRetryTime?: number
+}
+
+export interface ReconcileOptions {
+  /** How often to look for orders left init. Default 60000 ms. */
+  intervalMs?: number
+  /** Only orders at least this old (younger ones have their own waiter). Default 60000 ms. */
+  minAgeMs?: number
+  /** Orders taken per pass. Default 100. */
+  batchSize?: number
+}
+
+export interface AlipayPlusOptions {
+  /** The application's PrismaClient (Prisma 7), whose schema has PaymentOrder and PaymentEvent. */
+  prisma: PaymentPrismaClient
+  /** Client-Id assigned by Alipay+. */
+  clientId: string
+  /** Your RSA private key: PEM, or the Base64 PKCS#8 the official SDKs use. */
+  privateKey: string | KeyObject
+  /** Alipay+'s RSA public key(s): PEM or Base64 X.509. Several are all accepted (rotation). */
+  alipayPublicKey: string | KeyObject | Array<string | KeyObject>
+  /** Alipay+ gateway, e.g. https://open-sea-global.alipayplus.com (http: only for loopback). */
+  gatewayUrl: string
+  /** Route that receives notifyPayment. Default '/alipayplus/notifyPayment'. */
+  notifyPath?: string
+  /** keyVersion sent in the Signature header. Default '1'. */
+  keyVersion?: string
+  /** Timeout of one inquiryPayment call. Default 10000 ms. */
+  requestTimeoutMs?: number
+  /** Largest accepted notifyPayment body. Default 65536 bytes. */
+  notifyBodyLimit?: number
+  polling?: PollingOptions
+  /** Inquiries in flight at once, across all orders. Default 16. */
+  maxConcurrentInquiries?: number
+  /** Background pass that drives orders left init to a final result; false turns it off. */
+  reconcile?: ReconcileOptions | false
+  /** How long one instance's claim to inquire about an order lasts. Default 30000 ms. */
+  leaseMs?: number
+}
+
+export interface ResolvedOptions {
+  prisma: PaymentPrismaClient
+  clientId: string
+  privateKey: KeyObject
+  alipayPublicKeys: KeyObject[]
+  gatewayUrl: string
+  notifyPath: string
+  keyVersion: string
+  requestTimeoutMs: number
+  notifyBodyLimit: number
+  polling: Required<PollingOptions>
+  maxConcurrentInquiries: number
+  reconcile: Required<ReconcileOptions> | false
+  leaseMs: number
+}
+
+export const DEFAULTS = {
+  notifyPath: '/alipayplus/notifyPayment',
+  keyVersion: '1',
+  requestTimeoutMs: 10_000,
+  notifyBodyLimit: 65_536,
+  // Alipay+ guidance for cashier payments: inquire for about 10 minutes with an increasing
+  // interval; Alipay+'s own inquiries use 4 s, 4 s, 30 s, 60 s, ... 5 min. With factor 2 the
+  // waits are 4, 8, 16, 32, 60, 60, ... s: about 14 inquiries in the 10-minute window.
+  polling: { minTimeout: 4_000, maxTimeout: 60_000, factor: 2, randomize: false, maxRetryTime: 600_000 },
+  maxConcurrentInquiries: 16,
+  // Antom's advice is to start inquiring when no notification came within about a minute.
+  reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100 },
+  leaseMs: 30_000,
+} as const
+
+function requireString(options: Record<string, unknown>, name: string): string {
+  const value = options[name]
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(name, 'is required (a non-empty string)')
+  return value
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new InvalidOptionError(name, `must be a positive integer, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+function checkGatewayUrl(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new InvalidOptionError('gatewayUrl', 'must be an absolute URL such as https://open-sea-global.alipayplus.com')
+  }
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.')
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new InvalidOptionError('gatewayUrl', 'must use https: (http: is accepted only for a loopback address, in tests)')
+  }
+  return value
+}
+
+function checkPrisma(value: unknown): PaymentPrismaClient {
+  const client = value as Partial<PaymentPrismaClient> | undefined
+  if (!client || typeof client !== 'object') throw new InvalidOptionError('prisma', 'is required: pass your PrismaClient')
+  if (!client.paymentOrder || !client.paymentEvent || typeof client.$queryRaw !== 'function') {
+    throw new InvalidOptionError(
+      'prisma',
+      'must be a PrismaClient whose schema has the PaymentOrder and PaymentEvent models (see prisma/schema.prisma)',
+    )
+  }
+  return client as PaymentPrismaClient
+}
+
+function resolvePolling(value: PollingOptions | undefined): Required<PollingOptions> {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new InvalidOptionError('polling', 'must be an object')
+  }
+  const polling = { ...DEFAULTS.polling, ...value }
+  positiveInteger(polling.minTimeout, 'polling.minTimeout', 1)
+  positiveInteger(polling.maxTimeout, 'polling.maxTimeout', 1)
+  positiveInteger(polling.maxRetryTime, 'polling.maxRetryTime', 1)
+  if (polling.maxTimeout < polling.minTimeout) {
+    throw new InvalidOptionError('polling.maxTimeout', 'must be at least polling.minTimeout')
+  }
+  if (typeof polling.factor !== 'number' || !(polling.factor >= 1)) {
+    throw new InvalidOptionError('polling.factor', 'must be a number >= 1')
+  }
+  if (typeof polling.randomize !== 'boolean') throw new InvalidOptionError('polling.randomize', 'must be a boolean')
+  return polling
+}
+
+function resolveReconcile(value: ReconcileOptions | false | undefined): Required<ReconcileOptions> | false {
+  if (value === false) return false
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new InvalidOptionError('reconcile', 'must be an object or false')
+  }
+  const reconcile = { ...DEFAULTS.reconcile, ...value }
+  positiveInteger(reconcile.intervalMs, 'reconcile.intervalMs', 1)
+  positiveInteger(reconcile.batchSize, 'reconcile.batchSize', 1)
+  if (!Number.isInteger(reconcile.minAgeMs) || reconcile.minAgeMs < 0) {
+    throw new InvalidOptionError('reconcile.minAgeMs', 'must be an integer >= 0')
+  }
+  return reconcile
+}
+
+export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
+  if (typeof raw !== 'object' || raw === null) throw new InvalidOptionError('options', 'must be an object')
+  const options = raw as unknown as Record<string, unknown>
+  const notifyPath = raw.notifyPath ?? DEFAULTS.notifyPath
+  if (typeof notifyPath !== 'string' || !notifyPath.startsWith('/')) {
+    throw new InvalidOptionError('notifyPath', 'must be a path starting with "/"')
+  }
+  const keyVersion = raw.keyVersion ?? DEFAULTS.keyVersion
+  if (typeof keyVersion !== 'string' || !/^[0-9A-Za-z._-]{1,16}$/.test(keyVersion)) {
+    throw new InvalidOptionError('keyVersion', 'must be a short string such as "1"')
+  }
+  if (raw.privateKey === undefined) throw new InvalidOptionError('privateKey', 'is required')
+  if (raw.alipayPublicKey === undefined) throw new InvalidOptionError('alipayPublicKey', 'is required')
+  return {
+    prisma: checkPrisma(raw.prisma),
+    clientId: requireString(options, 'clientId'),
+    privateKey: loadPrivateKey(raw.privateKey, 'privateKey'),
+    alipayPublicKeys: loadPublicKeys(raw.alipayPublicKey, 'alipayPublicKey'),
+    gatewayUrl: checkGatewayUrl(requireString(options, 'gatewayUrl')),
+    notifyPath,
+    keyVersion,
+    requestTimeoutMs: positiveInteger(raw.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs),
+    notifyBodyLimit: positiveInteger(raw.notifyBodyLimit, 'notifyBodyLimit', DEFAULTS.notifyBodyLimit),
+    polling: resolvePolling(raw.polling),
+    maxConcurrentInquiries: positiveInteger(raw.maxConcurrentInquiries, 'maxConcurrentInquiries', DEFAULTS.maxConcurrentInquiries),
+    reconcile: resolveReconcile(raw.reconcile),
+    leaseMs: positiveInteger(raw.leaseMs, 'leaseMs', DEFAULTS.leaseMs),
+  }
+}

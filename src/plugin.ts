@@ -1,0 +1,83 @@
+// fastify-alipayplus: registers the signed notifyPayment route and decorates the instance with
+// awaitPaymentResult(orderNo) and `alipayplus` (the order store and counters).
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { notifyRoute } from './notify/notify-route.js'
+import { type AlipayPlusOptions, resolveOptions } from './options.js'
+import { InquiryLimiter } from './polling/inquiry-limiter.js'
+import { OrderLease } from './polling/order-lease.js'
+import { type AwaitOptions, PaymentPoller, type PollerStats } from './polling/payment-poller.js'
+import type { PaymentResult } from './polling/payment-result.js'
+import { Reconciler } from './polling/reconciler.js'
+import { ResultHub } from './polling/result-hub.js'
+import { InquiryClient } from './protocol/inquiry-client.js'
+import { OrderStore } from './store/order-store.js'
+
+export interface AlipayPlusDecorator {
+  /** The only writer of PaymentOrder/PaymentEvent: createOrder, getOrder, listEvents, recordResult. */
+  store: OrderStore
+  /** The inquiryPayment client the plugin polls with. */
+  inquiryClient: InquiryClient
+  /** Runs one reconcile pass now (resolves with the number of orders it started polling). */
+  reconcileNow(): Promise<number>
+  stats(): PollerStats
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Resolves with the order's final result once known, from notifyPayment or inquiryPayment,
+     * or with status 'init' (final: false) when the polling window ends without one.
+     */
+    awaitPaymentResult(orderNo: string, options?: AwaitOptions): Promise<PaymentResult>
+    alipayplus: AlipayPlusDecorator
+  }
+}
+
+const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyInstance, rawOptions) => {
+  const options = resolveOptions(rawOptions)
+  const log = fastify.log.child({ plugin: 'fastify-alipayplus' })
+  const store = new OrderStore(options.prisma)
+  const hub = new ResultHub()
+  const inquiryClient = new InquiryClient({
+    gatewayUrl: options.gatewayUrl,
+    clientId: options.clientId,
+    privateKey: options.privateKey,
+    alipayPublicKeys: options.alipayPublicKeys,
+    keyVersion: options.keyVersion,
+    requestTimeoutMs: options.requestTimeoutMs,
+  })
+  const poller = new PaymentPoller({
+    store,
+    lease: new OrderLease(options.prisma, options.leaseMs),
+    inquiry: inquiryClient,
+    limiter: new InquiryLimiter(options.maxConcurrentInquiries),
+    hub,
+    polling: options.polling,
+    log,
+  })
+  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log)
+
+  await fastify.register(notifyRoute, { options, store, hub })
+
+  fastify.decorate('awaitPaymentResult', (orderNo: string, awaitOptions?: AwaitOptions) =>
+    poller.awaitResult(orderNo, awaitOptions),
+  )
+  fastify.decorate('alipayplus', {
+    store,
+    inquiryClient,
+    reconcileNow: () => reconciler?.runOnce() ?? Promise.resolve(0),
+    stats: () => poller.stats(),
+  })
+
+  if (reconciler) fastify.addHook('onReady', async () => reconciler.start())
+  // Release what the plugin started; the PrismaClient is the application's and stays connected.
+  fastify.addHook('onClose', async () => {
+    await reconciler?.stop()
+    await poller.close()
+    inquiryClient.close()
+  })
+}
+
+export const fastifyAlipayPlus = fp(plugin, { fastify: '5.x', name: 'fastify-alipayplus' })
+export default fastifyAlipayPlus

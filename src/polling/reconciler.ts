@@ -1,0 +1,69 @@
+// Nothing stranded: at start and every intervalMs, orders still init and older than minAgeMs
+// (a restart lost their waiter, or their notification never came) are driven to a final result
+// through the same polling loop as awaitPaymentResult. Orders another instance is polling
+// (live lease) are left to it.
+import type { FastifyBaseLogger } from 'fastify'
+import type { ReconcileOptions } from '../options.js'
+import type { OrderStore } from '../store/order-store.js'
+import type { PaymentPoller } from './payment-poller.js'
+
+export class Reconciler {
+  readonly #options: Required<ReconcileOptions>
+  readonly #store: OrderStore
+  readonly #poller: PaymentPoller
+  readonly #log: FastifyBaseLogger
+  #timer: NodeJS.Timeout | undefined
+  #pass: Promise<number> | undefined
+  #stopped = false
+
+  constructor(options: Required<ReconcileOptions>, store: OrderStore, poller: PaymentPoller, log: FastifyBaseLogger) {
+    this.#options = options
+    this.#store = store
+    this.#poller = poller
+    this.#log = log
+  }
+
+  start(): void {
+    void this.runOnce()
+    this.#timer = setInterval(() => void this.runOnce(), this.#options.intervalMs)
+  }
+
+  /** One pass; resolves with the number of orders it started polling. Overlapping calls share a pass. */
+  runOnce(): Promise<number> {
+    this.#pass ??= this.#sweep().finally(() => {
+      this.#pass = undefined
+    })
+    return this.#pass
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    await this.#pass
+  }
+
+  async #sweep(): Promise<number> {
+    if (this.#stopped) return 0
+    let orderNos: string[]
+    try {
+      orderNos = await this.#store.findPendingOrders(new Date(Date.now() - this.#options.minAgeMs), this.#options.batchSize)
+    } catch (error) {
+      this.#log.error({ err: error }, 'alipayplus reconcile: could not list pending orders')
+      return 0
+    }
+    let started = 0
+    for (const orderNo of orderNos) {
+      if (this.#stopped || this.#poller.isPolling(orderNo)) continue
+      started++
+      this.#poller.awaitResult(orderNo).then(
+        (result) => {
+          if (result.final) this.#log.info({ orderNo, status: result.status, source: result.source }, 'alipayplus reconcile: order finalized')
+        },
+        (error: { code?: string }) => {
+          if (error.code !== 'FST_ALIPAYPLUS_CLOSED') this.#log.error({ err: error, orderNo }, 'alipayplus reconcile: polling failed')
+        },
+      )
+    }
+    return started
+  }
+}
