@@ -1,0 +1,42 @@
+// A merchant application as a user would write it: Fastify with the plugin registered, its own
+// PrismaClient, and a log stream the tests can read.
+import { Writable } from 'node:stream'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
+import fastifyAlipayPlus, { type AlipayPlusOptions } from '../../src/index.js'
+import type { KeyPair } from './keys.js'
+
+export const CLIENT_ID = 'SANDBOX_5YEZ9J2Y2KJT04536'
+
+export interface MerchantApp {
+  app: FastifyInstance
+  /** Every log line the app wrote, as text. */
+  logs: string[]
+}
+
+export async function buildMerchantApp(
+  t: Test,
+  input: { prisma: AlipayPlusOptions['prisma']; merchant: KeyPair; alipay: KeyPair } & Partial<AlipayPlusOptions>,
+): Promise<MerchantApp> {
+  const { prisma, merchant, alipay, ...overrides } = input
+  const logs: string[] = []
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(chunk.toString())
+      done()
+    },
+  })
+  const app = Fastify({ logger: { level: 'debug', stream } })
+  await app.register(fastifyAlipayPlus, {
+    prisma,
+    clientId: CLIENT_ID,
+    privateKey: merchant.privatePem,
+    alipayPublicKey: alipay.publicPem,
+    gatewayUrl: 'http://127.0.0.1:9',
+    reconcile: false,
+    ...overrides,
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  return { app, logs }
+}

@@ -1,0 +1,214 @@
+// notifyPayment over HTTP (fastify.inject), with real keys and a real PostgreSQL database:
+// every documented answer, and that nothing is written for input that must not write.
+import { PrismaPg } from '@prisma/adapter-pg'
+import t, { type Test } from 'tap'
+import { PrismaClient } from '../../generated/prisma/client.js'
+import { OrderStore } from '../../src/store/order-store.js'
+import { verifyMessage } from '../../src/protocol/signature.js'
+import { freshPostgres } from '../helpers/databases.js'
+import { rsaKeyPair } from '../helpers/keys.js'
+import { buildMerchantApp, CLIENT_ID } from '../helpers/merchant-app.js'
+import { NOTIFY_PATH, notifyBody, signedNotify } from '../helpers/notify-request.js'
+
+const merchant = rsaKeyPair()
+const alipay = rsaKeyPair()
+const stranger = rsaKeyPair()
+const ACK = '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}'
+
+async function assertSignedByMerchant(t: Test, response: { headers: Record<string, unknown>; body: string }) {
+  const verified = await verifyMessage({
+    path: NOTIFY_PATH,
+    headers: response.headers as Record<string, string>,
+    body: response.body,
+    publicKeys: [merchant.publicKey],
+    timeHeader: 'Response-Time',
+  })
+  t.equal(verified.ok, true, 'answer signed with the merchant key over the notify path')
+  t.equal(response.headers['client-id'], CLIENT_ID)
+}
+
+t.test('notifyPayment', async (t) => {
+  const { prisma } = await freshPostgres(t)
+  const store = new OrderStore(prisma)
+  const { app, logs } = await buildMerchantApp(t, { prisma, merchant, alipay })
+  const create = (orderNo: string) => store.createOrder({ orderNo, amount: { currency: 'USD', value: '100' } })
+  const nothingWritten = async (t: Test, orderNo: string) => {
+    t.equal((await store.getOrder(orderNo))?.status, 'init', 'order still init')
+    t.equal((await store.listEvents(orderNo)).length, 0, 'no event written')
+  }
+
+  t.test('a signed success is recorded once and acknowledged with a signed S', async (t) => {
+    await create('ok-1')
+    const request = await signedNotify(alipay.privateKey, notifyBody('ok-1'))
+    const response = await app.inject(request)
+    t.equal(response.statusCode, 200)
+    t.equal(response.body, ACK)
+    t.match(response.headers['content-type'], /^application\/json/)
+    await assertSignedByMerchant(t, response)
+    const order = await store.getOrder('ok-1')
+    t.equal(order?.status, 'SUCCESS')
+    t.equal(order?.resultSource, 'notify')
+    t.equal(order?.paymentId, notifyBody('ok-1').paymentId)
+    t.equal(order?.paymentTime?.toISOString(), '2026-11-26T02:00:00.000Z')
+
+    // Alipay+ delivers duplicates: acknowledged again, recorded as an event, no second transition.
+    const again = await app.inject(request)
+    t.equal(again.statusCode, 200)
+    t.equal(again.body, ACK)
+    const events = await store.listEvents('ok-1')
+    t.same(events.map((e) => [e.source, e.applied, e.reason]), [
+      ['notify', true, null],
+      ['notify', false, 'already_final'],
+    ])
+  })
+
+  t.test('a signed failure is recorded as FAIL', async (t) => {
+    await create('fail-1')
+    const body = notifyBody('fail-1', {
+      paymentResult: { resultCode: 'USER_BALANCE_NOT_ENOUGH', resultStatus: 'F', resultMessage: 'balance' },
+      paymentAmount: undefined,
+      paymentId: undefined,
+    })
+    const response = await app.inject(await signedNotify(alipay.privateKey, body))
+    t.equal(response.statusCode, 200)
+    t.equal(response.body, ACK)
+    const order = await store.getOrder('fail-1')
+    t.equal(order?.status, 'FAIL')
+    t.equal(order?.resultCode, 'USER_BALANCE_NOT_ENOUGH')
+  })
+
+  t.test('a later notify never overwrites an earlier final result', async (t) => {
+    await create('first-wins')
+    await store.recordResult({ orderNo: 'first-wins', source: 'inquiry', status: 'FAIL', resultCode: 'ORDER_IS_CLOSED', payload: {} })
+    const response = await app.inject(await signedNotify(alipay.privateKey, notifyBody('first-wins')))
+    t.equal(response.body, ACK, 'already final: acknowledged')
+    t.equal((await store.getOrder('first-wins'))?.status, 'FAIL')
+  })
+
+  t.test('missing or wrong signature: 401, nothing written', async (t) => {
+    await create('sig-1')
+    const good = await signedNotify(alipay.privateKey, notifyBody('sig-1'))
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ['no Signature header', { ...good.headers, signature: '' }, good.payload],
+      ['signed by another key', (await signedNotify(stranger.privateKey, notifyBody('sig-1'))).headers, good.payload],
+      ['body changed after signing', good.headers, good.payload.replace('"100"', '"1"')],
+      ['no Client-Id', { ...good.headers, 'client-id': '' }, good.payload],
+      ['other Client-Id than signed', { ...good.headers, 'client-id': 'SOMEONE_ELSE' }, good.payload],
+      ['no Request-Time', { ...good.headers, 'request-time': '' }, good.payload],
+      ['garbage signature', { ...good.headers, signature: 'algorithm=RSA256,keyVersion=1,signature=%%%notbase64' }, good.payload],
+    ]
+    for (const [name, headers, payload] of cases) {
+      const response = await app.inject({ method: 'POST', url: NOTIFY_PATH, headers, payload })
+      t.equal(response.statusCode, 401, name)
+      t.equal(response.json().result.resultStatus, 'F', `${name}: not S`)
+      t.equal(response.json().result.resultCode, 'INVALID_SIGNATURE', name)
+    }
+    // Signed over another path (a replay against another endpoint) does not verify here.
+    const otherPath = await signedNotify(alipay.privateKey, notifyBody('sig-1'), { path: '/other' })
+    const replay = await app.inject({ ...otherPath, url: NOTIFY_PATH })
+    t.equal(replay.statusCode, 401, 'signature over another path')
+    await nothingWritten(t, 'sig-1')
+  })
+
+  t.test('malformed or ill-typed bodies: 400, nothing written', async (t) => {
+    await create('bad-1')
+    const cases: Array<[string, string | Record<string, unknown>, string?]> = [
+      ['malformed JSON', '{"paymentResult": {', undefined],
+      ['empty body', '', undefined],
+      ['JSON array', '[]', undefined],
+      ['missing paymentResult', notifyBody('bad-1', { paymentResult: undefined })],
+      ['missing paymentRequestId', notifyBody('bad-1', { paymentRequestId: undefined })],
+      ['missing acquirerId', notifyBody('bad-1', { acquirerId: undefined })],
+      ['numeric paymentRequestId', { ...notifyBody('bad-1'), paymentRequestId: 12345 }],
+      ['resultStatus U', notifyBody('bad-1', { paymentResult: { resultCode: 'PAYMENT_IN_PROCESS', resultStatus: 'U' } })],
+      ['success without paymentAmount', notifyBody('bad-1', { paymentAmount: undefined })],
+      ['decimal amount', notifyBody('bad-1', { paymentAmount: { currency: 'USD', value: '1.00' } })],
+      ['numeric amount', notifyBody('bad-1', { paymentAmount: { currency: 'USD', value: 100 } })],
+      ['lower-case currency', notifyBody('bad-1', { paymentAmount: { currency: 'usd', value: '100' } })],
+      ['paymentRequestId over 64', notifyBody('x'.repeat(65))],
+    ]
+    for (const [name, body] of cases) {
+      const response = await app.inject(await signedNotify(alipay.privateKey, body))
+      t.equal(response.statusCode, 400, name)
+      t.equal(response.json().result.resultCode, 'PARAM_ILLEGAL', name)
+    }
+    const wrongType = await signedNotify(alipay.privateKey, notifyBody('bad-1'))
+    const response = await app.inject({ ...wrongType, headers: { ...wrongType.headers, 'content-type': 'text/plain' } })
+    t.equal(response.statusCode, 400, 'wrong content type')
+    t.match(response.json().result.resultMessage, /Content-Type/)
+    await nothingWritten(t, 'bad-1')
+  })
+
+  t.test('a body over the limit: 413, nothing written', async (t) => {
+    await create('big-1')
+    const body = notifyBody('big-1', { padding: 'x'.repeat(70_000) })
+    const response = await app.inject(await signedNotify(alipay.privateKey, body))
+    t.equal(response.statusCode, 413)
+    t.equal(response.json().result.resultStatus, 'F')
+    await nothingWritten(t, 'big-1')
+  })
+
+  t.test('an unknown order: signed non-S answer so that Alipay+ delivers again', async (t) => {
+    const response = await app.inject(await signedNotify(alipay.privateKey, notifyBody('not-yet-created')))
+    t.equal(response.statusCode, 404)
+    t.not(response.json().result.resultStatus, 'S')
+    await assertSignedByMerchant(t, response)
+    t.equal(await prisma.paymentEvent.count({ where: { orderNo: 'not-yet-created' } }), 0)
+    // Redelivered once the order exists: recorded.
+    await create('not-yet-created')
+    const later = await app.inject(await signedNotify(alipay.privateKey, notifyBody('not-yet-created')))
+    t.equal(later.body, ACK)
+    t.equal((await store.getOrder('not-yet-created'))?.status, 'SUCCESS')
+  })
+
+  t.test('an amount mismatch: acknowledged, order stays init, event recorded, error logged', async (t) => {
+    await create('amt-1')
+    const before = logs.length
+    const response = await app.inject(
+      await signedNotify(alipay.privateKey, notifyBody('amt-1', { paymentAmount: { currency: 'USD', value: '10000' } })),
+    )
+    t.equal(response.body, ACK)
+    await assertSignedByMerchant(t, response)
+    t.equal((await store.getOrder('amt-1'))?.status, 'init')
+    t.same((await store.listEvents('amt-1')).map((e) => [e.applied, e.reason]), [[false, 'amount_mismatch']])
+    const logged = logs.slice(before).map((line) => JSON.parse(line) as { level: number; msg: string; orderNo?: string })
+    t.ok(logged.some((l) => l.level >= 50 && l.orderNo === 'amt-1' && /amount mismatch/.test(l.msg)), 'an error names the order')
+  })
+
+  t.test('logs never hold the private key or a signature', async (t) => {
+    const text = logs.join('\n')
+    t.ok(logs.length > 0)
+    for (const secret of [merchant.privateBase64.slice(100, 160), alipay.privateBase64.slice(100, 160)]) {
+      t.notOk(text.includes(secret), 'no private key material')
+    }
+    t.notOk(/signature=[A-Za-z0-9%]{40,}/.test(text), 'no raw signature value')
+  })
+})
+
+t.test('keys given as bare Base64 (the official SDKs format) work like PEM', async (t) => {
+  const { prisma } = await freshPostgres(t)
+  const store = new OrderStore(prisma)
+  const { app } = await buildMerchantApp(t, {
+    prisma,
+    merchant,
+    alipay,
+    privateKey: merchant.privateBase64,
+    alipayPublicKey: [stranger.publicBase64, alipay.publicBase64],
+  })
+  await store.createOrder({ orderNo: 'b64-1', amount: { currency: 'USD', value: '100' } })
+  const response = await app.inject(await signedNotify(alipay.privateKey, notifyBody('b64-1')))
+  t.equal(response.body, ACK, 'second key of the rotation list verifies')
+  await assertSignedByMerchant(t, response)
+  t.equal((await store.getOrder('b64-1'))?.status, 'SUCCESS')
+})
+
+t.test('database unavailable: signed non-S answer, never an acknowledgement', async (t) => {
+  // A real client against a port where nothing listens: every query fails to connect.
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: 'postgresql://postgres@127.0.0.1:1/none' }) })
+  t.teardown(() => prisma.$disconnect())
+  const { app } = await buildMerchantApp(t, { prisma, merchant, alipay })
+  const response = await app.inject(await signedNotify(alipay.privateKey, notifyBody('down-1')))
+  t.equal(response.statusCode, 503)
+  t.equal(response.json().result.resultStatus, 'U')
+  await assertSignedByMerchant(t, response)
+})

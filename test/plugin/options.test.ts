@@ -1,0 +1,87 @@
+// register() refuses every misconfiguration up front, naming the option, and never echoes keys.
+import Fastify from 'fastify'
+import t from 'tap'
+import fastifyAlipayPlus, { type AlipayPlusOptions } from '../../src/index.js'
+import { freshPGlite } from '../helpers/databases.js'
+import { rsaKeyPair } from '../helpers/keys.js'
+
+const merchant = rsaKeyPair()
+const alipay = rsaKeyPair()
+
+t.test('options are checked at register', async (t) => {
+  const { prisma } = await freshPGlite(t)
+  const valid: AlipayPlusOptions = {
+    prisma,
+    clientId: 'CLIENT',
+    privateKey: merchant.privatePem,
+    alipayPublicKey: alipay.publicPem,
+    gatewayUrl: 'https://open-sea-global.alipayplus.com',
+    reconcile: false,
+  }
+  const register = async (overrides: Record<string, unknown>) => {
+    const app = Fastify()
+    try {
+      await app.register(fastifyAlipayPlus, { ...valid, ...overrides } as AlipayPlusOptions)
+      await app.ready()
+    } finally {
+      await app.close()
+    }
+  }
+
+  await t.resolves(register({}), 'the valid configuration registers')
+
+  const truncatedKey = merchant.privatePem.slice(0, 400)
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ['prisma missing', { prisma: undefined }, 'prisma'],
+    ['prisma without the models', { prisma: { $queryRaw: () => {} } }, 'prisma'],
+    ['clientId missing', { clientId: undefined }, 'clientId'],
+    ['clientId blank', { clientId: '  ' }, 'clientId'],
+    ['privateKey missing', { privateKey: undefined }, 'privateKey'],
+    ['privateKey truncated', { privateKey: truncatedKey }, 'privateKey'],
+    ['privateKey is a public key', { privateKey: merchant.publicPem }, 'privateKey'],
+    ['alipayPublicKey missing', { alipayPublicKey: undefined }, 'alipayPublicKey'],
+    ['alipayPublicKey garbage', { alipayPublicKey: 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA' }, 'alipayPublicKey'],
+    ['alipayPublicKey empty list', { alipayPublicKey: [] }, 'alipayPublicKey'],
+    ['gatewayUrl missing', { gatewayUrl: undefined }, 'gatewayUrl'],
+    ['gatewayUrl not a URL', { gatewayUrl: 'open-sea-global.alipayplus.com' }, 'gatewayUrl'],
+    ['gatewayUrl plain http', { gatewayUrl: 'http://open-sea-global.alipayplus.com' }, 'gatewayUrl'],
+    ['notifyPath relative', { notifyPath: 'notify' }, 'notifyPath'],
+    ['keyVersion with a comma', { keyVersion: '1,2' }, 'keyVersion'],
+    ['requestTimeoutMs zero', { requestTimeoutMs: 0 }, 'requestTimeoutMs'],
+    ['requestTimeoutMs string', { requestTimeoutMs: '1000' }, 'requestTimeoutMs'],
+    ['maxConcurrentInquiries negative', { maxConcurrentInquiries: -1 }, 'maxConcurrentInquiries'],
+    ['polling.maxTimeout below minTimeout', { polling: { minTimeout: 5000, maxTimeout: 1000 } }, 'polling.maxTimeout'],
+    ['polling.factor below 1', { polling: { factor: 0.5 } }, 'polling.factor'],
+    ['reconcile.intervalMs zero', { reconcile: { intervalMs: 0 } }, 'reconcile.intervalMs'],
+  ]
+  for (const [name, overrides, option] of cases) {
+    const error = await register(overrides).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    )
+    t.equal(error?.code, 'FST_ALIPAYPLUS_INVALID_OPTION', name)
+    t.match(error?.message, new RegExp(`option "${option.replace('.', '\\.')}"`), `${name}: names the option`)
+    t.notOk(error?.message.includes(truncatedKey.slice(60, 120)), `${name}: no key material in the message`)
+    t.notOk(JSON.stringify(error?.cause ?? null).includes(truncatedKey.slice(60, 120)), `${name}: none in the cause`)
+  }
+
+  await t.resolves(register({ gatewayUrl: 'http://127.0.0.1:8080' }), 'http is accepted for loopback')
+  await t.resolves(register({ privateKey: merchant.privateBase64, alipayPublicKey: [alipay.publicBase64] }), 'Base64 keys')
+})
+
+t.test('the plugin leaves the PrismaClient connected on close', async (t) => {
+  const { prisma } = await freshPGlite(t)
+  const app = Fastify()
+  await app.register(fastifyAlipayPlus, {
+    prisma,
+    clientId: 'CLIENT',
+    privateKey: merchant.privatePem,
+    alipayPublicKey: alipay.publicPem,
+    gatewayUrl: 'https://open-sea-global.alipayplus.com',
+  })
+  await app.ready()
+  t.equal(typeof app.awaitPaymentResult, 'function')
+  t.equal(typeof app.alipayplus.store.createOrder, 'function')
+  await app.close()
+  t.equal(await prisma.paymentOrder.count(), 0, 'the application client still answers')
+})
