@@ -1,0 +1,90 @@
+// A whole payment world over real HTTP: the Alipay+ simulator, a merchant app with the plugin
+// listening on 127.0.0.1 (so the simulator can deliver notifications), and a fresh database.
+import type { Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import type { AlipayPlusOptions } from '../../src/index.js'
+import { createSimulator, type AlipayPlusSimulator, type Faults } from '../../src/simulator/index.js'
+import type { OrderStore } from '../../src/store/order-store.js'
+import type { PrismaClient } from '../../generated/prisma/client.js'
+import { freshPostgres } from './databases.js'
+import { rsaKeyPair } from './keys.js'
+import { buildMerchantApp, CLIENT_ID } from './merchant-app.js'
+import { NOTIFY_PATH } from './notify-request.js'
+
+export const merchantKeys = rsaKeyPair()
+export const alipayKeys = rsaKeyPair()
+
+/** Fast ticks so tests finish in seconds; the shape is the production one. */
+export const FAST_POLLING = { minTimeout: 20, maxTimeout: 100, factor: 2, randomize: false, maxRetryTime: 5_000 }
+
+export interface World {
+  sim: AlipayPlusSimulator
+  simUrl: string
+  prisma: PrismaClient
+  /** postgresql:// URL of the world's database. */
+  databaseUrl: string
+  app: FastifyInstance
+  store: OrderStore
+  /** Creates the order in the merchant's database and the payment at Alipay+. */
+  order(orderNo: string, amount?: { currency: string; value: string }): Promise<void>
+  /** Another merchant app instance on the same database and simulator. */
+  addApp(options?: Partial<AlipayPlusOptions>): Promise<FastifyInstance>
+}
+
+export async function buildWorld(
+  t: Test,
+  options: { faults?: Partial<Faults>; app?: Partial<AlipayPlusOptions>; listen?: boolean } = {},
+): Promise<World> {
+  const { prisma, url } = await freshPostgres(t)
+  const sim = createSimulator({
+    clientId: CLIENT_ID,
+    merchantPublicKey: merchantKeys.publicPem,
+    alipayPrivateKey: alipayKeys.privatePem,
+    redeliveryScheduleMs: [0, 50, 100, 200, 400],
+    faults: options.faults ?? {},
+  })
+  const simUrl = await sim.listen()
+  t.teardown(() => sim.close())
+
+  const addApp = async (overrides: Partial<AlipayPlusOptions> = {}) => {
+    const { app } = await buildMerchantApp(t, {
+      prisma,
+      merchant: merchantKeys,
+      alipay: alipayKeys,
+      gatewayUrl: simUrl,
+      polling: FAST_POLLING,
+      requestTimeoutMs: 1_000,
+      ...options.app,
+      ...overrides,
+    })
+    return app
+  }
+  const app = await addApp()
+  if (options.listen !== false) {
+    const appUrl = await app.listen({ port: 0, host: '127.0.0.1' })
+    sim.setNotifyUrl(`${appUrl}${NOTIFY_PATH}`)
+  }
+  const store = app.alipayplus.store
+  return {
+    sim,
+    simUrl,
+    prisma,
+    databaseUrl: url!,
+    app,
+    store,
+    addApp,
+    async order(orderNo, amount = { currency: 'USD', value: '100' }) {
+      await store.createOrder({ orderNo, amount })
+      sim.createPayment({ paymentRequestId: orderNo, amount })
+    },
+  }
+}
+
+/** Resolves once `check` returns true (polled); fails the wait after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not reached in time')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
