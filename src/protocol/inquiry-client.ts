@@ -1,0 +1,130 @@
+// Calls inquiryPayment and turns every possible answer, or the lack of one, into an
+// InquiryOutcome. Only the caller's abort and close() reject: everything else is an outcome.
+import type { KeyObject } from 'node:crypto'
+import { InvalidOptionError } from '../errors.js'
+import { InquiryClientClosedError } from './errors.js'
+import { classifyInquiryResponse, type InquiryOutcome, type SetupErrorOutcome } from './inquiry-outcome.js'
+import { nowRequestTime, signMessage, verifyMessage } from './signature.js'
+
+export const INQUIRY_PAYMENT_PATH = '/aps/api/v1/payments/inquiryPayment'
+
+export interface InquiryClientOptions {
+  /** e.g. https://open-sea-global.alipayplus.com; a path prefix is kept (and signed). */
+  gatewayUrl: string
+  clientId: string
+  privateKey: KeyObject
+  alipayPublicKeys: KeyObject[]
+  keyVersion: string
+  requestTimeoutMs: number
+}
+
+function inquiryEndpoint(gatewayUrl: string): URL {
+  let gateway: URL
+  try {
+    gateway = new URL(gatewayUrl)
+  } catch {
+    throw new InvalidOptionError('gatewayUrl', 'must be an absolute http(s) URL')
+  }
+  if ((gateway.protocol !== 'https:' && gateway.protocol !== 'http:') || gateway.search !== '' || gateway.hash !== '') {
+    throw new InvalidOptionError('gatewayUrl', 'must be an http(s) URL without query or fragment')
+  }
+  const prefix = gateway.pathname.replace(/\/+$/, '')
+  return new URL(`${prefix}${INQUIRY_PAYMENT_PATH}`, gateway.origin)
+}
+
+function untrusted(resultMessage: string, httpStatus: number, resultCode = 'INVALID_RESPONSE_SIGNATURE'): SetupErrorOutcome {
+  return { kind: 'setup_error', resultCode, resultMessage, httpStatus }
+}
+
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  // fetch reports "fetch failed" and puts the socket error (ECONNREFUSED, ...) in cause.
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : ''
+  const message = error instanceof Error ? error.message : String(error)
+  return detail ? `${message}: ${detail}` : message
+}
+
+export class InquiryClient {
+  readonly #endpoint: URL
+  /** The signed path is the one on the wire, gateway prefix included. */
+  readonly #path: string
+  readonly #options: InquiryClientOptions
+  readonly #closing = new AbortController()
+
+  constructor(options: InquiryClientOptions) {
+    if (!Number.isInteger(options.requestTimeoutMs) || options.requestTimeoutMs <= 0) {
+      throw new InvalidOptionError('requestTimeoutMs', 'must be a positive integer number of milliseconds')
+    }
+    this.#endpoint = inquiryEndpoint(options.gatewayUrl)
+    this.#path = this.#endpoint.pathname
+    this.#options = options
+  }
+
+  async inquire(orderNo: string, options: { signal?: AbortSignal } = {}): Promise<InquiryOutcome> {
+    if (this.#closing.signal.aborted) throw new InquiryClientClosedError()
+    options.signal?.throwIfAborted()
+    const { clientId, privateKey, keyVersion, requestTimeoutMs } = this.#options
+    const body = JSON.stringify({ paymentRequestId: orderNo })
+    const headers = await signMessage({
+      path: this.#path,
+      clientId,
+      time: nowRequestTime(),
+      body,
+      privateKey,
+      keyVersion,
+      timeHeader: 'Request-Time',
+    })
+
+    const timeout = AbortSignal.timeout(requestTimeoutMs)
+    const closing = this.#closing.signal
+    const signals = options.signal ? [timeout, closing, options.signal] : [timeout, closing]
+    let status: number
+    let responseHeaders: Headers
+    let raw: Buffer
+    try {
+      // Alipay+ never redirects; following one would turn the POST into a GET elsewhere.
+      const response = await fetch(this.#endpoint, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.any(signals) })
+      status = response.status
+      responseHeaders = response.headers
+      raw = Buffer.from(await response.arrayBuffer())
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason
+      if (closing.aborted) throw new InquiryClientClosedError()
+      if (timeout.aborted) return { kind: 'retry', reason: 'timeout', message: `no answer within ${requestTimeoutMs} ms` }
+      return { kind: 'retry', reason: 'network', message: describeNetworkError(error) }
+    }
+    return this.#read(orderNo, status, responseHeaders, raw)
+  }
+
+  async #read(orderNo: string, status: number, headers: Headers, raw: Buffer): Promise<InquiryOutcome> {
+    if (headers.has('signature')) {
+      const verified = await verifyMessage({
+        path: this.#path,
+        headers,
+        body: raw,
+        publicKeys: this.#options.alipayPublicKeys,
+        timeHeader: 'Response-Time',
+      })
+      if (!verified.ok) return untrusted(`the response signature failed verification (${verified.reason})`, status)
+    }
+    const body = parseJson(raw)
+    const answeredFor = (body as { paymentRequestId?: unknown } | null | undefined)?.paymentRequestId
+    if (typeof answeredFor === 'string' && answeredFor !== orderNo) {
+      return untrusted('the response is about another paymentRequestId', status, 'PAYMENT_REQUEST_ID_MISMATCH')
+    }
+    return classifyInquiryResponse(status, body)
+  }
+
+  /** Rejects calls in flight and later ones with InquiryClientClosedError. */
+  close(): void {
+    this.#closing.abort()
+  }
+}

@@ -1,0 +1,139 @@
+// Reads an inquiryPayment answer into what the caller should do, row by row of the protocol
+// table: final (SUCCESS/FAIL), still in process, retry the call, order unknown to Alipay+
+// (never a final result), or a setup error (stop and tell a human).
+import type { Amount } from '../store/amount.js'
+
+export type JsonObject = Record<string, unknown>
+
+export type RetryReason = 'unknown_exception' | 'traffic_limit' | 'http_status' | 'network' | 'timeout' | 'malformed_response'
+
+export interface FinalOutcome {
+  kind: 'final'
+  status: 'SUCCESS' | 'FAIL'
+  /** paymentResult.resultCode: SUCCESS, or the failure code such as ORDER_IS_CLOSED. */
+  resultCode: string
+  resultMessage?: string
+  paymentId?: string
+  /** As Alipay+ sent it, not validated here: OrderStore.recordResult checks it. */
+  paymentAmount?: Amount
+  paymentTime?: string
+  response: JsonObject
+}
+
+export interface InProcessOutcome {
+  kind: 'in_process'
+  resultCode: string
+  response: JsonObject
+}
+
+export interface RetryOutcome {
+  kind: 'retry'
+  reason: RetryReason
+  resultCode?: string
+  httpStatus?: number
+  message: string
+}
+
+export interface OrderNotExistOutcome {
+  kind: 'order_not_exist'
+  response: JsonObject
+}
+
+export interface SetupErrorOutcome {
+  kind: 'setup_error'
+  resultCode: string
+  resultMessage: string
+  httpStatus?: number
+}
+
+export type InquiryOutcome = FinalOutcome | InProcessOutcome | RetryOutcome | OrderNotExistOutcome | SetupErrorOutcome
+
+interface ResultBlock {
+  resultCode: string
+  resultStatus: 'S' | 'F' | 'U'
+  resultMessage: string | undefined
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined
+}
+
+function readResult(value: unknown): ResultBlock | null {
+  if (!isObject(value)) return null
+  const { resultCode, resultStatus, resultMessage } = value
+  if (typeof resultCode !== 'string' || (resultStatus !== 'S' && resultStatus !== 'F' && resultStatus !== 'U')) return null
+  return { resultCode, resultStatus, resultMessage: optionalString(resultMessage) }
+}
+
+function retry(reason: RetryReason, message: string, httpStatus: number, resultCode?: string): RetryOutcome {
+  const outcome: RetryOutcome = { kind: 'retry', reason, httpStatus, message }
+  if (resultCode !== undefined) outcome.resultCode = resultCode
+  return outcome
+}
+
+function fromPaymentResult(response: JsonObject, httpStatus: number): InquiryOutcome {
+  const payment = readResult(response.paymentResult)
+  if (payment === null) return retry('malformed_response', 'result S without a readable paymentResult', httpStatus)
+  if (payment.resultStatus === 'U') return { kind: 'in_process', resultCode: payment.resultCode, response }
+  const outcome: FinalOutcome = {
+    kind: 'final',
+    status: payment.resultStatus === 'S' ? 'SUCCESS' : 'FAIL',
+    resultCode: payment.resultCode,
+    response,
+  }
+  if (payment.resultMessage !== undefined) outcome.resultMessage = payment.resultMessage
+  const paymentId = optionalString(response.paymentId)
+  const paymentTime = optionalString(response.paymentTime)
+  if (paymentId !== undefined) outcome.paymentId = paymentId
+  if (response.paymentAmount !== undefined) outcome.paymentAmount = response.paymentAmount as Amount
+  if (paymentTime !== undefined) outcome.paymentTime = paymentTime
+  return outcome
+}
+
+function fromResult(result: ResultBlock, response: JsonObject, httpStatus: number): InquiryOutcome {
+  const message = result.resultMessage ?? result.resultCode
+  switch (result.resultStatus) {
+    case 'S':
+      return fromPaymentResult(response, httpStatus)
+    case 'U':
+      return result.resultCode === 'REQUEST_TRAFFIC_EXCEED_LIMIT'
+        ? retry('traffic_limit', message, httpStatus, result.resultCode)
+        : retry('unknown_exception', message, httpStatus, result.resultCode)
+    case 'F':
+      // Alipay+ may simply not have the payment yet: never a reason to record FAIL.
+      if (result.resultCode === 'ORDER_NOT_EXIST') return { kind: 'order_not_exist', response }
+      return { kind: 'setup_error', resultCode: result.resultCode, resultMessage: message, httpStatus }
+  }
+}
+
+/**
+ * Pure classification of an answer that has already passed the signature check.
+ * `body` is the parsed JSON, or undefined when the body was not JSON.
+ */
+export function classifyInquiryResponse(httpStatus: number, body: unknown): InquiryOutcome {
+  // Server errors, request timeouts and rate limiting say nothing about the payment.
+  if (httpStatus >= 500) {
+    const result = isObject(body) ? readResult(body.result) : null
+    return retry('http_status', `HTTP ${httpStatus}`, httpStatus, result?.resultCode)
+  }
+  if (httpStatus === 429) return retry('traffic_limit', 'HTTP 429', httpStatus)
+  if (httpStatus === 408) return retry('http_status', 'HTTP 408', httpStatus)
+
+  const result = isObject(body) ? readResult(body.result) : null
+  if (result !== null) return fromResult(result, body as JsonObject, httpStatus)
+  if (httpStatus >= 200 && httpStatus < 300) {
+    // A 2xx that is not an Alipay+ answer (a proxy page, a cut body): the outcome is unknown.
+    return retry('malformed_response', `HTTP ${httpStatus} without a readable result`, httpStatus)
+  }
+  // Redirects and client errors without an Alipay+ result: wrong gateway URL or path.
+  return {
+    kind: 'setup_error',
+    resultCode: `HTTP_${httpStatus}`,
+    resultMessage: `HTTP ${httpStatus} without a readable result; check the gateway URL`,
+    httpStatus,
+  }
+}

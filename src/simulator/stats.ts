@@ -1,0 +1,67 @@
+// Counters of the inquiries the simulator received and how it answered them. The concurrency
+// high-water mark lets tests check a client's cap on parallel inquiries.
+
+/** How an inquiry was answered. A tampered answer also counts under its own kind. */
+export type InquiryAnswerKind =
+  | 'success'
+  | 'fail'
+  | 'in_process'
+  | 'order_not_exist'
+  | 'unknown_exception'
+  | 'traffic_limit'
+  | 'http_5xx'
+  | 'invalid_signature'
+  | 'invalid_client'
+  | 'param_illegal'
+  | 'aborted'
+
+export interface InquiryStatsSnapshot {
+  received: number
+  byPayment: Record<string, number>
+  answered: Partial<Record<InquiryAnswerKind, number>>
+  tampered: number
+  inFlight: number
+  maxConcurrent: number
+}
+
+export class InquiryStats {
+  #received = 0
+  #byPayment = new Map<string, number>()
+  #answered = new Map<InquiryAnswerKind, number>()
+  #tampered = 0
+  #inFlight = 0
+  #maxConcurrent = 0
+
+  begin(): void {
+    this.#received += 1
+    this.#inFlight += 1
+    this.#maxConcurrent = Math.max(this.#maxConcurrent, this.#inFlight)
+  }
+
+  end(): void {
+    this.#inFlight -= 1
+  }
+
+  forPayment(paymentRequestId: string): void {
+    this.#byPayment.set(paymentRequestId, (this.#byPayment.get(paymentRequestId) ?? 0) + 1)
+  }
+
+  answered(kind: InquiryAnswerKind): void {
+    this.#answered.set(kind, (this.#answered.get(kind) ?? 0) + 1)
+  }
+
+  tampered(): void {
+    this.#tampered += 1
+  }
+
+  snapshot(): InquiryStatsSnapshot {
+    return {
+      received: this.#received,
+      byPayment: Object.fromEntries(this.#byPayment),
+      answered: Object.fromEntries(this.#answered),
+      tampered: this.#tampered,
+      inFlight: this.#inFlight,
+      maxConcurrent: this.#maxConcurrent,
+    }
+  }
+}
