@@ -35,7 +35,10 @@ export const notifyBodySchema = {
     paymentTime: { type: 'string', maxLength: 64 },
   },
   // A success must carry the amount: it is checked against the order before recording.
-  if: { properties: { paymentResult: { properties: { resultStatus: { const: 'S' } } } } },
+  if: {
+    type: 'object',
+    properties: { paymentResult: { type: 'object', properties: { resultStatus: { const: 'S' } } } },
+  },
   then: { required: ['paymentAmount'] },
 } as const
 

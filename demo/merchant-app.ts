@@ -1,0 +1,59 @@
+// The demo merchant application: what a merchant writes around the plugin. @fastify/sensible
+// gives it the usual HTTP errors; the plugin gives it the notify route and awaitPaymentResult.
+import sensible from '@fastify/sensible'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fastifyAlipayPlus, { type AlipayPlusOptions } from '../src/index.js'
+
+interface OrderParams {
+  Params: { orderNo: string }
+}
+
+export async function buildMerchantApp(
+  options: AlipayPlusOptions,
+  fastifyOptions: FastifyServerOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify(fastifyOptions)
+  await app.register(sensible)
+  await app.register(fastifyAlipayPlus, options)
+
+  // Create an order (in real life: then call Alipay+ to start the payment).
+  app.post<{ Body: { orderNo: string; amount: { currency: string; value: string } } }>(
+    '/orders',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['orderNo', 'amount'],
+          properties: { orderNo: { type: 'string' }, amount: { type: 'object' } },
+        },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await app.alipayplus.store.createOrder(request.body)),
+  )
+
+  // The order as stored, with its audit trail.
+  app.get<OrderParams>('/orders/:orderNo', async (request, reply) => {
+    const order = await app.alipayplus.store.getOrder(request.params.orderNo)
+    if (order === null) return reply.notFound(`no order ${request.params.orderNo}`)
+    return { order, events: await app.alipayplus.store.listEvents(order.orderNo) }
+  })
+
+  // Waits for the final result: notifyPayment or inquiryPayment, whichever comes first.
+  app.get<OrderParams & { Querystring: { timeoutMs?: number } }>(
+    '/orders/:orderNo/result',
+    { schema: { querystring: { type: 'object', properties: { timeoutMs: { type: 'integer', minimum: 1 } } } } },
+    async (request) => {
+      const controller = new AbortController()
+      // A client that hangs up stops waiting.
+      request.raw.on('close', () => controller.abort())
+      const { timeoutMs } = request.query
+      return app.awaitPaymentResult(request.params.orderNo, {
+        signal: controller.signal,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      })
+    },
+  )
+
+  app.get('/stats', async () => app.alipayplus.stats())
+  return app
+}

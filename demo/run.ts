@@ -1,0 +1,70 @@
+// npm start: the whole story in one command. Starts the Alipay+ simulator and a merchant app
+// with the plugin on embedded PGlite (or DATABASE_URL), pays a batch of orders under a fault
+// mix, awaits them all, prints what happened and exits 0 only if every check holds.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { DELAY_MS, type Progress, runScenario, type ScenarioSummary } from './scenario.js'
+
+const { values } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '300' },
+    seed: { type: 'string', default: '42' },
+    'pglite-dir': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+})
+if (values.help) {
+  console.log(`usage: npm start -- [--orders N] [--seed N] [--pglite-dir DIR]
+  Uses PostgreSQL when DATABASE_URL is set, else embedded PGlite in a fresh temporary directory.`)
+  process.exit(0)
+}
+const orders = Number(values.orders)
+if (!Number.isInteger(orders) || orders < 1 || orders > 100_000) {
+  console.error('--orders must be an integer from 1 to 100000')
+  process.exit(2)
+}
+
+const tty = process.stdout.isTTY === true
+let lastLine = 0
+function showProgress(p: Progress) {
+  const line = `  ${p.final}/${p.orders} final · by notify ${p.byNotify} · by inquiry ${p.byInquiry} · inquiries ${p.inquiries} · ${(p.elapsedMs / 1000).toFixed(1)} s`
+  if (tty) process.stdout.write(`\r\x1b[K${line}`)
+  else if (p.elapsedMs - lastLine >= 2_000) {
+    lastLine = p.elapsedMs
+    console.log(line)
+  }
+}
+
+function print(summary: ScenarioSummary) {
+  if (tty) process.stdout.write('\r\x1b[K')
+  const pct = (n: number) => `${((100 * n) / summary.orders).toFixed(1)} %`
+  const n = summary.notifications
+  const outcomes = Object.entries(summary.inquiryOutcomes)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(', ')
+  console.log(`
+Summary (${summary.database})
+  orders            ${summary.orders}: SUCCESS ${summary.success}, FAIL ${summary.fail}
+  final result by   notifyPayment ${summary.byNotify} (${pct(summary.byNotify)}), inquiryPayment ${summary.byInquiry} (${pct(summary.byInquiry)})
+  notifications     ${n.scheduled} due: ${n.dropped} lost, ${n.delayed} delayed ${DELAY_MS / 1000} s, ${n.duplicated} duplicated; ${n.sent} deliveries, ${n.acknowledged} acknowledged
+  inquiries         ${summary.inquiries} (${summary.inquiriesPerOrder.mean.toFixed(2)} per order, at most ${summary.inquiriesPerOrder.max}): ${outcomes}
+  time              ${(summary.elapsedMs / 1000).toFixed(1)} s
+Checks`)
+  for (const check of summary.checks) console.log(`  ${check.ok ? '✔' : '✘'} ${check.name} (${check.detail})`)
+  console.log(summary.ok ? '\nAll checks hold.' : '\nSOME CHECKS FAILED.')
+}
+
+const databaseUrl = process.env.DATABASE_URL || undefined
+const pgliteDir = databaseUrl ? undefined : (values['pglite-dir'] ?? (await mkdtemp(join(tmpdir(), 'alipayplus-demo-'))))
+console.log(`fastify-alipayplus demo: ${orders} orders, ${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${pgliteDir}`}`)
+console.log('  fault mix: 30 % of notifications lost, 10 % duplicated, 15 % delayed, inquiries failing with U/5xx/traffic limit, 5 % of payments failing')
+try {
+  const summary = await runScenario({ orders, seed: Number(values.seed), databaseUrl, pgliteDir, onProgress: showProgress })
+  print(summary)
+  process.exitCode = summary.ok ? 0 : 1
+} finally {
+  if (!databaseUrl && values['pglite-dir'] === undefined && pgliteDir) await rm(pgliteDir, { recursive: true, force: true })
+}
