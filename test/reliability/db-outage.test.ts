@@ -1,0 +1,67 @@
+// A real database outage during notifyPayment (every connection dropped, new ones refused):
+// the answer is never an acknowledgement, and the redelivered notification is recorded once.
+import { PrismaPg } from '@prisma/adapter-pg'
+import t from 'tap'
+import { PrismaClient } from '../../generated/prisma/client.js'
+import { OrderStore } from '../../src/store/order-store.js'
+import { buildMerchantApp } from '../helpers/merchant-app.js'
+import { notifyBody, signedNotify } from '../helpers/notify-request.js'
+import { startTcpProxy } from '../helpers/tcp-proxy.js'
+import { alipayKeys, buildWorld, merchantKeys, until } from '../helpers/world.js'
+
+t.test('notify while the database is down, then redelivered', async (t) => {
+  const world = await buildWorld(t)
+  const target = new URL(world.databaseUrl)
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+  t.teardown(() => proxy.close())
+  const viaProxy = new URL(world.databaseUrl)
+  viaProxy.port = String(proxy.port)
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: viaProxy.toString() }) })
+  t.teardown(() => prisma.$disconnect())
+  const { app } = await buildMerchantApp(t, { prisma, merchant: merchantKeys, alipay: alipayKeys, reconcile: false })
+  const store = new OrderStore(world.prisma)
+
+  await store.createOrder({ orderNo: 'outage-1', amount: { currency: 'USD', value: '100' } })
+  const request = await signedNotify(alipayKeys.privateKey, notifyBody('outage-1'))
+  t.equal((await app.inject(request)).statusCode, 200, 'warm: the pool has live connections')
+  await store.createOrder({ orderNo: 'outage-2', amount: { currency: 'USD', value: '100' } })
+  const second = await signedNotify(alipayKeys.privateKey, notifyBody('outage-2'))
+
+  proxy.cut()
+  for (let i = 0; i < 3; i++) {
+    const response = await app.inject(second)
+    t.equal(response.statusCode, 503, `attempt ${i + 1} during the outage`)
+    t.equal(response.json().result.resultStatus, 'U', 'never S while nothing is recorded')
+  }
+  t.equal((await store.getOrder('outage-2'))?.status, 'init')
+
+  proxy.restore()
+  await until(async () => (await app.inject(second)).statusCode === 200)
+  t.equal((await app.inject(second)).statusCode, 200, 'a further duplicate is acknowledged too')
+  t.equal((await store.getOrder('outage-2'))?.status, 'SUCCESS')
+  t.equal(await world.prisma.paymentEvent.count({ where: { orderNo: 'outage-2', applied: true } }), 1, 'recorded once')
+})
+
+t.test('the simulator redelivers through an outage until the result is recorded', async (t) => {
+  const world = await buildWorld(t, { listen: false })
+  const target = new URL(world.databaseUrl)
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+  t.teardown(() => proxy.close())
+  const viaProxy = new URL(world.databaseUrl)
+  viaProxy.port = String(proxy.port)
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: viaProxy.toString() }) })
+  t.teardown(() => prisma.$disconnect())
+  const { app } = await buildMerchantApp(t, { prisma, merchant: merchantKeys, alipay: alipayKeys, reconcile: false })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  world.sim.setNotifyUrl(`${url}/alipayplus/notifyPayment`)
+
+  await world.order('outage-3')
+  proxy.cut()
+  world.sim.completePayment('outage-3', { status: 'SUCCESS' })
+  await until(() => (world.sim.stats().notifications.byPayment['outage-3']?.attempts ?? 0) >= 2)
+  t.equal(world.sim.stats().notifications.acknowledged, 0, 'not acknowledged during the outage')
+  proxy.restore()
+  t.equal(await world.sim.waitForDelivered('outage-3'), 'acknowledged')
+  t.equal((await world.store.getOrder('outage-3'))?.status, 'SUCCESS')
+  t.equal(await world.prisma.paymentEvent.count({ where: { orderNo: 'outage-3', applied: true } }), 1)
+})
