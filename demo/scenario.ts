@@ -1,6 +1,6 @@
 // The demo's story: many orders paid through Alipay+ under a realistic fault mix, each awaited
 // with awaitPaymentResult, then checked against the simulator's truth.
-import type { Faults } from '../src/simulator/index.js'
+import { type Faults, seededRandom } from '../src/simulator/index.js'
 import { startDemoWorld, type DemoWorldOptions } from './world.js'
 
 export const DEMO_FAULTS: Partial<Faults> = {
@@ -56,17 +56,6 @@ export interface ScenarioSummary {
   ok: boolean
 }
 
-// Small seeded generator so a run can be replayed (mulberry32).
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = Math.imul(state ^ (state >>> 15), 1 | state)
-    x ^= x + Math.imul(x ^ (x >>> 7), 61 | x)
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioSummary> {
@@ -84,7 +73,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioSum
 
 async function play(world: Awaited<ReturnType<typeof startDemoWorld>>, options: ScenarioOptions): Promise<ScenarioSummary> {
   const { app, sim, db } = world
-  const rand = random(options.seed ?? 42)
+  const rand = seededRandom(options.seed ?? 42)
   const runId = Date.now().toString(36)
   const orderNos = Array.from({ length: options.orders }, (_, i) => `demo-${runId}-${i}`)
   const started = Date.now()

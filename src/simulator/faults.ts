@@ -1,6 +1,7 @@
 // Fault switches and the seeded dice that decide them, so that a failing run can be replayed
 // with the same seed. Rates are probabilities in [0, 1]; 0 and 1 never consume the RNG.
 import { SimInvalidInputError } from './errors.js'
+import { seededRandom } from './random.js'
 
 export interface Faults {
   /** A notification is lost entirely: never sent. */
@@ -89,23 +90,11 @@ export function parseFaults(input: unknown): Partial<Faults> {
   return faults as Partial<Faults>
 }
 
-/** mulberry32: tiny, fast and good enough to spread fault decisions; not for cryptography. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 export class FaultDice {
   readonly #random: () => number
 
   constructor(seed: number) {
-    this.#random = mulberry32(seed)
+    this.#random = seededRandom(seed)
   }
 
   chance(rate: number): boolean {

@@ -21,3 +21,4 @@ export {
   SimNoNotificationError,
   SimInvalidInputError,
 } from './errors.js'
+export { seededRandom } from './random.js'

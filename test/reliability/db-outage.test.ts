@@ -1,16 +1,16 @@
 // A real database outage during notifyPayment (every connection dropped, new ones refused):
 // the answer is never an acknowledgement, and the redelivered notification is recorded once.
 import { PrismaPg } from '@prisma/adapter-pg'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { OrderStore } from '../../src/store/order-store.js'
 import { buildMerchantApp } from '../helpers/merchant-app.js'
 import { notifyBody, signedNotify } from '../helpers/notify-request.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
-import { alipayKeys, buildWorld, merchantKeys, until } from '../helpers/world.js'
+import { alipayKeys, buildWorld, merchantKeys, until, type World } from '../helpers/world.js'
 
-t.test('notify while the database is down, then redelivered', async (t) => {
-  const world = await buildWorld(t)
+/** A second merchant app whose database connections go through a proxy the test can cut. */
+async function appBehindProxy(t: Test, world: World) {
   const target = new URL(world.databaseUrl)
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
   t.teardown(() => proxy.close())
@@ -19,6 +19,12 @@ t.test('notify while the database is down, then redelivered', async (t) => {
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: viaProxy.toString() }) })
   t.teardown(() => prisma.$disconnect())
   const { app } = await buildMerchantApp(t, { prisma, merchant: merchantKeys, alipay: alipayKeys, reconcile: false })
+  return { proxy, app }
+}
+
+t.test('notify while the database is down, then redelivered', async (t) => {
+  const world = await buildWorld(t)
+  const { proxy, app } = await appBehindProxy(t, world)
   const store = new OrderStore(world.prisma)
 
   await store.createOrder({ orderNo: 'outage-1', amount: { currency: 'USD', value: '100' } })
@@ -44,14 +50,7 @@ t.test('notify while the database is down, then redelivered', async (t) => {
 
 t.test('the simulator redelivers through an outage until the result is recorded', async (t) => {
   const world = await buildWorld(t, { listen: false })
-  const target = new URL(world.databaseUrl)
-  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
-  t.teardown(() => proxy.close())
-  const viaProxy = new URL(world.databaseUrl)
-  viaProxy.port = String(proxy.port)
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: viaProxy.toString() }) })
-  t.teardown(() => prisma.$disconnect())
-  const { app } = await buildMerchantApp(t, { prisma, merchant: merchantKeys, alipay: alipayKeys, reconcile: false })
+  const { proxy, app } = await appBehindProxy(t, world)
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   world.sim.setNotifyUrl(`${url}/alipayplus/notifyPayment`)
 

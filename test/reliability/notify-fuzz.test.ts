@@ -3,22 +3,14 @@
 // 5xx; each signed request writes at most its own audit event; the server answers afterwards.
 import http from 'node:http'
 import t from 'tap'
+import { seededRandom } from '../../src/simulator/index.js'
 import { CLIENT_ID } from '../helpers/merchant-app.js'
 import { notifyBody, NOTIFY_PATH, signedNotify } from '../helpers/notify-request.js'
 import { rsaKeyPair } from '../helpers/keys.js'
 import { alipayKeys, buildWorld } from '../helpers/world.js'
 
-// Seeded, so a failure can be replayed.
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = Math.imul(state ^ (state >>> 15), 1 | state)
-    x ^= x + Math.imul(x ^ (x >>> 7), 61 | x)
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-const rand = random(Number(process.env.FUZZ_SEED ?? 20261126))
+// Seeded, so a failure can be replayed with FUZZ_SEED.
+const rand = seededRandom(Number(process.env.FUZZ_SEED ?? 20261126))
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!
 
 interface Sent {
