@@ -1,5 +1,6 @@
 // Wires the simulator's parts into one Fastify server and one control object.
 import { generateKeyPair, type KeyObject } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { promisify } from 'node:util'
 import { fastify, type FastifyInstance } from 'fastify'
 import { SimNoNotificationError } from './errors.js'
@@ -32,6 +33,8 @@ export class AlipayPlusSimulator implements SimulatorControl {
 
   constructor(options: SimulatorOptions) {
     this.#options = resolveOptions(options)
+    // Every slow answer in flight listens for close(): thousands at once are normal here.
+    setMaxListeners(0, this.#closing.signal)
     this.#faults = this.#options.faults
     this.#notifyUrl = this.#options.notifyUrl
     const dice = new FaultDice(this.#options.seed)

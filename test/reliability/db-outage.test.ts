@@ -49,7 +49,8 @@ t.test('notify while the database is down, then redelivered', async (t) => {
 })
 
 t.test('the simulator redelivers through an outage until the result is recorded', async (t) => {
-  const world = await buildWorld(t, { listen: false })
+  // Redeliveries for several seconds, so that the last ones come after the database is back.
+  const world = await buildWorld(t, { listen: false, redeliveryScheduleMs: [0, 50, 100, 200, 400, 800, 1_600, 3_200] })
   const { proxy, app } = await appBehindProxy(t, world)
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   world.sim.setNotifyUrl(`${url}/alipayplus/notifyPayment`)
