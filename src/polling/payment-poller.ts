@@ -1,8 +1,9 @@
 // awaitPaymentResult's engine. One polling loop per order (single flight): every caller
 // waiting on the same orderNo shares it, so there is one inquiry per tick, not one per caller.
-// Each tick: read the order (final -> done, no inquiry), claim the lease, inquire through the
-// global limiter, and record a final answer through the store's atomic transition. p-retry
-// drives the schedule; a result published by the notify route wakes waiters and stops the loop.
+// Each tick: claim the lease, which succeeds only while the order is init (final -> done, no
+// inquiry), inquire through the global limiter, and record a final answer through the store's
+// atomic transition. p-retry drives the schedule; a result published by the notify route wakes
+// waiters and stops the loop.
 import type { FastifyBaseLogger } from 'fastify'
 import pRetry, { AbortError } from 'p-retry'
 import { AbortedError, AmountMismatchError, ClosedError, InvalidOptionError, UnknownOrderError } from '../errors.js'
@@ -186,11 +187,15 @@ export class PaymentPoller {
 
   async #tick(orderNo: string, signal: AbortSignal): Promise<PaymentOrderRecord> {
     const { store, lease, limiter, inquiry, polling } = this.#deps
-    const order = await store.getOrder(orderNo)
-    if (order === null) throw new AbortError(new UnknownOrderError(orderNo))
-    // Final from either side: stop asking.
-    if (order.status !== 'init') return order
-    if (!(await lease.claim(orderNo))) throw new NotFinalYet('another instance holds the polling lease')
+    // The claim is the "still init?" check before each inquiry, made atomically with taking the
+    // lease (its UPDATE matches only an init order): one round trip in the common case.
+    if (!(await lease.claim(orderNo))) {
+      const order = await store.getOrder(orderNo)
+      if (order === null) throw new AbortError(new UnknownOrderError(orderNo))
+      // Final from either side: stop asking.
+      if (order.status !== 'init') return order
+      throw new NotFinalYet('another instance holds the polling lease')
+    }
 
     const outcome = await limiter.run(() => inquiry.inquire(orderNo, { signal }), signal)
     this.#stats.inquiries++
