@@ -42,10 +42,12 @@ export async function buildMerchantApp(
   app.get<OrderParams & { Querystring: { timeoutMs?: number } }>(
     '/orders/:orderNo/result',
     { schema: { querystring: { type: 'object', properties: { timeoutMs: { type: 'integer', minimum: 1 } } } } },
-    async (request) => {
+    async (request, reply) => {
       const controller = new AbortController()
-      // A client that hangs up stops waiting.
-      request.raw.on('close', () => controller.abort())
+      // A client that hangs up before the answer stops the wait.
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableEnded) controller.abort()
+      })
       const { timeoutMs } = request.query
       return app.awaitPaymentResult(request.params.orderNo, {
         signal: controller.signal,
