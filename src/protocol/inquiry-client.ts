@@ -83,23 +83,37 @@ export class InquiryClient {
       timeHeader: 'Request-Time',
     })
 
-    const timeout = AbortSignal.timeout(requestTimeoutMs)
+    // One controller per call, linked to the caller's signal and to close() by listeners that
+    // are removed when the call ends. AbortSignal.any() with the client's long-lived closing
+    // signal would leave an entry behind per call on Node 20 (nodejs/node#55351).
+    const controller = new AbortController()
+    const abort = () => controller.abort()
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      controller.abort()
+    }, requestTimeoutMs)
     const closing = this.#closing.signal
-    const signals = options.signal ? [timeout, closing, options.signal] : [timeout, closing]
+    closing.addEventListener('abort', abort)
+    options.signal?.addEventListener('abort', abort)
     let status: number
     let responseHeaders: Headers
     let raw: Buffer
     try {
       // Alipay+ never redirects; following one would turn the POST into a GET elsewhere.
-      const response = await fetch(this.#endpoint, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.any(signals) })
+      const response = await fetch(this.#endpoint, { method: 'POST', headers, body, redirect: 'manual', signal: controller.signal })
       status = response.status
       responseHeaders = response.headers
       raw = Buffer.from(await response.arrayBuffer())
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason
       if (closing.aborted) throw new InquiryClientClosedError()
-      if (timeout.aborted) return { kind: 'retry', reason: 'timeout', message: `no answer within ${requestTimeoutMs} ms` }
+      if (timedOut) return { kind: 'retry', reason: 'timeout', message: `no answer within ${requestTimeoutMs} ms` }
       return { kind: 'retry', reason: 'network', message: describeNetworkError(error) }
+    } finally {
+      clearTimeout(timer)
+      closing.removeEventListener('abort', abort)
+      options.signal?.removeEventListener('abort', abort)
     }
     return this.#read(orderNo, status, responseHeaders, raw)
   }

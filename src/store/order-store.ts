@@ -93,7 +93,7 @@ export class OrderStore {
 
   async getOrder(orderNo: string): Promise<PaymentOrderRecord | null> {
     assertOrderNo(orderNo)
-    return this.#prisma.paymentOrder.findUnique({ where: { orderNo } })
+    return this.#prisma.paymentOrder.findFirst({ where: { orderNo } })
   }
 
   async listEvents(orderNo: string): Promise<PaymentEventRecord[]> {
@@ -108,7 +108,7 @@ export class OrderStore {
    */
   async recordResult(input: PaymentResultInput): Promise<RecordOutcome> {
     validateResult(input)
-    const current = await this.#prisma.paymentOrder.findUnique({ where: { orderNo: input.orderNo } })
+    const current = await this.#prisma.paymentOrder.findFirst({ where: { orderNo: input.orderNo } })
     if (current === null) throw new UnknownOrderError(input.orderNo)
 
     const eventId = randomUUID()
@@ -137,7 +137,7 @@ export class OrderStore {
     const applied = await this.#transition(input, event.id, finalizedAt, orderAmount)
     if (!applied) {
       // Another call won between our read and our UPDATE: report what it stored.
-      const order = await this.#prisma.paymentOrder.findUniqueOrThrow({ where: { orderNo: input.orderNo } })
+      const order = await this.#prisma.paymentOrder.findFirstOrThrow({ where: { orderNo: input.orderNo } })
       return { applied: false, reason: 'already_final', order, eventId }
     }
     const order: PaymentOrderRecord = {

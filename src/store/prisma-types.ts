@@ -53,8 +53,11 @@ interface EventCreateData {
 // keep the models unmapped (no @@map / @map).
 export interface PaymentPrismaClient {
   paymentOrder: {
-    findUnique(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord | null>
-    findUniqueOrThrow(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord>
+    // findFirst, not findUnique: Prisma batches same-tick findUnique calls and matches the rows
+    // back to callers with a linear search each, which stalls the event loop for seconds with
+    // 10,000 concurrent awaitPaymentResult calls (measured in bench/awaiters.ts).
+    findFirst(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord | null>
+    findFirstOrThrow(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord>
     create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
     findMany(args: {
       where: {

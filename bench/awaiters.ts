@@ -1,0 +1,263 @@
+// Benchmark "awaiters": 10,000 concurrent awaitPaymentResult calls in the merchant app (this
+// process: Fastify + fastify-alipayplus + PostgreSQL, default maxConcurrentInquiries 16, ticks
+// shortened so the run is bounded) against the Alipay+ simulator over real HTTP, in a child
+// process. Payments complete over COMPLETE_SECONDS; the simulator loses NOTIFY_DROP_RATE of the
+// notifications entirely, so those orders can only be resolved by an inquiry, the rest by their
+// notification (or by an inquiry that gets there first). Sampled: this process's RSS every
+// 100 ms, its event-loop delay (perf_hooks.monitorEventLoopDelay), and the simulator's
+// inquiry counters every second.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import type { PaymentResult } from '../src/polling/payment-result.js'
+import { BenchChild } from './lib/child.js'
+import { CORES, CpuMeter, cpuMicros, waitForQuiet } from './lib/cpu.js'
+import { createBenchDatabase } from './lib/database.js'
+import { generateBenchKeys, merchantPems } from './lib/keys.js'
+import { runBench, sleep } from './lib/lifecycle.js'
+import { buildMerchantApp } from './lib/merchant-app.js'
+import { AMOUNT, CLIENT_ID, NOTIFY_PATH, orderNumbers } from './lib/notify-requests.js'
+import { benchResult, heading, note, round, summarize, type Summary, table, verdict } from './lib/report.js'
+import type { SimStatsSummary } from './servers/simulator.js'
+
+const ORDERS = Number(process.env.BENCH_AWAITERS ?? 10_000)
+const MAX_CONCURRENT_INQUIRIES = 16 // the plugin's default; not passed, only checked
+const POLLING = { minTimeout: 250, maxTimeout: 2_000, factor: 2, randomize: false, maxRetryTime: 180_000 }
+const COMPLETE_AFTER_MS = 2_000
+const COMPLETE_SECONDS = 40
+const NOTIFY_DROP_RATE = 0.3
+const FAIL_EVERY = 10 // every 10th payment fails, the others succeed
+const RUN_LIMIT_MS = 150_000
+const TARGET_RSS_MB = 200
+const TARGET_LOOP_P99_MS = 50
+
+const MB = 1024 * 1024
+
+interface Outcome {
+  result?: PaymentResult
+  error?: Error
+  resolvedAt: number
+}
+
+runBench('awaiters', 240, async ({ defer }) => {
+  heading(`awaiters: ${ORDERS} concurrent awaitPaymentResult against the simulator (child process), real HTTP, PostgreSQL`)
+  const keys = await generateBenchKeys()
+  const db = await createBenchDatabase()
+  defer(() => db.drop())
+
+  const sim = await BenchChild.start('servers/simulator.ts', 'simulator')
+  defer(() => sim.stop())
+  const { url: simUrl } = await sim.call<{ url: string }>('start', {
+    clientId: CLIENT_ID,
+    merchantPublicPem: keys.merchant.publicPem,
+    alipayPrivatePem: keys.alipay.privatePem,
+    faults: { notifyDropRate: NOTIFY_DROP_RATE },
+    // One delivery per notification within the run: Alipay+'s next attempt would come minutes
+    // later (Antom: 2 min), after the run; a delivery that is not acknowledged in time counts
+    // as lost, like a dropped one, and its order is left to the inquiries.
+    redeliveryScheduleMs: [0],
+    seed: 42,
+  })
+
+  const merchant = await buildMerchantApp({ databaseUrl: db.url, gatewayUrl: simUrl, ...merchantPems(keys), polling: POLLING })
+  defer(() => merchant.close())
+  // The simulator stops first (its deliveries in flight are aborted), then the merchant closes.
+  defer(() => sim.stop())
+  const appUrl = await merchant.app.listen({ port: 0, host: '127.0.0.1' })
+  await sim.call('setNotifyUrl', `${appUrl}${NOTIFY_PATH}`)
+  const app = merchant.app
+
+  const orderNos = orderNumbers('await-', ORDERS)
+  const expected = new Map(orderNos.map((orderNo, i) => [orderNo, i % FAIL_EVERY === FAIL_EVERY - 1 ? 'FAIL' : 'SUCCESS'] as const))
+  await db.insertOrders(orderNos, AMOUNT)
+  await sim.call('createPayments', orderNos, AMOUNT)
+  // Warm the merchant's paths once (Prisma, fetch, signing) so the baseline is a running app's.
+  await app.alipayplus.store.getOrder(orderNos[0]!)
+  await app.alipayplus.inquiryClient.inquire(orderNos[0]!)
+  await sleep(500)
+  const baselineRssMb = process.memoryUsage().rss / MB
+  await waitForQuiet(10_000)
+
+  // Monitors.
+  let peakRss = process.memoryUsage().rss
+  let peakHeap = process.memoryUsage().heapUsed
+  const rssTimer = setInterval(() => {
+    const memory = process.memoryUsage()
+    peakRss = Math.max(peakRss, memory.rss)
+    peakHeap = Math.max(peakHeap, memory.heapUsed)
+  }, 100)
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  const simSamples: Array<{ at: number; stats: SimStatsSummary }> = []
+  let sampling = true
+  const sampler = (async () => {
+    while (sampling) {
+      simSamples.push({ at: performance.now(), stats: await sim.call<SimStatsSummary>('stats') })
+      await sleep(1_000)
+    }
+  })()
+  const simBase = await sim.call<SimStatsSummary>('stats')
+  const simCpu0 = await sim.call<NodeJS.CpuUsage>('cpuUsage')
+  const meter = new CpuMeter()
+
+  // 10,000 waiters at once.
+  loopDelay.enable()
+  const elu0 = performance.eventLoopUtilization()
+  const t0 = performance.now()
+  const outcomes = new Map<string, Outcome>()
+  const settled = orderNos.map((orderNo) =>
+    app.awaitPaymentResult(orderNo).then(
+      (result) => void outcomes.set(orderNo, { result, resolvedAt: performance.now() }),
+      (error: Error) => void outcomes.set(orderNo, { error, resolvedAt: performance.now() }),
+    ),
+  )
+
+  // Payments complete over time at the simulator, which notifies (or loses the notification).
+  const completedAt = new Map<string, number>()
+  const completing = (async () => {
+    // A batch every 250 ms, on a fixed schedule.
+    const ticks = COMPLETE_SECONDS * 4
+    const perTick = Math.ceil(orderNos.length / ticks)
+    for (let k = 0; k * perTick < orderNos.length; k++) {
+      await sleep(t0 + COMPLETE_AFTER_MS + k * 250 - performance.now())
+      const batch = orderNos.slice(k * perTick, (k + 1) * perTick).map((orderNo) => [orderNo, expected.get(orderNo)!] as [string, 'SUCCESS' | 'FAIL'])
+      const at = performance.now()
+      for (const [orderNo] of batch) completedAt.set(orderNo, at)
+      await sim.call('complete', batch)
+    }
+  })()
+
+  const deadline = sleep(RUN_LIMIT_MS).then(() => 'deadline' as const)
+  const finished = await Promise.race([Promise.all(settled).then(() => 'all' as const), deadline])
+  const elapsedMs = performance.now() - t0
+  const elu = performance.eventLoopUtilization(elu0).utilization
+  await completing
+  loopDelay.disable()
+  sampling = false
+  await sampler
+  clearInterval(rssTimer)
+  const cpu = meter.stop(cpuMicros(await sim.call<NodeJS.CpuUsage>('cpuUsage')) - cpuMicros(simCpu0))
+  const simFinal = await sim.call<SimStatsSummary>('stats')
+  const poller = app.alipayplus.stats()
+  // Results.
+  let finalOk = 0
+  let wrongStatus = 0
+  let notFinal = 0
+  let errors = 0
+  const bySource = { notify: 0, inquiry: 0 }
+  const completionToResolved: Record<'notify' | 'inquiry', number[]> = { notify: [], inquiry: [] }
+  // The same, by when the payment completed (10 s windows from the first completion).
+  const firstCompletion = Math.min(...completedAt.values())
+  const windows: Array<Record<'notify' | 'inquiry', number[]>> = []
+  for (const orderNo of orderNos) {
+    const outcome = outcomes.get(orderNo)
+    if (!outcome) continue
+    if (outcome.error || !outcome.result) {
+      errors++
+      continue
+    }
+    const { result } = outcome
+    if (!result.final) {
+      notFinal++
+      continue
+    }
+    if (result.status !== expected.get(orderNo)) wrongStatus++
+    else finalOk++
+    if (result.source) {
+      bySource[result.source]++
+      const completed = completedAt.get(orderNo) ?? outcome.resolvedAt
+      completionToResolved[result.source].push(outcome.resolvedAt - completed)
+      const w = Math.max(0, Math.floor((completed - firstCompletion) / 10_000))
+      ;(windows[w] ??= { notify: [], inquiry: [] })[result.source].push(outcome.resolvedAt - completed)
+    }
+  }
+  const unresolved = orderNos.length - outcomes.size
+  const { rows: [dbRow] } = await db.sql.query<{ n: string }>(`SELECT count(*) AS n FROM "PaymentOrder" WHERE "orderNo" LIKE 'await-%' AND "status" <> 'init'`)
+
+  // Inquiries per second, from the per-second samples.
+  const rates: number[] = []
+  for (let i = 1; i < simSamples.length; i++) {
+    const a = simSamples[i - 1]!
+    const b = simSamples[i]!
+    rates.push(((b.stats.received - a.stats.received) * 1000) / (b.at - a.at))
+  }
+  const inquiriesTotal = simFinal.received - simBase.received
+  const inquiryRate = { peak: Math.max(0, ...rates), mean: (inquiriesTotal * 1000) / elapsedMs }
+  const loop = {
+    p50: loopDelay.percentile(50) / 1e6,
+    p99: loopDelay.percentile(99) / 1e6,
+    max: loopDelay.max / 1e6,
+    mean: loopDelay.mean / 1e6,
+  }
+  const peakRssMb = peakRss / MB
+  const notifySummary = summarize(completionToResolved.notify)
+  const inquirySummary = summarize(completionToResolved.inquiry)
+
+  heading('Run')
+  table([
+    ['figure', 'value'],
+    ['orders (waiters)', ORDERS],
+    ['all resolved in (s)', round(elapsedMs / 1000, 1)],
+    ['resolved final with the expected status', finalOk],
+    ['wrong status / not final / errors / unresolved', `${wrongStatus} / ${notFinal} / ${errors} / ${unresolved}`],
+    ['orders final in PostgreSQL', Number(dbRow?.n ?? 0)],
+    ['resolved via notify / via inquiry', `${bySource.notify} / ${bySource.inquiry}`],
+    ['notifications scheduled / dropped / acknowledged / not acknowledged', `${simFinal.notifications.scheduled} / ${simFinal.notifications.dropped} / ${simFinal.notifications.acknowledged} / ${simFinal.notifications.exhausted}`],
+    ['inquiries received by the simulator', inquiriesTotal],
+    ['inquiries/s peak (1 s samples) / mean', `${round(inquiryRate.peak, 0)} / ${round(inquiryRate.mean, 0)}`],
+    ['simulator maxConcurrent (cap 16)', simFinal.maxConcurrent],
+    ['plugin peakInFlight', poller.peakInFlight],
+    ['RSS baseline / peak (MB)', `${round(baselineRssMb, 1)} / ${round(peakRssMb, 1)}`],
+    ['V8 heap used, peak (MB)', round(peakHeap / MB, 1)],
+    ['event-loop delay p50 / p99 / max (ms)', `${round(loop.p50)} / ${round(loop.p99)} / ${round(loop.max)}`],
+    ['event-loop utilization over the run', `${round(elu * 100, 1)} %`],
+    [`CPU cores busy (of ${CORES}): machine / merchant / simulator / PostgreSQL / other`, `${round(cpu.machine)} / ${round(cpu.self)} / ${round(cpu.server)} / ${round(cpu.postgres)} / ${round(cpu.other)}`],
+  ])
+  heading('Payment completed at the simulator -> waiter resolved (ms)')
+  table([
+    ['path', 'n', 'p50', 'p90', 'p99', 'max'],
+    ['notify', notifySummary.n, notifySummary.p50, notifySummary.p90, notifySummary.p99, notifySummary.max],
+    ['inquiry', inquirySummary.n, inquirySummary.p50, inquirySummary.p90, inquirySummary.p99, inquirySummary.max],
+  ])
+  table([
+    ['completed at (s after the first completion)', 'via notify', 'notify p50', 'notify p99', 'via inquiry', 'inquiry p50', 'inquiry p99'],
+    ...windows.map((w, i) => {
+      const n = summarize(w?.notify ?? [])
+      const q = summarize(w?.inquiry ?? [])
+      return [`${i * 10}-${i * 10 + 10}`, n.n, round(n.p50, 0), round(n.p99, 0), q.n, round(q.p50, 0), round(q.p99, 0)]
+    }),
+  ])
+  note(`process layout: merchant app + waiters in this process (the figures above), simulator in child pid ${sim.pid}; both share the ${CORES} cores with PostgreSQL.`)
+  note(`polling: ${JSON.stringify(POLLING)}; notifications lost: ${NOTIFY_DROP_RATE * 100} %; payments complete over ${COMPLETE_SECONDS} s from t=${COMPLETE_AFTER_MS / 1000} s.`)
+  if (finished === 'deadline') note(`stopped at the ${RUN_LIMIT_MS / 1000} s limit with ${unresolved} waiters unresolved`)
+
+  heading('Targets')
+  const verdicts = [
+    verdict('peak RSS of the merchant process', peakRssMb, '<=', TARGET_RSS_MB, ' MB'),
+    verdict('event-loop delay p99', loop.p99, '<=', TARGET_LOOP_P99_MS, ' ms'),
+    verdict('simulator maxConcurrent inquiries (the cap)', simFinal.maxConcurrent, '<=', MAX_CONCURRENT_INQUIRIES),
+    verdict('waiters resolved with a final result (the expected one)', finalOk, '>=', ORDERS),
+  ]
+
+  const sum = (s: Summary) => ({ n: s.n, p50: round(s.p50, 1), p90: round(s.p90, 1), p99: round(s.p99, 1), max: round(s.max, 1) })
+  benchResult('awaiters', {
+    orders: ORDERS,
+    polling: POLLING,
+    notifyDropRate: NOTIFY_DROP_RATE,
+    completeSeconds: COMPLETE_SECONDS,
+    elapsedSeconds: round(elapsedMs / 1000, 2),
+    resolvedFinalExpected: finalOk,
+    wrongStatus,
+    notFinal,
+    errors,
+    unresolved,
+    bySource,
+    rssMb: { baseline: round(baselineRssMb, 1), peak: round(peakRssMb, 1) },
+    heapUsedPeakMb: round(peakHeap / MB, 1),
+    eventLoopUtilization: round(elu, 3),
+    eventLoopDelayMs: { p50: round(loop.p50, 2), p99: round(loop.p99, 2), max: round(loop.max, 2), mean: round(loop.mean, 2) },
+    inquiries: { total: inquiriesTotal, peakPerSecond: round(inquiryRate.peak, 0), meanPerSecond: round(inquiryRate.mean, 0), simulatorMaxConcurrent: simFinal.maxConcurrent, answered: simFinal.answered },
+    notifications: simFinal.notifications,
+    completionToResolvedMs: { notify: sum(notifySummary), inquiry: sum(inquirySummary) },
+    completionToResolvedByWindowMs: windows.map((w, i) => ({ fromSecond: i * 10, notify: sum(summarize(w?.notify ?? [])), inquiry: sum(summarize(w?.inquiry ?? [])) })),
+    cpuCores: { machine: round(cpu.machine), merchant: round(cpu.self), simulator: round(cpu.server), postgres: round(cpu.postgres), other: round(cpu.other) },
+    targets: verdicts,
+  })
+})
