@@ -26,7 +26,3 @@ export function assertAmount(amount: unknown, what = 'amount'): asserts amount i
     )
   }
 }
-
-export function sameAmount(a: Amount, b: Amount): boolean {
-  return a.currency === b.currency && a.value === b.value
-}

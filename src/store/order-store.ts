@@ -4,7 +4,7 @@
 // (Prisma updateMany; count === 1 means this call won). A final status never changes again.
 import { randomUUID } from 'node:crypto'
 import { DuplicateOrderError, InvalidOrderNoError, InvalidResultError, UnknownOrderError } from '../errors.js'
-import { type Amount, assertAmount, sameAmount } from './amount.js'
+import { type Amount, assertAmount } from './amount.js'
 import type {
   FinalStatus,
   PaymentEventRecord,
@@ -108,66 +108,59 @@ export class OrderStore {
    */
   async recordResult(input: PaymentResultInput): Promise<RecordOutcome> {
     validateResult(input)
-    const current = await this.#prisma.paymentOrder.findFirst({ where: { orderNo: input.orderNo } })
-    if (current === null) throw new UnknownOrderError(input.orderNo)
-
     const eventId = randomUUID()
-    const event = {
-      id: eventId,
-      orderNo: input.orderNo,
-      source: input.source,
-      resultStatus: input.status === 'SUCCESS' ? 'S' : 'F',
-      resultCode: input.resultCode ?? null,
-      payload: input.payload ?? {},
+    const now = new Date()
+    const row = await this.#record(input, eventId, now)
+    if (row === undefined) throw new UnknownOrderError(input.orderNo)
+    const { applied, reason, ...current } = row
+    if (applied) {
+      const order: PaymentOrderRecord = {
+        ...current,
+        status: input.status,
+        paymentId: input.paymentId ?? null,
+        resultCode: input.resultCode ?? null,
+        resultMessage: input.resultMessage ?? null,
+        resultSource: input.source,
+        paymentTime: toDateOrNull(input.paymentTime),
+        finalizedAt: now,
+        finalEventId: eventId,
+        updatedAt: now,
+      }
+      return { applied: true, reason: null, order, eventId }
     }
-    const orderAmount: Amount = { currency: current.currency, value: current.amount }
-
-    // Amounts never change after creation, so this read decides the check for good.
-    if (input.status === 'SUCCESS' && !sameAmount(input.paymentAmount!, orderAmount)) {
-      await this.#prisma.paymentEvent.create({ data: { ...event, applied: false, reason: 'amount_mismatch' } })
-      return { applied: false, reason: 'amount_mismatch', order: current, eventId }
-    }
-    // Duplicates (the common case for redelivered notifications) cost one insert.
-    if (current.status !== 'init') {
-      await this.#prisma.paymentEvent.create({ data: { ...event, applied: false, reason: 'already_final' } })
-      return { applied: false, reason: 'already_final', order: current, eventId }
-    }
-
-    const finalizedAt = new Date()
-    const applied = await this.#transition(input, event.id, finalizedAt, orderAmount)
-    if (!applied) {
-      // Another call won between our read and our UPDATE: report what it stored.
-      const order = await this.#prisma.paymentOrder.findFirstOrThrow({ where: { orderNo: input.orderNo } })
-      return { applied: false, reason: 'already_final', order, eventId }
-    }
-    const order: PaymentOrderRecord = {
-      ...current,
-      status: input.status,
-      paymentId: input.paymentId ?? null,
-      resultCode: input.resultCode ?? null,
-      resultMessage: input.resultMessage ?? null,
-      resultSource: input.source,
-      paymentTime: toDateOrNull(input.paymentTime),
-      finalizedAt,
-      finalEventId: eventId,
-      updatedAt: finalizedAt,
-    }
-    return { applied: true, reason: null, order, eventId }
+    // The statement saw the order init but another call's UPDATE won the row: report the winner.
+    const order =
+      reason === 'already_final' && current.status === 'init'
+        ? await this.#prisma.paymentOrder.findFirstOrThrow({ where: { orderNo: input.orderNo } })
+        : current
+    return { applied: false, reason: reason ?? 'already_final', order, eventId }
   }
 
   /**
-   * The transition and its audit event as ONE statement: the UPDATE is exactly
-   * updateMany({ where: { orderNo, status: 'init' } }) (plus the amount, which never
-   * changes), and the INSERT records whether it matched a row. A single statement is its
-   * own transaction, so the pair is atomic without holding a pooled connection across round
-   * trips: under load, Prisma's interactive and batch $transaction both wait for a pooled
-   * connection and fail with P2028 (measured by test/store/race.test.ts before this design).
-   * Returns true when this call won.
+   * The whole decision as ONE statement: read the order, check the amount (on SUCCESS), make
+   * the transition, and insert the audit event saying whether it applied and why not. The
+   * UPDATE is exactly updateMany({ where: { orderNo, status: 'init' } }); PostgreSQL re-checks
+   * that WHERE on the locked row, so of concurrent calls exactly one matches. A single
+   * statement is its own transaction: atomic, one round trip, and no pooled connection held
+   * across round trips (under load, Prisma's interactive and batch $transaction both wait for a
+   * pooled connection and fail with P2028, as test/store/race.test.ts showed before this
+   * design). Returns nothing, and writes nothing, for an unknown order. Amounts never change
+   * after creation, so the check needs no lock.
    */
-  async #transition(input: PaymentResultInput, eventId: string, now: Date, amount: Amount): Promise<boolean> {
+  async #record(input: PaymentResultInput, eventId: string, now: Date) {
     const resultStatus = input.status === 'SUCCESS' ? 'S' : 'F'
-    const rows = await this.#prisma.$queryRaw<Array<{ orderNo: string }>>`
-      WITH transition AS (
+    const checkAmount = input.status === 'SUCCESS'
+    const rows = await this.#prisma.$queryRaw<Array<PaymentOrderRecord & { applied: boolean; reason: NotAppliedReason | null }>>`
+      WITH current AS (
+        SELECT * FROM "PaymentOrder" WHERE "orderNo" = ${input.orderNo}
+      ), decision AS (
+        SELECT CASE
+            WHEN ${checkAmount}::boolean AND ("amount" <> ${input.paymentAmount?.value ?? ''}::text
+              OR "currency" <> ${input.paymentAmount?.currency ?? ''}::text) THEN 'amount_mismatch'
+            WHEN "status" <> 'init' THEN 'already_final'
+          END AS "reason"
+        FROM current
+      ), transition AS (
         UPDATE "PaymentOrder" SET
           "status" = ${input.status}::"PaymentStatus",
           "paymentId" = ${input.paymentId ?? null},
@@ -179,17 +172,19 @@ export class OrderStore {
           "finalEventId" = ${eventId},
           "updatedAt" = ${now}
         WHERE "orderNo" = ${input.orderNo} AND "status" = 'init'
-          AND "amount" = ${amount.value} AND "currency" = ${amount.currency}
+          AND EXISTS (SELECT 1 FROM decision WHERE "reason" IS NULL)
         RETURNING "orderNo"
       ), event AS (
         INSERT INTO "PaymentEvent" ("id", "orderNo", "source", "resultStatus", "resultCode", "applied", "reason", "payload", "createdAt")
         SELECT ${eventId}, ${input.orderNo}, ${input.source}::"ResultSource", ${resultStatus}, ${input.resultCode ?? null},
           EXISTS (SELECT 1 FROM transition),
-          CASE WHEN EXISTS (SELECT 1 FROM transition) THEN NULL ELSE 'already_final' END,
+          CASE WHEN EXISTS (SELECT 1 FROM transition) THEN NULL ELSE COALESCE("reason", 'already_final') END,
           ${JSON.stringify(input.payload ?? {})}::jsonb, ${now}
+        FROM decision
+        RETURNING "applied", "reason"
       )
-      SELECT "orderNo" FROM transition`
-    return rows.length === 1
+      SELECT event."applied", event."reason", current.* FROM event, current`
+    return rows[0]
   }
 
   /**

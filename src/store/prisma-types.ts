@@ -36,18 +36,6 @@ export interface PaymentEventRecord {
   createdAt: Date
 }
 
-interface EventCreateData {
-  id: string
-  orderNo: string
-  source: ResultSource
-  resultStatus: string
-  resultCode: string | null
-  applied: boolean
-  reason: string | null
-  // Prisma's InputJsonValue; the store only passes JSON-safe values.
-  payload: any
-}
-
 // Prisma delegates return PrismaPromise, a PromiseLike. The init -> final transition itself
 // is one raw statement (see order-store.ts), which is why table and column names matter:
 // keep the models unmapped (no @@map / @map).
@@ -78,7 +66,6 @@ export interface PaymentPrismaClient {
     }): PromiseLike<{ count: number }>
   }
   paymentEvent: {
-    create(args: { data: EventCreateData }): PromiseLike<PaymentEventRecord>
     findMany(args: { where: { orderNo: string }; orderBy: { createdAt: 'asc' } }): PromiseLike<PaymentEventRecord[]>
   }
   $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>

@@ -37,6 +37,10 @@ for (const backend of BACKENDS) {
       if (outcome.applied) winners.set(orderNo, (winners.get(orderNo) ?? 0) + 1)
       else t.equal(outcome.reason, 'already_final')
     }
+    t.ok(
+      outcomes.every((o) => o.order.status !== 'init' && o.order.finalEventId !== null),
+      'every attempt, winner or loser, reports the stored final result',
+    )
     t.equal(winners.size, ORDERS, 'every order has a winner')
     t.ok([...winners.values()].every((n) => n === 1), 'exactly one winner per order')
 
