@@ -6,7 +6,7 @@ export { AlipayPlusSetupError, InquiryClientClosedError } from './protocol/error
 export type { AwaitOptions, PollerStats } from './polling/payment-poller.js'
 export type { PaymentResult } from './polling/payment-result.js'
 export { ACKNOWLEDGED, type AlipayResult } from './notify/answers.js'
-export { notifyBodySchema, type NotifyBody } from './notify/notify-body-schema.js'
+export { notifyBodySchema, notifyResult, type NotifyBody } from './notify/notify-body-schema.js'
 
 export { type Amount, assertAmount } from './store/amount.js'
 export { OrderStore, type PaymentResultInput, type RecordOutcome, type NotAppliedReason } from './store/order-store.js'

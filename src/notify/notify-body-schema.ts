@@ -1,3 +1,5 @@
+import type { PaymentResultInput } from '../store/order-store.js'
+
 // JSON schema of the notifyPayment body (Alipay+ ACQP docs). Unknown fields are allowed:
 // Alipay+ adds fields over time and they are kept in the audit event as received.
 const shortString = { type: 'string', minLength: 1, maxLength: 64 } as const
@@ -52,4 +54,19 @@ export interface NotifyBody {
   walletBrandName?: string
   paymentAmount?: { currency: string; value: string }
   paymentTime?: string
+}
+
+/** The store's input for a verified, schema-valid notification. */
+export function notifyResult(body: NotifyBody): PaymentResultInput {
+  return {
+    orderNo: body.paymentRequestId,
+    source: 'notify',
+    status: body.paymentResult.resultStatus === 'S' ? 'SUCCESS' : 'FAIL',
+    resultCode: body.paymentResult.resultCode,
+    resultMessage: body.paymentResult.resultMessage ?? null,
+    paymentId: body.paymentId ?? null,
+    paymentTime: body.paymentTime ?? null,
+    paymentAmount: body.paymentAmount ?? null,
+    payload: body,
+  }
 }

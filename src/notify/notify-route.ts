@@ -14,7 +14,7 @@ import type { ResultHub } from '../polling/result-hub.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
 import type { OrderStore } from '../store/order-store.js'
 import { ACKNOWLEDGED, type AlipayResult, invalidRequest, invalidSignature, notRecorded, unknownOrder } from './answers.js'
-import { type NotifyBody, notifyBodySchema } from './notify-body-schema.js'
+import { type NotifyBody, notifyBodySchema, notifyResult } from './notify-body-schema.js'
 
 // No type coercion: a number where Alipay+ sends a string is a malformed message, not "100".
 const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false })
@@ -94,20 +94,9 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
     async (request, reply) => {
       const body = request.body as NotifyBody
       const orderNo = body.paymentRequestId
-      const success = body.paymentResult.resultStatus === 'S'
       let outcome
       try {
-        outcome = await store.recordResult({
-          orderNo,
-          source: 'notify',
-          status: success ? 'SUCCESS' : 'FAIL',
-          resultCode: body.paymentResult.resultCode,
-          resultMessage: body.paymentResult.resultMessage ?? null,
-          paymentId: body.paymentId ?? null,
-          paymentTime: body.paymentTime ?? null,
-          paymentAmount: body.paymentAmount ?? null,
-          payload: body,
-        })
+        outcome = await store.recordResult(notifyResult(body))
       } catch (error) {
         if (error instanceof UnknownOrderError) {
           request.log.warn({ orderNo }, 'alipayplus notifyPayment for an unknown order: asking Alipay+ to deliver again')
