@@ -1,6 +1,7 @@
 // Calls inquiryPayment and turns every possible answer, or the lack of one, into an
 // InquiryOutcome. Only the caller's abort and close() reject: everything else is an outcome.
 import type { KeyObject } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { InvalidOptionError } from '../errors.js'
 import { InquiryClientClosedError } from './errors.js'
 import { classifyInquiryResponse, type InquiryOutcome, type SetupErrorOutcome } from './inquiry-outcome.js'
@@ -66,6 +67,8 @@ export class InquiryClient {
     this.#endpoint = inquiryEndpoint(options.gatewayUrl)
     this.#path = this.#endpoint.pathname
     this.#options = options
+    // Every call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
+    setMaxListeners(0, this.#closing.signal)
   }
 
   async inquire(orderNo: string, options: { signal?: AbortSignal } = {}): Promise<InquiryOutcome> {
