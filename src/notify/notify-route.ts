@@ -11,6 +11,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { UnknownOrderError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { ResultHub } from '../polling/result-hub.js'
+import { parseJson } from '../protocol/parse-json.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
 import type { OrderStore } from '../store/order-store.js'
 import { ACKNOWLEDGED, type AlipayResult, invalidRequest, invalidSignature, notRecorded, unknownOrder } from './answers.js'
@@ -84,11 +85,9 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
         if (!isJson(request.headers['content-type'])) {
           return reply.code(400).send(invalidRequest('Content-Type must be application/json'))
         }
-        try {
-          request.body = JSON.parse(raw.toString('utf8'))
-        } catch {
-          return reply.code(400).send(invalidRequest('body is not valid JSON'))
-        }
+        const body = parseJson(raw)
+        if (body === undefined) return reply.code(400).send(invalidRequest('body is not valid JSON'))
+        request.body = body
       },
     },
     async (request, reply) => {

@@ -28,10 +28,6 @@ export class InquiryLimiter {
     this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + ms)
   }
 
-  get active(): number {
-    return this.#active
-  }
-
   /** The most calls ever in flight at once. */
   get peak(): number {
     return this.#peak

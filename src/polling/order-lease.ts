@@ -29,11 +29,4 @@ export class OrderLease {
     })
     return count === 1
   }
-
-  async release(orderNo: string): Promise<void> {
-    await this.#prisma.paymentOrder.updateMany({
-      where: { orderNo, leaseOwner: this.owner },
-      data: { leaseOwner: null, leaseUntil: null },
-    })
-  }
 }

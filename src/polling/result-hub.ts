@@ -24,8 +24,4 @@ export class ResultHub {
     this.#listeners.delete(order.orderNo)
     for (const listener of set) listener(order)
   }
-
-  get size(): number {
-    return this.#listeners.size
-  }
 }

@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { InvalidOptionError } from '../errors.js'
 import { InquiryClientClosedError } from './errors.js'
+import { parseJson } from './parse-json.js'
 import { classifyInquiryResponse, type InquiryOutcome, type SetupErrorOutcome } from './inquiry-outcome.js'
 import { nowRequestTime, signMessage, verifyMessage } from './signature.js'
 
@@ -35,14 +36,6 @@ function inquiryEndpoint(gatewayUrl: string): URL {
 
 function untrusted(resultMessage: string, httpStatus: number, resultCode = 'INVALID_RESPONSE_SIGNATURE'): SetupErrorOutcome {
   return { kind: 'setup_error', resultCode, resultMessage, httpStatus }
-}
-
-function parseJson(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'))
-  } catch {
-    return undefined
-  }
 }
 
 function describeNetworkError(error: unknown): string {

@@ -5,9 +5,11 @@ import type { KeyObject } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyPluginAsync } from 'fastify'
 import { INQUIRY_PAYMENT_PATH } from '../protocol/inquiry-client.js'
+import { parseJson } from '../protocol/parse-json.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
 import type { FaultDice, Faults } from './faults.js'
 import type { Identity } from './notifier.js'
+import { paymentFields } from './payment-fields.js'
 import type { PaymentBook, SimPayment } from './payments.js'
 import type { InquiryAnswerKind, InquiryStats } from './stats.js'
 
@@ -44,26 +46,7 @@ function paymentAnswer(payment: SimPayment, identity: Identity, reportFinal: boo
     : { resultCode: 'PAYMENT_IN_PROCESS', resultStatus: 'U', resultMessage: 'The payment is in process.' }
   return {
     kind: !final ? 'in_process' : success ? 'success' : 'fail',
-    body: {
-      result: SUCCESS_RESULT,
-      paymentResult,
-      paymentRequestId: payment.paymentRequestId,
-      paymentId: success ? payment.paymentId : undefined,
-      paymentAmount: payment.amount,
-      paymentTime: success ? payment.paymentTime : undefined,
-      acquirerId: identity.acquirerId,
-      pspId: identity.pspId,
-      customerId: success ? payment.customerId : undefined,
-      walletBrandName: identity.walletBrandName,
-    },
-  }
-}
-
-function parseJson(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'))
-  } catch {
-    return undefined
+    body: { result: SUCCESS_RESULT, paymentResult, ...paymentFields(payment, identity, success) },
   }
 }
 

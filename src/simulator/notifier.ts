@@ -3,8 +3,10 @@
 // public key, and result.resultStatus "S". Anything else counts as not received, as at Alipay+.
 import type { KeyObject } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
+import { parseJson } from '../protocol/parse-json.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
 import type { FaultDice, Faults } from './faults.js'
+import { paymentFields } from './payment-fields.js'
 import type { SimPayment } from './payments.js'
 
 export type NotificationState = 'pending' | 'acknowledged' | 'exhausted' | 'dropped' | 'cancelled'
@@ -66,24 +68,13 @@ function notificationBody(payment: SimPayment, identity: Identity, wrongAmount: 
     : payment.amount
   return JSON.stringify({
     paymentResult: { resultCode: payment.resultCode, resultStatus: success ? 'S' : 'F', resultMessage: payment.resultMessage },
-    paymentRequestId: payment.paymentRequestId,
-    paymentId: success ? payment.paymentId : undefined,
-    acquirerId: identity.acquirerId,
-    pspId: identity.pspId,
-    customerId: success ? payment.customerId : undefined,
-    walletBrandName: identity.walletBrandName,
-    paymentAmount: amount,
-    paymentTime: success ? payment.paymentTime : undefined,
+    ...paymentFields(payment, identity, success, amount),
   })
 }
 
 function acknowledged(raw: Buffer): boolean {
-  try {
-    const parsed = JSON.parse(raw.toString('utf8')) as { result?: { resultStatus?: unknown } } | null
-    return parsed?.result?.resultStatus === 'S'
-  } catch {
-    return false
-  }
+  const parsed = parseJson(raw) as { result?: { resultStatus?: unknown } } | null | undefined
+  return parsed?.result?.resultStatus === 'S'
 }
 
 export class Notifier {

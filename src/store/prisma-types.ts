@@ -57,12 +57,10 @@ export interface PaymentPrismaClient {
       take: number
       select: { orderNo: true }
     }): PromiseLike<Array<{ orderNo: string }>>
-    /** Lease claim and release (polling/order-lease.ts). */
+    /** The lease claim (polling/order-lease.ts). */
     updateMany(args: {
-      where:
-        | { orderNo: string; status: 'init'; OR: Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } } | { leaseOwner: string }> }
-        | { orderNo: string; leaseOwner: string }
-      data: { leaseOwner: string | null; leaseUntil: Date | null }
+      where: { orderNo: string; status: 'init'; OR: Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } } | { leaseOwner: string }> }
+      data: { leaseOwner: string; leaseUntil: Date }
     }): PromiseLike<{ count: number }>
   }
   paymentEvent: {
