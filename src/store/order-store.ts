@@ -3,8 +3,9 @@
 //   UPDATE "PaymentOrder" ... WHERE "orderNo" = ? AND status = 'init'
 // (Prisma updateMany; count === 1 means this call won). A final status never changes again.
 import { randomUUID } from 'node:crypto'
-import { DuplicateOrderError, InvalidOrderNoError, InvalidResultError, UnknownOrderError } from '../errors.js'
+import { DuplicateOrderError, InvalidResultError, UnknownOrderError } from '../errors.js'
 import { type Amount, assertAmount } from './amount.js'
+import { assertOrderNo } from './order-no.js'
 import type {
   FinalStatus,
   PaymentEventRecord,
@@ -41,13 +42,6 @@ export interface RecordOutcome {
 
 const FINAL_STATUSES: ReadonlySet<string> = new Set(['SUCCESS', 'FAIL'])
 const SOURCES: ReadonlySet<string> = new Set(['notify', 'inquiry'])
-
-export function assertOrderNo(orderNo: unknown): asserts orderNo is string {
-  // Alipay+ paymentRequestId: at most 64 characters.
-  if (typeof orderNo !== 'string' || orderNo.length === 0 || orderNo.length > 64) {
-    throw new InvalidOrderNoError(`orderNo must be a string of 1 to 64 characters, got ${JSON.stringify(orderNo)}`)
-  }
-}
 
 function toDateOrNull(value: Date | string | null | undefined): Date | null {
   if (value == null) return null

@@ -4,7 +4,7 @@
 
 export type PaymentStatus = 'init' | 'SUCCESS' | 'FAIL'
 export type FinalStatus = Exclude<PaymentStatus, 'init'>
-export type ResultSource = 'notify' | 'inquiry'
+export type ResultSource = 'notify' | 'inquiry' | 'cancel'
 
 export interface PaymentOrderRecord {
   orderNo: string
