@@ -8,6 +8,7 @@
 // inquiry counters every second.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { PaymentResult } from '../src/polling/payment-result.js'
+import type { ResultSource } from '../src/store/prisma-types.js'
 import { BenchChild } from './lib/child.js'
 import { CORES, CpuMeter, cpuMicros, waitForQuiet } from './lib/cpu.js'
 import { createBenchDatabase } from './lib/database.js'
@@ -141,11 +142,11 @@ runBench('awaiters', 240, async ({ defer }) => {
   let wrongStatus = 0
   let notFinal = 0
   let errors = 0
-  const bySource = { notify: 0, inquiry: 0 }
-  const completionToResolved: Record<'notify' | 'inquiry', number[]> = { notify: [], inquiry: [] }
+  const bySource = { notify: 0, inquiry: 0, cancel: 0 }
+  const completionToResolved: Record<ResultSource, number[]> = { notify: [], inquiry: [], cancel: [] }
   // The same, by when the payment completed (10 s windows from the first completion).
   const firstCompletion = Math.min(...completedAt.values())
-  const windows: Array<Record<'notify' | 'inquiry', number[]>> = []
+  const windows: Array<Record<ResultSource, number[]>> = []
   for (const orderNo of orderNos) {
     const outcome = outcomes.get(orderNo)
     if (!outcome) continue
@@ -165,7 +166,7 @@ runBench('awaiters', 240, async ({ defer }) => {
       const completed = completedAt.get(orderNo) ?? outcome.resolvedAt
       completionToResolved[result.source].push(outcome.resolvedAt - completed)
       const w = Math.max(0, Math.floor((completed - firstCompletion) / 10_000))
-      ;(windows[w] ??= { notify: [], inquiry: [] })[result.source].push(outcome.resolvedAt - completed)
+      ;(windows[w] ??= { notify: [], inquiry: [], cancel: [] })[result.source].push(outcome.resolvedAt - completed)
     }
   }
   const unresolved = orderNos.length - outcomes.size

@@ -78,7 +78,7 @@ async function play(world: Awaited<ReturnType<typeof startDemoWorld>>, options: 
   const orderNos = Array.from({ length: options.orders }, (_, i) => `demo-${runId}-${i}`)
   const started = Date.now()
   let delayed = 0
-  const bySource = { notify: 0, inquiry: 0 }
+  const bySource = { notify: 0, inquiry: 0, cancel: 0 }
 
   const results = orderNos.map(async (orderNo) => {
     const amount = { currency: 'USD', value: String(100 + Math.floor(rand() * 99_900)) }

@@ -3,7 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { PrismaClient } from '../generated/prisma/client.js'
-import { openDatabase, type OpenedDatabase, type AlipayPlusOptions } from '../src/index.js'
+import { openDatabase, type OpenedDatabase, type AlipayPlusCommonOptions } from '../src/index.js'
 import { createSimulator, type AlipayPlusSimulator, type Faults } from '../src/simulator/index.js'
 import { buildMerchantApp } from './merchant-app.js'
 
@@ -17,7 +17,7 @@ export interface DemoWorldOptions {
   simulatorPort?: number
   faults?: Partial<Faults>
   redeliveryScheduleMs?: number[]
-  plugin?: Partial<AlipayPlusOptions>
+  plugin?: Partial<AlipayPlusCommonOptions>
   logger?: boolean
 }
 

@@ -1,6 +1,14 @@
 // Public API of fastify-alipayplus. The default export is the Fastify plugin.
 export { fastifyAlipayPlus, fastifyAlipayPlus as default, type AlipayPlusDecorator } from './plugin.js'
-export { DEFAULTS, type AlipayPlusOptions, type PollingOptions, type ReconcileOptions } from './options.js'
+export {
+  DEFAULTS,
+  type AlipayPlusOptions,
+  type AlipayPlusCommonOptions,
+  type PrismaOptions,
+  type PollingOptions,
+  type ReconcileOptions,
+} from './options.js'
+export type { ModelNames } from './store/payment-models.js'
 export * from './errors.js'
 export { AlipayPlusSetupError, InquiryClientClosedError } from './protocol/errors.js'
 export type { AwaitOptions, PollerStats } from './polling/payment-poller.js'
@@ -9,7 +17,7 @@ export { ACKNOWLEDGED, type AlipayResult } from './notify/answers.js'
 export { notifyBodySchema, notifyResult, type NotifyBody } from './notify/notify-body-schema.js'
 
 export { type Amount, assertAmount } from './store/amount.js'
-export { OrderStore, type PaymentResultInput, type RecordOutcome, type NotAppliedReason } from './store/order-store.js'
+export { OrderStore, type PaymentResultInput, type RecordOutcome, type NotAppliedReason, type AuditedEvent } from './store/order-store.js'
 export type {
   PaymentPrismaClient,
   PaymentOrderRecord,

@@ -4,7 +4,8 @@
 import type { KeyObject } from 'node:crypto'
 import { InvalidOptionError } from './errors.js'
 import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
-import type { PaymentPrismaClient } from './store/prisma-types.js'
+import { type ModelNames, resolvePaymentModels } from './store/payment-models.js'
+import type { PaymentModels, PaymentPrismaClient } from './store/prisma-types.js'
 
 /** p-retry's own option names, so p-retry users know them. */
 export interface PollingOptions {
@@ -29,9 +30,27 @@ export interface ReconcileOptions {
   batchSize?: number
 }
 
-export interface AlipayPlusOptions {
-  /** The application's PrismaClient (Prisma 7), whose schema has PaymentOrder and PaymentEvent. */
-  prisma: PaymentPrismaClient
+/**
+ * The application's PrismaClient (Prisma 7, any provider). With the models under their default
+ * names it is type-checked; with `models`, the names are checked when the plugin registers.
+ */
+export type PrismaOptions =
+  | {
+      /** Your PrismaClient, whose schema has the PaymentOrder and PaymentEvent models. */
+      prisma: PaymentPrismaClient
+      models?: undefined
+    }
+  | {
+      /** Your PrismaClient, whose schema has the plugin's two models under the names in `models`. */
+      prisma: object
+      /** The client's delegate names for the two models, e.g. { order: 'alipayOrder', event: 'alipayEvent' }. */
+      models: ModelNames
+    }
+
+export type AlipayPlusOptions = PrismaOptions & AlipayPlusCommonOptions
+
+/** Every option but `prisma` and `models`. */
+export interface AlipayPlusCommonOptions {
   /** Client-Id assigned by Alipay+. */
   clientId: string
   /** Your RSA private key: PEM, or the Base64 PKCS#8 the official SDKs use. */
@@ -58,7 +77,7 @@ export interface AlipayPlusOptions {
 }
 
 export interface ResolvedOptions {
-  prisma: PaymentPrismaClient
+  models: PaymentModels
   clientId: string
   privateKey: KeyObject
   alipayPublicKeys: KeyObject[]
@@ -118,18 +137,6 @@ function checkGatewayUrl(value: string): string {
   return value
 }
 
-function checkPrisma(value: unknown): PaymentPrismaClient {
-  const client = value as Partial<PaymentPrismaClient> | undefined
-  if (!client || typeof client !== 'object') throw new InvalidOptionError('prisma', 'is required: pass your PrismaClient')
-  if (!client.paymentOrder || !client.paymentEvent || typeof client.$queryRaw !== 'function') {
-    throw new InvalidOptionError(
-      'prisma',
-      'must be a PrismaClient whose schema has the PaymentOrder and PaymentEvent models (see prisma/schema.prisma)',
-    )
-  }
-  return client as PaymentPrismaClient
-}
-
 function resolvePolling(value: PollingOptions | undefined): Required<PollingOptions> {
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new InvalidOptionError('polling', 'must be an object')
@@ -176,7 +183,7 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
   if (raw.privateKey === undefined) throw new InvalidOptionError('privateKey', 'is required')
   if (raw.alipayPublicKey === undefined) throw new InvalidOptionError('alipayPublicKey', 'is required')
   return {
-    prisma: checkPrisma(raw.prisma),
+    models: resolvePaymentModels(raw.prisma, raw.models),
     clientId: requireString(options, 'clientId'),
     privateKey: loadPrivateKey(raw.privateKey, 'privateKey'),
     alipayPublicKeys: loadPublicKeys(raw.alipayPublicKey, 'alipayPublicKey'),

@@ -37,7 +37,7 @@ declare module 'fastify' {
 const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyInstance, rawOptions) => {
   const options = resolveOptions(rawOptions)
   const log = fastify.log.child({ plugin: 'fastify-alipayplus' })
-  const store = new OrderStore(options.prisma)
+  const store = new OrderStore(options.models)
   const hub = new ResultHub()
   const inquiryClient = new InquiryClient({
     gatewayUrl: options.gatewayUrl,
@@ -49,7 +49,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   })
   const poller = new PaymentPoller({
     store,
-    lease: new OrderLease(options.prisma, options.leaseMs),
+    lease: new OrderLease(store, options.leaseMs),
     inquiry: inquiryClient,
     limiter: new InquiryLimiter(options.maxConcurrentInquiries),
     hub,

@@ -29,11 +29,11 @@ async function start(input: MerchantKeyPems & { mode: TargetMode; databaseUrl: s
   } else {
     const db = await openPrisma(input.databaseUrl)
     const prisma = db.prisma
-    const store = new OrderStore(prisma)
+    const store = OrderStore.fromClient(prisma)
     app = Fastify({ logger: false })
     if (input.mode === 'store') {
       app.post(TARGET_PATHS.store, async (request, reply) => {
-        await store.recordResult(notifyResult(request.body as NotifyBody))
+        await store.recordResult(notifyResult(request.body as NotifyBody, JSON.stringify(request.body)))
         return reply.type('application/json').send(ACK)
       })
     } else {

@@ -56,8 +56,8 @@ export interface NotifyBody {
   paymentTime?: string
 }
 
-/** The store's input for a verified, schema-valid notification. */
-export function notifyResult(body: NotifyBody): PaymentResultInput {
+/** The store's input for a verified, schema-valid notification; `raw` is its exact text. */
+export function notifyResult(body: NotifyBody, raw: string): PaymentResultInput {
   return {
     orderNo: body.paymentRequestId,
     source: 'notify',
@@ -67,6 +67,6 @@ export function notifyResult(body: NotifyBody): PaymentResultInput {
     paymentId: body.paymentId ?? null,
     paymentTime: body.paymentTime ?? null,
     paymentAmount: body.paymentAmount ?? null,
-    payload: body,
+    payload: raw,
   }
 }

@@ -26,6 +26,9 @@ export interface NotifyRouteDeps {
   hub: ResultHub
 }
 
+// The verified bytes of each request, as text: the audit event keeps the message exactly.
+const rawText = new WeakMap<FastifyRequest, string>()
+
 function isJson(contentType: string | undefined): boolean {
   return contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType)
 }
@@ -87,6 +90,7 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
         }
         const body = parseJson(raw)
         if (body === undefined) return reply.code(400).send(invalidRequest('body is not valid JSON'))
+        rawText.set(request, raw.toString('utf8'))
         request.body = body
       },
     },
@@ -95,7 +99,7 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
       const orderNo = body.paymentRequestId
       let outcome
       try {
-        outcome = await store.recordResult(notifyResult(body))
+        outcome = await store.recordResult(notifyResult(body, rawText.get(request) ?? ''))
       } catch (error) {
         if (error instanceof UnknownOrderError) {
           request.log.warn({ orderNo }, 'alipayplus notifyPayment for an unknown order: asking Alipay+ to deliver again')
@@ -110,6 +114,11 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
         request.log.error(
           { orderNo, expected: { currency: outcome.order.currency, value: outcome.order.amount }, received: body.paymentAmount },
           'alipayplus notifyPayment amount mismatch: order left init, event recorded; needs a human',
+        )
+      } else if (outcome.reason === 'conflicting_result') {
+        request.log.error(
+          { orderNo, stored: outcome.order.status, storedSource: outcome.order.resultSource, received: body.paymentResult },
+          'alipayplus notifyPayment conflicts with the recorded final result: kept the first, event recorded; needs a human',
         )
       } else {
         hub.publish(outcome.order)

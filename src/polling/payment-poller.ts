@@ -232,8 +232,16 @@ export class PaymentPoller {
       paymentAmount: outcome.paymentAmount ?? null,
       payload: outcome.response,
     })
-    if (recorded.reason === 'amount_mismatch') throw new AbortError(new AmountMismatchError(orderNo))
-    this.#deps.hub.publish(recorded.order)
-    return recorded.order
+    const { order, reason } = recorded
+    // A mismatch leaves the order init, unless another result finalized it meanwhile.
+    if (order.status === 'init') throw new AbortError(new AmountMismatchError(orderNo))
+    if (reason === 'conflicting_result') {
+      this.#deps.log.error(
+        { orderNo, stored: order.status, storedSource: order.resultSource, inquired: outcome.status },
+        'alipayplus inquiryPayment conflicts with the recorded final result: kept the first, event recorded; needs a human',
+      )
+    }
+    this.#deps.hub.publish(order)
+    return order
   }
 }

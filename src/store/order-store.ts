@@ -1,18 +1,23 @@
-// The only writer of PaymentOrder and PaymentEvent. Every final result goes through
-// recordResult(), whose transition is the atomic
-//   UPDATE "PaymentOrder" ... WHERE "orderNo" = ? AND status = 'init'
-// (Prisma updateMany; count === 1 means this call won). A final status never changes again.
+// The only writer of the order and event models. Every final result goes through
+// recordResult(), whose transition is Prisma's atomic
+//   updateMany({ where: { orderNo, status: 'init' } })
+// count === 1 means this call won; a final status never changes again. Only the model API
+// is used (no raw SQL, no transactions), so it runs unchanged on every provider and with
+// any table names.
 import { randomUUID } from 'node:crypto'
 import { DuplicateOrderError, InvalidResultError, UnknownOrderError } from '../errors.js'
 import { type Amount, assertAmount } from './amount.js'
 import { assertOrderNo } from './order-no.js'
+import { type ModelNames, resolvePaymentModels } from './payment-models.js'
 import type {
+  FinalFields,
   FinalStatus,
   PaymentEventRecord,
+  PaymentModels,
   PaymentOrderRecord,
-  PaymentPrismaClient,
   ResultSource,
 } from './prisma-types.js'
+import { columnText, columnTime, digestOf, payloadText } from './recordable.js'
 
 export interface PaymentResultInput {
   orderNo: string
@@ -24,31 +29,38 @@ export interface PaymentResultInput {
   paymentTime?: Date | string | null
   /** The amount Alipay+ reports. Required for SUCCESS: it must equal the order's. */
   paymentAmount?: Amount | null
-  /** The raw message, kept in the audit event. Must be JSON-serialisable. */
+  /** The message as received: its raw JSON text (kept exactly), or an object (serialised). */
   payload: unknown
 }
 
-/** Why a result was not applied. */
-export type NotAppliedReason = 'already_final' | 'amount_mismatch'
+/**
+ * Why a result was not applied:
+ * - already_final: the order already had this same final status;
+ * - conflicting_result: the order already had the other final status;
+ * - amount_mismatch: a SUCCESS whose amount differs from the order's (the order stays init).
+ */
+export type NotAppliedReason = 'already_final' | 'conflicting_result' | 'amount_mismatch'
 
 export interface RecordOutcome {
   /** true when this call performed the init -> final transition. */
   applied: boolean
   reason: NotAppliedReason | null
-  /** The order as stored after the call: the winner's result when applied is false. */
+  /** The order as stored after the call: the winner's result when another call won. */
   order: PaymentOrderRecord
+  /** The audit event of this message (an identical earlier message's event, counted again). */
   eventId: string
 }
 
-const FINAL_STATUSES: ReadonlySet<string> = new Set(['SUCCESS', 'FAIL'])
-const SOURCES: ReadonlySet<string> = new Set(['notify', 'inquiry'])
-
-function toDateOrNull(value: Date | string | null | undefined): Date | null {
-  if (value == null) return null
-  const date = value instanceof Date ? value : new Date(value)
-  // An unreadable timestamp is not a reason to lose a payment result: it stays in the payload.
-  return Number.isNaN(date.getTime()) ? null : date
+/** An event as the audit reads it: whether it decided its order, and why not. */
+export interface AuditedEvent extends PaymentEventRecord {
+  applied: boolean
 }
+
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['SUCCESS', 'FAIL'])
+const SOURCES: ReadonlySet<string> = new Set(['notify', 'inquiry', 'cancel'])
+
+// Prisma's error code for a unique constraint violation, on every provider.
+const UNIQUE_VIOLATION = 'P2002'
 
 function validateResult(input: PaymentResultInput): void {
   if (typeof input !== 'object' || input === null) throw new InvalidResultError('expected an object')
@@ -57,18 +69,40 @@ function validateResult(input: PaymentResultInput): void {
     throw new InvalidResultError(`status must be "SUCCESS" or "FAIL", got ${JSON.stringify(input.status)}`)
   }
   if (!SOURCES.has(input.source)) {
-    throw new InvalidResultError(`source must be "notify" or "inquiry", got ${JSON.stringify(input.source)}`)
+    throw new InvalidResultError(`source must be "notify", "inquiry" or "cancel", got ${JSON.stringify(input.source)}`)
   }
   if (input.status === 'SUCCESS' || input.paymentAmount != null) {
     assertAmount(input.paymentAmount, 'paymentAmount')
   }
 }
 
-export class OrderStore {
-  readonly #prisma: PaymentPrismaClient
+/** Why this result cannot decide the order as it stands, or null when it may try. */
+function decide(order: PaymentOrderRecord, input: PaymentResultInput): NotAppliedReason | null {
+  if (order.status !== 'init') return order.status === input.status ? 'already_final' : 'conflicting_result'
+  // Amounts never change after creation, so this check needs no lock.
+  const amount = input.paymentAmount
+  if (input.status === 'SUCCESS' && (amount?.value !== order.amount || amount.currency !== order.currency)) {
+    return 'amount_mismatch'
+  }
+  return null
+}
 
-  constructor(prisma: PaymentPrismaClient) {
-    this.#prisma = prisma
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION
+}
+
+export class OrderStore {
+  readonly #orders: PaymentModels['orders']
+  readonly #events: PaymentModels['events']
+
+  constructor(models: PaymentModels) {
+    this.#orders = models.orders
+    this.#events = models.events
+  }
+
+  /** The store of a PrismaClient's two models, under their default names or those given. */
+  static fromClient(prisma: object, names?: ModelNames): OrderStore {
+    return new OrderStore(resolvePaymentModels(prisma, names))
   }
 
   /** Creates an order in status init. The amount is in minor units, as Alipay+ sends it. */
@@ -76,109 +110,137 @@ export class OrderStore {
     assertOrderNo(input.orderNo)
     assertAmount(input.amount)
     try {
-      return await this.#prisma.paymentOrder.create({
+      return await this.#orders.create({
         data: { orderNo: input.orderNo, amount: input.amount.value, currency: input.amount.currency },
       })
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw new DuplicateOrderError(input.orderNo)
+      if (isUniqueViolation(error)) throw new DuplicateOrderError(input.orderNo)
       throw error
     }
   }
 
   async getOrder(orderNo: string): Promise<PaymentOrderRecord | null> {
     assertOrderNo(orderNo)
-    return this.#prisma.paymentOrder.findFirst({ where: { orderNo } })
+    return this.#orders.findFirst({ where: { orderNo } })
   }
 
-  async listEvents(orderNo: string): Promise<PaymentEventRecord[]> {
+  /**
+   * The order's audit trail, oldest first: each event with `applied` (it is the event the
+   * order's finalEventId names) and `reason` (why not; null on the applied event, and on an
+   * event whose writer stopped before it learned the outcome).
+   */
+  async listEvents(orderNo: string): Promise<AuditedEvent[]> {
     assertOrderNo(orderNo)
-    return this.#prisma.paymentEvent.findMany({ where: { orderNo }, orderBy: { createdAt: 'asc' } })
+    const [order, events] = await Promise.all([
+      this.#orders.findFirst({ where: { orderNo } }),
+      this.#events.findMany({ where: { orderNo }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+    ])
+    return events.map((event) => ({ ...event, applied: order?.finalEventId === event.id }))
   }
 
   /**
    * Records a final result and its audit event. The first final result wins; later ones are
-   * kept as events with applied = false. Throws (writing nothing) on invalid input or an
-   * unknown order.
+   * kept as events that say why they did not apply. Throws (writing nothing) on invalid input
+   * or an unknown order.
+   *
+   * Statement order, so that a process stopped between any two statements leaves nothing a
+   * redelivery or the next inquiry cannot finish:
+   *   1. read the order (unknown -> nothing written; final or wrong amount -> decided here);
+   *   2. write the event, with the raw message, BEFORE the transition: a final order always
+   *      names an event that holds the message that decided it. An identical message already
+   *      recorded (same order, same sha256) is counted on its event instead of added again,
+   *      and a redelivery after a crash thus completes the very transition that was cut short;
+   *   3. the transition, pointing the order at that event; count === 1 decides the winner;
+   *   4. only when another call won in between: read the winner and say why on the event.
    */
   async recordResult(input: PaymentResultInput): Promise<RecordOutcome> {
     validateResult(input)
-    const eventId = randomUUID()
-    const now = new Date()
-    const row = await this.#record(input, eventId, now)
-    if (row === undefined) throw new UnknownOrderError(input.orderNo)
-    const { applied, reason, ...current } = row
-    if (applied) {
-      const order: PaymentOrderRecord = {
-        ...current,
-        status: input.status,
-        paymentId: input.paymentId ?? null,
-        resultCode: input.resultCode ?? null,
-        resultMessage: input.resultMessage ?? null,
-        resultSource: input.source,
-        paymentTime: toDateOrNull(input.paymentTime),
-        finalizedAt: now,
-        finalEventId: eventId,
-        updatedAt: now,
-      }
-      return { applied: true, reason: null, order, eventId }
+    const order = await this.#orders.findFirst({ where: { orderNo: input.orderNo } })
+    if (order === null) throw new UnknownOrderError(input.orderNo)
+    const reason = decide(order, input)
+    const event = await this.#writeEvent(input, reason, order.finalEventId)
+    if (reason !== null) {
+      // A concurrent winner may have committed since the read: report the order as it is now.
+      const current = reason === 'amount_mismatch' ? ((await this.getOrder(input.orderNo)) ?? order) : order
+      return { applied: false, reason, order: current, eventId: event.id }
     }
-    // The statement saw the order init but another call's UPDATE won the row: report the winner.
-    const order =
-      reason === 'already_final' && current.status === 'init'
-        ? await this.#prisma.paymentOrder.findFirstOrThrow({ where: { orderNo: input.orderNo } })
-        : current
-    return { applied: false, reason: reason ?? 'already_final', order, eventId }
+
+    const now = new Date()
+    const final: FinalFields = {
+      status: input.status,
+      paymentId: columnText(input.paymentId),
+      resultCode: columnText(input.resultCode),
+      resultMessage: columnText(input.resultMessage),
+      resultSource: input.source,
+      paymentTime: columnTime(input.paymentTime),
+      finalizedAt: now,
+      finalEventId: event.id,
+      updatedAt: now,
+    }
+    const { count } = await this.#orders.updateMany({ where: { orderNo: input.orderNo, status: 'init' }, data: final })
+    if (count === 1) return { applied: true, reason: null, order: { ...order, ...final }, eventId: event.id }
+
+    const winner = await this.#orders.findFirst({ where: { orderNo: input.orderNo } })
+    if (winner === null) throw new UnknownOrderError(input.orderNo)
+    // An identical message delivered concurrently won with this same event: nothing to explain.
+    const lostReason = winner.status === input.status ? 'already_final' : 'conflicting_result'
+    if (winner.finalEventId !== event.id) {
+      await this.#events.updateMany({ where: { id: event.id, reason: null }, data: { reason: lostReason } })
+    }
+    return { applied: false, reason: lostReason, order: winner, eventId: event.id }
   }
 
   /**
-   * The whole decision as ONE statement: read the order, check the amount (on SUCCESS), make
-   * the transition, and insert the audit event saying whether it applied and why not. The
-   * UPDATE is exactly updateMany({ where: { orderNo, status: 'init' } }); PostgreSQL re-checks
-   * that WHERE on the locked row, so of concurrent calls exactly one matches. A single
-   * statement is its own transaction: atomic, one round trip, and no pooled connection held
-   * across round trips (under load, Prisma's interactive and batch $transaction both wait for a
-   * pooled connection and fail with P2028, as test/store/race.test.ts showed before this
-   * design). Returns nothing, and writes nothing, for an unknown order. Amounts never change
-   * after creation, so the check needs no lock.
+   * Writes this message's event, or counts it again on the event of an identical message. An
+   * earlier identical event left without a reason by a stopped writer gets this call's reason,
+   * unless it is the event that decided the order.
    */
-  async #record(input: PaymentResultInput, eventId: string, now: Date) {
-    const resultStatus = input.status === 'SUCCESS' ? 'S' : 'F'
-    const checkAmount = input.status === 'SUCCESS'
-    const rows = await this.#prisma.$queryRaw<Array<PaymentOrderRecord & { applied: boolean; reason: NotAppliedReason | null }>>`
-      WITH current AS (
-        SELECT * FROM "PaymentOrder" WHERE "orderNo" = ${input.orderNo}
-      ), decision AS (
-        SELECT CASE
-            WHEN ${checkAmount}::boolean AND ("amount" <> ${input.paymentAmount?.value ?? ''}::text
-              OR "currency" <> ${input.paymentAmount?.currency ?? ''}::text) THEN 'amount_mismatch'
-            WHEN "status" <> 'init' THEN 'already_final'
-          END AS "reason"
-        FROM current
-      ), transition AS (
-        UPDATE "PaymentOrder" SET
-          "status" = ${input.status}::"PaymentStatus",
-          "paymentId" = ${input.paymentId ?? null},
-          "resultCode" = ${input.resultCode ?? null},
-          "resultMessage" = ${input.resultMessage ?? null},
-          "resultSource" = ${input.source}::"ResultSource",
-          "paymentTime" = ${toDateOrNull(input.paymentTime)},
-          "finalizedAt" = ${now},
-          "finalEventId" = ${eventId},
-          "updatedAt" = ${now}
-        WHERE "orderNo" = ${input.orderNo} AND "status" = 'init'
-          AND EXISTS (SELECT 1 FROM decision WHERE "reason" IS NULL)
-        RETURNING "orderNo"
-      ), event AS (
-        INSERT INTO "PaymentEvent" ("id", "orderNo", "source", "resultStatus", "resultCode", "applied", "reason", "payload", "createdAt")
-        SELECT ${eventId}, ${input.orderNo}, ${input.source}::"ResultSource", ${resultStatus}, ${input.resultCode ?? null},
-          EXISTS (SELECT 1 FROM transition),
-          CASE WHEN EXISTS (SELECT 1 FROM transition) THEN NULL ELSE COALESCE("reason", 'already_final') END,
-          ${JSON.stringify(input.payload ?? {})}::jsonb, ${now}
-        FROM decision
-        RETURNING "applied", "reason"
-      )
-      SELECT event."applied", event."reason", current.* FROM event, current`
-    return rows[0]
+  async #writeEvent(
+    input: PaymentResultInput,
+    reason: NotAppliedReason | null,
+    finalEventId: string | null,
+  ): Promise<PaymentEventRecord> {
+    const payload = payloadText(input.payload)
+    const digest = digestOf(payload)
+    try {
+      return await this.#events.create({
+        data: {
+          id: randomUUID(),
+          orderNo: input.orderNo,
+          source: input.source,
+          resultStatus: input.status === 'SUCCESS' ? 'S' : 'F',
+          resultCode: columnText(input.resultCode),
+          reason,
+          payload,
+          digest,
+        },
+      })
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error
+    }
+    const earlier = await this.#events.findFirst({ where: { orderNo: input.orderNo, digest } })
+    // The unique index said it exists and events are never deleted.
+    if (earlier === null) throw new Error(`event ${digest} of order ${input.orderNo} vanished`)
+    const explain = reason !== null && earlier.reason === null && earlier.id !== finalEventId
+    await this.#events.updateMany({
+      where: { id: earlier.id },
+      data: explain ? { deliveries: { increment: 1 }, reason } : { deliveries: { increment: 1 } },
+    })
+    return earlier
+  }
+
+  /**
+   * Takes or renews the polling lease of an order that is still init: one atomic updateMany
+   * that matches a free, expired or already-owned lease. false: the order is final, unknown,
+   * or another owner's lease is live.
+   */
+  async claimLease(orderNo: string, owner: string, until: Date): Promise<boolean> {
+    const now = new Date()
+    const { count } = await this.#orders.updateMany({
+      where: { orderNo, status: 'init', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }, { leaseOwner: owner }] },
+      data: { leaseOwner: owner, leaseUntil: until },
+    })
+    return count === 1
   }
 
   /**
@@ -187,7 +249,7 @@ export class OrderStore {
    */
   async findPendingOrders(createdBefore: Date, limit: number): Promise<string[]> {
     const now = new Date()
-    const rows = await this.#prisma.paymentOrder.findMany({
+    const rows = await this.#orders.findMany({
       where: { status: 'init', createdAt: { lte: createdBefore }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
       orderBy: [{ leaseUntil: { sort: 'asc', nulls: 'first' } }, { createdAt: 'asc' }],
       take: limit,

@@ -1,6 +1,8 @@
 // The slice of a Prisma 7 client that the plugin uses, typed structurally: any PrismaClient
-// generated from a schema that contains the PaymentOrder and PaymentEvent models fits,
-// whatever else the application's schema holds and wherever its client is generated.
+// generated from a schema that contains the two models fits, on any provider (PostgreSQL,
+// MySQL/MariaDB, SQLite, PGlite), whatever else the schema holds, however the models and
+// their fields are @@map/@map-ped, and whatever the models are called (see the `models`
+// option). Only Prisma's model API is used: no raw SQL, no transactions.
 
 export type PaymentStatus = 'init' | 'SUCCESS' | 'FAIL'
 export type FinalStatus = Exclude<PaymentStatus, 'init'>
@@ -30,41 +32,85 @@ export interface PaymentEventRecord {
   source: ResultSource
   resultStatus: string
   resultCode: string | null
-  applied: boolean
+  /** Why this event did not decide its order; null while it was the transition's candidate. */
   reason: string | null
-  payload: unknown
+  /** The message exactly as received (JSON text). */
+  payload: string
+  /** sha256 (hex) of payload. */
+  digest: string
+  /** How many times this identical message was received. */
+  deliveries: number
   createdAt: Date
 }
 
-// Prisma delegates return PrismaPromise, a PromiseLike. The init -> final transition itself
-// is one raw statement (see order-store.ts), which is why table and column names matter:
-// keep the models unmapped (no @@map / @map).
+/** The columns the winning transition writes. */
+export interface FinalFields {
+  status: FinalStatus
+  paymentId: string | null
+  resultCode: string | null
+  resultMessage: string | null
+  resultSource: ResultSource
+  paymentTime: Date | null
+  finalizedAt: Date
+  finalEventId: string
+  updatedAt: Date
+}
+
+type LeaseFree = Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } } | { leaseOwner: string }>
+
+// Prisma delegates return PrismaPromise, a PromiseLike.
+export interface PaymentOrderDelegate {
+  // findFirst, not findUnique: Prisma batches same-tick findUnique calls and matches the rows
+  // back to callers with a linear search each, which stalls the event loop for seconds with
+  // 10,000 concurrent awaitPaymentResult calls (measured in bench/awaiters.ts).
+  findFirst(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord | null>
+  create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
+  findMany(args: {
+    where: { status: 'init'; createdAt: { lte: Date }; OR: LeaseFree }
+    orderBy: Array<{ leaseUntil: { sort: 'asc'; nulls: 'first' } } | { createdAt: 'asc' }>
+    take: number
+    select: { orderNo: true }
+  }): PromiseLike<Array<{ orderNo: string }>>
+  /** The init -> final transition (count 1: this call won), and the polling lease claim. */
+  updateMany(
+    args:
+      | { where: { orderNo: string; status: 'init' }; data: FinalFields }
+      | { where: { orderNo: string; status: 'init'; OR: LeaseFree }; data: { leaseOwner: string; leaseUntil: Date } },
+  ): PromiseLike<{ count: number }>
+}
+
+export interface PaymentEventDelegate {
+  create(args: {
+    data: {
+      id: string
+      orderNo: string
+      source: ResultSource
+      resultStatus: string
+      resultCode: string | null
+      reason: string | null
+      payload: string
+      digest: string
+    }
+  }): PromiseLike<PaymentEventRecord>
+  findFirst(args: { where: { orderNo: string; digest: string } }): PromiseLike<PaymentEventRecord | null>
+  findMany(args: {
+    where: { orderNo: string }
+    orderBy: Array<{ createdAt: 'asc' } | { id: 'asc' }>
+  }): PromiseLike<PaymentEventRecord[]>
+  updateMany(args: {
+    where: { id: string; reason?: null }
+    data: { reason?: string; deliveries?: { increment: number } }
+  }): PromiseLike<{ count: number }>
+}
+
+/** A PrismaClient whose schema has the models under their default names. */
 export interface PaymentPrismaClient {
-  paymentOrder: {
-    // findFirst, not findUnique: Prisma batches same-tick findUnique calls and matches the rows
-    // back to callers with a linear search each, which stalls the event loop for seconds with
-    // 10,000 concurrent awaitPaymentResult calls (measured in bench/awaiters.ts).
-    findFirst(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord | null>
-    findFirstOrThrow(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord>
-    create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
-    findMany(args: {
-      where: {
-        status: 'init'
-        createdAt: { lte: Date }
-        OR: Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } }>
-      }
-      orderBy: Array<{ leaseUntil: { sort: 'asc'; nulls: 'first' } } | { createdAt: 'asc' }>
-      take: number
-      select: { orderNo: true }
-    }): PromiseLike<Array<{ orderNo: string }>>
-    /** The lease claim (polling/order-lease.ts). */
-    updateMany(args: {
-      where: { orderNo: string; status: 'init'; OR: Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } } | { leaseOwner: string }> }
-      data: { leaseOwner: string; leaseUntil: Date }
-    }): PromiseLike<{ count: number }>
-  }
-  paymentEvent: {
-    findMany(args: { where: { orderNo: string }; orderBy: { createdAt: 'asc' } }): PromiseLike<PaymentEventRecord[]>
-  }
-  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>
+  paymentOrder: PaymentOrderDelegate
+  paymentEvent: PaymentEventDelegate
+}
+
+/** The two delegates the store works with, whatever the models are called. */
+export interface PaymentModels {
+  orders: PaymentOrderDelegate
+  events: PaymentEventDelegate
 }

@@ -3,10 +3,14 @@
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import fastifyAlipayPlus, { type AlipayPlusOptions } from '../../src/index.js'
+import fastifyAlipayPlus, { type AlipayPlusCommonOptions, type AlipayPlusOptions } from '../../src/index.js'
+import type { ModelNames } from '../../src/store/payment-models.js'
 import type { KeyPair } from './keys.js'
 
 export const CLIENT_ID = 'SANDBOX_5YEZ9J2Y2KJT04536'
+
+/** Options a test may set on top of the defaults below: any but the keys, and the model names. */
+export type AppOverrides = Partial<AlipayPlusCommonOptions> & { models?: ModelNames }
 
 export interface MerchantApp {
   app: FastifyInstance
@@ -16,7 +20,7 @@ export interface MerchantApp {
 
 export async function buildMerchantApp(
   t: Test,
-  input: { prisma: AlipayPlusOptions['prisma']; merchant: KeyPair; alipay: KeyPair } & Partial<AlipayPlusOptions>,
+  input: { prisma: object; merchant: KeyPair; alipay: KeyPair } & AppOverrides,
 ): Promise<MerchantApp> {
   const { prisma, merchant, alipay, ...overrides } = input
   const logs: string[] = []
@@ -35,7 +39,7 @@ export async function buildMerchantApp(
     gatewayUrl: 'http://127.0.0.1:9',
     reconcile: false,
     ...overrides,
-  })
+  } as AlipayPlusOptions)
   t.teardown(() => app.close())
   await app.ready()
   return { app, logs }

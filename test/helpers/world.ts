@@ -2,13 +2,12 @@
 // listening on 127.0.0.1 (so the simulator can deliver notifications), and a fresh database.
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import type { AlipayPlusOptions } from '../../src/index.js'
 import { createSimulator, type AlipayPlusSimulator, type Faults } from '../../src/simulator/index.js'
 import type { OrderStore } from '../../src/store/order-store.js'
 import type { PrismaClient } from '../../generated/prisma/client.js'
 import { freshPostgres } from './databases.js'
 import { rsaKeyPair } from './keys.js'
-import { buildMerchantApp, CLIENT_ID } from './merchant-app.js'
+import { type AppOverrides, buildMerchantApp, CLIENT_ID } from './merchant-app.js'
 import { NOTIFY_PATH } from './notify-request.js'
 
 export const merchantKeys = rsaKeyPair()
@@ -32,12 +31,12 @@ export interface World {
   /** Creates the order in the merchant's database and the payment at Alipay+. */
   order(orderNo: string, amount?: { currency: string; value: string }): Promise<void>
   /** Another merchant app instance on the same database and simulator. */
-  addApp(options?: Partial<AlipayPlusOptions>): Promise<FastifyInstance>
+  addApp(options?: AppOverrides): Promise<FastifyInstance>
 }
 
 export async function buildWorld(
   t: Test,
-  options: { faults?: Partial<Faults>; app?: Partial<AlipayPlusOptions>; listen?: boolean; redeliveryScheduleMs?: number[] } = {},
+  options: { faults?: Partial<Faults>; app?: AppOverrides; listen?: boolean; redeliveryScheduleMs?: number[] } = {},
 ): Promise<World> {
   const { prisma, url } = await freshPostgres(t)
   const sim = createSimulator({
@@ -50,7 +49,7 @@ export async function buildWorld(
   const simUrl = await sim.listen()
   t.teardown(() => sim.close())
 
-  const addApp = async (overrides: Partial<AlipayPlusOptions> = {}) => {
+  const addApp = async (overrides: AppOverrides = {}) => {
     const { app } = await buildMerchantApp(t, {
       prisma,
       merchant: merchantKeys,

@@ -29,7 +29,7 @@ async function assertSignedByMerchant(t: Test, response: { headers: Record<strin
 
 t.test('notifyPayment', async (t) => {
   const { prisma } = await freshPostgres(t)
-  const store = new OrderStore(prisma)
+  const store = OrderStore.fromClient(prisma)
   const { app, logs } = await buildMerchantApp(t, { prisma, merchant, alipay })
   const create = (orderNo: string) => store.createOrder({ orderNo, amount: { currency: 'USD', value: '100' } })
   const nothingWritten = async (t: Test, orderNo: string) => {
@@ -187,7 +187,7 @@ t.test('notifyPayment', async (t) => {
 
 t.test('keys given as bare Base64 (the official SDKs format) work like PEM', async (t) => {
   const { prisma } = await freshPostgres(t)
-  const store = new OrderStore(prisma)
+  const store = OrderStore.fromClient(prisma)
   const { app } = await buildMerchantApp(t, {
     prisma,
     merchant,

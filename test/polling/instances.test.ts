@@ -1,6 +1,7 @@
 // Nothing stranded, nothing doubled: the reconciler of a fresh instance finishes what a dead
 // one left init, and two instances on one database never transition an order twice.
 import t from 'tap'
+import { audit } from '../helpers/audit.js'
 import { buildWorld, until } from '../helpers/world.js'
 
 const ORDERS = 20
@@ -26,7 +27,8 @@ t.test("a fresh instance's reconciler finalizes the orders a crashed one left in
   const orders = await world.prisma.paymentOrder.findMany({ where: { orderNo: { in: orderNos } } })
   t.ok(orders.every((o) => o.resultSource === 'inquiry'))
   t.equal(orders.filter((o) => o.status === 'FAIL').length, ORDERS / 4)
-  t.equal(await world.prisma.paymentEvent.count({ where: { applied: true } }), ORDERS, 'one transition each')
+  const trail = await audit(world.prisma, orderNos)
+  t.same([trail.badFinalEvents, trail.unexplained], [[], 0], 'each order decided by one event of its own')
   await until(() => fresh.alipayplus.stats().activeLoops === 0)
 })
 
@@ -55,9 +57,8 @@ t.test('two instances on one database: one transition per order, one inquiry per
     orderNos.flatMap((orderNo) => [world.app.awaitPaymentResult(orderNo), second.awaitPaymentResult(orderNo)]),
   )
   t.ok(results.every((r) => r.status === 'SUCCESS' && r.final))
-  const applied = await world.prisma.paymentEvent.groupBy({ by: ['orderNo'], where: { applied: true }, _count: true })
-  t.equal(applied.length, ORDERS)
-  t.ok(applied.every((row) => row._count === 1), 'exactly one applied event per order')
+  const trail = await audit(world.prisma, orderNos)
+  t.same([trail.leftInit, trail.badFinalEvents, trail.unexplained], [0, [], 0], 'each order decided by one event of its own')
   const perOrder = world.sim.stats().inquiries.byPayment
   t.ok(orderNos.every((orderNo) => perOrder[orderNo] === 1), 'the lease kept the second instance from inquiring')
 })
@@ -72,11 +73,6 @@ t.test('notifications and inquiries racing across two instances: still one trans
   const results = await Promise.all(waiting)
   t.ok(results.every((r) => r.status === 'SUCCESS'))
   await world.sim.waitForIdle()
-  const applied = await world.prisma.paymentEvent.groupBy({ by: ['orderNo'], where: { applied: true }, _count: true })
-  t.ok(applied.length === ORDERS && applied.every((row) => row._count === 1), 'exactly one applied event per order')
-  const orders = await world.prisma.paymentOrder.findMany({ where: { orderNo: { in: orderNos } } })
-  for (const order of orders) {
-    const winner = await world.prisma.paymentEvent.findFirst({ where: { orderNo: order.orderNo, applied: true } })
-    t.equal(order.resultSource, winner?.source, `${order.orderNo}: stored source is the winning event's`)
-  }
+  const trail = await audit(world.prisma, orderNos)
+  t.same([trail.leftInit, trail.badFinalEvents, trail.unexplained], [0, [], 0], 'each order decided by one event of its own, with its source')
 })

@@ -25,7 +25,7 @@ async function appBehindProxy(t: Test, world: World) {
 t.test('notify while the database is down, then redelivered', async (t) => {
   const world = await buildWorld(t)
   const { proxy, app } = await appBehindProxy(t, world)
-  const store = new OrderStore(world.prisma)
+  const store = OrderStore.fromClient(world.prisma)
 
   await store.createOrder({ orderNo: 'outage-1', amount: { currency: 'USD', value: '100' } })
   const request = await signedNotify(alipayKeys.privateKey, notifyBody('outage-1'))

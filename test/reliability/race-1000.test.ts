@@ -2,6 +2,7 @@
 // are both polling it, on one PostgreSQL database: exactly one transition per order, nothing
 // lost, nothing overwritten.
 import t from 'tap'
+import { audit } from '../helpers/audit.js'
 import { signedNotify, notifyBody } from '../helpers/notify-request.js'
 import { alipayKeys, buildWorld } from '../helpers/world.js'
 
@@ -37,15 +38,11 @@ t.test('1,000 orders x (3 notifications + pollers in 2 instances)', async (t) =>
   t.equal(answers.filter((a) => a.statusCode === 200 && a.json().result.resultStatus === 'S').length, ORDERS * NOTIFICATIONS, 'every notification acknowledged')
   t.ok(results.every((r) => r.final && r.status === truth.get(r.orderNo)), 'every waiter got the true final result')
 
-  const orders = await world.prisma.paymentOrder.findMany({ where: { orderNo: { in: orderNos } } })
-  const applied = await world.prisma.paymentEvent.findMany({ where: { applied: true } })
-  const appliedByOrder = new Map<string, string[]>()
-  for (const e of applied) appliedByOrder.set(e.orderNo, [...(appliedByOrder.get(e.orderNo) ?? []), e.id])
-  t.equal(orders.filter((o) => o.status === 'init').length, 0, '0 left init')
-  t.equal(applied.length, ORDERS, 'one transition per order')
-  t.ok(orderNos.every((orderNo) => appliedByOrder.get(orderNo)?.length === 1), 'never two for one order')
-  t.ok(orders.every((o) => o.finalEventId === appliedByOrder.get(o.orderNo)?.[0]), 'each order holds its winning event: 0 overwritten')
-  t.ok(orders.every((o) => o.status === truth.get(o.orderNo)), 'every stored result is the true one')
-  const notifyEvents = await world.prisma.paymentEvent.count({ where: { source: 'notify' } })
-  t.equal(notifyEvents, ORDERS * NOTIFICATIONS, 'every notification audited: 0 lost')
+  const trail = await audit(world.prisma, orderNos)
+  t.equal(trail.leftInit, 0, '0 left init')
+  t.same(trail.badFinalEvents, [], 'each order holds the event that decided it')
+  t.equal(trail.unexplained, 0, 'every other event says why it did not apply')
+  t.ok(trail.orders.every((o) => o.status === truth.get(o.orderNo)), 'every stored result is the true one')
+  const notifyDeliveries = trail.events.filter((e) => e.source === 'notify').reduce((sum, e) => sum + e.deliveries, 0)
+  t.equal(notifyDeliveries, ORDERS * NOTIFICATIONS, 'every notification audited: 0 lost')
 })

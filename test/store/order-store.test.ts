@@ -7,7 +7,7 @@ const USD_100 = { currency: 'USD', value: '100' }
 for (const backend of BACKENDS) {
   t.test(backend.name, async (t) => {
     const { prisma } = await backend.open(t)
-    const store = new OrderStore(prisma)
+    const store = OrderStore.fromClient(prisma)
 
     t.test('a new order starts init', async (t) => {
       const order = await store.createOrder({ orderNo: 'new-1', amount: USD_100 })
@@ -46,7 +46,7 @@ for (const backend of BACKENDS) {
         payload: { from: 'notify' },
       })
       t.equal(second.applied, false)
-      t.equal(second.reason, 'already_final')
+      t.equal(second.reason, 'conflicting_result', 'a FAIL after a SUCCESS is a conflict, never an overwrite')
       t.equal(second.order.status, 'SUCCESS', 'the stored result is the winner')
 
       const stored = await store.getOrder('win-1')
@@ -58,10 +58,19 @@ for (const backend of BACKENDS) {
         events.map((e) => [e.source, e.resultStatus, e.applied, e.reason]),
         [
           ['inquiry', 'S', true, null],
-          ['notify', 'F', false, 'already_final'],
+          ['notify', 'F', false, 'conflicting_result'],
         ],
       )
-      t.same(events[1]?.payload, { from: 'notify' })
+      t.same(JSON.parse(events[1]!.payload), { from: 'notify' })
+
+      const third = await store.recordResult({
+        orderNo: 'win-1',
+        source: 'notify',
+        status: 'SUCCESS',
+        paymentAmount: USD_100,
+        payload: { from: 'notify', again: true },
+      })
+      t.same([third.applied, third.reason, third.order.status], [false, 'already_final', 'SUCCESS'])
     })
 
     t.test('a SUCCESS whose amount differs is refused and audited, order stays init', async (t) => {
@@ -75,10 +84,11 @@ for (const backend of BACKENDS) {
           source: 'notify',
           status: 'SUCCESS',
           paymentAmount,
-          payload: {},
+          payload: { paymentAmount },
         })
         t.equal(outcome.applied, false)
         t.equal(outcome.reason, 'amount_mismatch')
+        t.equal(outcome.order.status, 'init')
       }
       t.equal((await store.getOrder('amt-1'))?.status, 'init')
       const events = await store.listEvents('amt-1')
@@ -86,6 +96,44 @@ for (const backend of BACKENDS) {
         [false, 'amount_mismatch'],
         [false, 'amount_mismatch'],
       ])
+    })
+
+    t.test('an identical message received again is counted on its event, not added', async (t) => {
+      await store.createOrder({ orderNo: 'dup-1', amount: USD_100 })
+      const raw = '{"paymentRequestId":"dup-1","paymentResult":{"resultStatus":"F","resultCode":"ORDER_IS_CLOSED"}}'
+      const input = { orderNo: 'dup-1', source: 'notify', status: 'FAIL', resultCode: 'ORDER_IS_CLOSED', payload: raw } as const
+      const first = await store.recordResult(input)
+      const again = await Promise.all([store.recordResult(input), store.recordResult(input), store.recordResult(input)])
+      t.equal(first.applied, true)
+      t.ok(again.every((o) => !o.applied && o.reason === 'already_final' && o.eventId === first.eventId))
+      const events = await store.listEvents('dup-1')
+      t.equal(events.length, 1, 'one row for four deliveries')
+      t.same([events[0]?.deliveries, events[0]?.applied, events[0]?.reason, events[0]?.payload], [4, true, null, raw])
+    })
+
+    t.test('every message Alipay+ can sign is recordable', async (t) => {
+      await store.createOrder({ orderNo: 'odd-1', amount: USD_100 })
+      const raw = JSON.stringify({ paymentRequestId: 'odd-1', note: 'nul \u0000 and lone \ud800', resultMessage: 'x'.repeat(5000) })
+      const outcome = await store.recordResult({
+        orderNo: 'odd-1',
+        source: 'notify',
+        status: 'SUCCESS',
+        paymentAmount: USD_100,
+        resultCode: 'SUCCESS',
+        resultMessage: `nul \u0000, lone \ud800, long ${'y'.repeat(5000)}`,
+        paymentId: 'pay\u0000id',
+        paymentTime: '0000-01-01T00:00:00Z',
+        payload: raw,
+      })
+      t.equal(outcome.applied, true)
+      const order = await store.getOrder('odd-1')
+      t.equal(order?.status, 'SUCCESS')
+      t.equal(order?.paymentTime, null, 'an out-of-range paymentTime stays only in the payload')
+      t.equal(order?.paymentId, 'pay\ufffdid')
+      t.ok(order?.resultMessage?.startsWith('nul \ufffd, lone \ufffd, long yyy'))
+      t.equal(order?.resultMessage?.length, 20 + 5000)
+      const [event] = await store.listEvents('odd-1')
+      t.equal(event?.payload, raw, 'the message is kept exactly')
     })
 
     t.test('bad input is a typed error and writes nothing', async (t) => {

@@ -1,0 +1,64 @@
+// Reads the audit trail the way an operator would: which event decided each order, and
+// whether anything is left half-done. Works on any provider's generated client.
+export interface AuditClient {
+  paymentOrder: { findMany(args: { where: { orderNo: { in: string[] } } }): PromiseLike<AuditOrder[]> }
+  paymentEvent: { findMany(args: { where: { orderNo: { in: string[] } } }): PromiseLike<AuditEvent[]> }
+}
+interface AuditOrder {
+  orderNo: string
+  status: string
+  resultSource: string | null
+  finalEventId: string | null
+}
+interface AuditEvent {
+  id: string
+  orderNo: string
+  source: string
+  resultStatus: string
+  reason: string | null
+  payload: string
+  deliveries: number
+}
+
+export interface AuditSummary {
+  orders: AuditOrder[]
+  events: AuditEvent[]
+  leftInit: number
+  /** Final orders whose finalEventId does not name an event of theirs with their result, source and no reason. */
+  badFinalEvents: string[]
+  /** Events neither deciding their order nor saying why not: a writer stopped half-way. */
+  unexplained: number
+  /** Messages received, identical redeliveries included. */
+  deliveries: number
+}
+
+export async function audit(prisma: AuditClient, orderNos: string[]): Promise<AuditSummary> {
+  const [orders, events] = await Promise.all([
+    prisma.paymentOrder.findMany({ where: { orderNo: { in: orderNos } } }),
+    prisma.paymentEvent.findMany({ where: { orderNo: { in: orderNos } } }),
+  ])
+  const byId = new Map(events.map((event) => [event.id, event]))
+  const finalIds = new Set(orders.map((order) => order.finalEventId))
+  const badFinalEvents = orders
+    .filter((order) => order.status !== 'init')
+    .filter((order) => {
+      const event = order.finalEventId === null ? undefined : byId.get(order.finalEventId)
+      return !(
+        event &&
+        event.orderNo === order.orderNo &&
+        event.reason === null &&
+        event.source === order.resultSource &&
+        event.resultStatus === (order.status === 'SUCCESS' ? 'S' : 'F') &&
+        event.payload.length > 0
+      )
+    })
+    .map((order) => order.orderNo)
+  return {
+    orders,
+    events,
+    leftInit: orders.filter((order) => order.status === 'init').length,
+    badFinalEvents,
+    unexplained: events.filter((event) => event.reason === null && !finalIds.has(event.id)).length,
+    deliveries: events.reduce((sum, event) => sum + event.deliveries, 0),
+  }
+}
