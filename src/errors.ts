@@ -45,9 +45,21 @@ export const MigrationChecksumError = createError<[string]>(
   500,
 )
 
-export const MigrationFailedError = createError<[string, string]>(
+export const MigrationFailedError = createError<[string, string, string]>(
   'FST_ALIPAYPLUS_MIGRATION_FAILED',
-  'Migration "%s" failed and was rolled back: %s',
+  'Migration "%s" failed: %s. %s.',
+  500,
+)
+
+export const MigrationUnresolvedError = createError<[string, string, string]>(
+  'FST_ALIPAYPLUS_MIGRATION_UNRESOLVED',
+  'Migration "%s" failed earlier and is recorded as failed in _prisma_migrations (its logs column says why); no migration runs until it is resolved. Undo or finish its changes by hand, then run `prisma migrate resolve --rolled-back "%s"` to have it applied again, or `prisma migrate resolve --applied "%s"` if you finished it by hand (without the Prisma CLI, for --rolled-back: UPDATE _prisma_migrations SET rolled_back_at = CURRENT_TIMESTAMP WHERE finished_at IS NULL AND rolled_back_at IS NULL).',
+  500,
+)
+
+export const MigrationProviderError = createError<[string, string, string]>(
+  'FST_ALIPAYPLUS_MIGRATION_PROVIDER',
+  'The migrations in %s are for %s (migration_lock.toml) but the database is %s: use that provider\'s migrations folder',
   500,
 )
 

@@ -1,43 +1,74 @@
 // Opens a Prisma client for the demo, the tests and applications that want the default
-// wiring: PostgreSQL through @prisma/adapter-pg when a postgresql:// URL is given, otherwise
-// embedded PGlite (in process, no server) through pglite-prisma-adapter, migrated first.
-// The adapters are optional peer dependencies, loaded only for the database in use.
+// wiring, chosen by the URL: postgresql:// through @prisma/adapter-pg, mysql:// or mariadb://
+// through @prisma/adapter-mariadb, file: (SQLite) through @prisma/adapter-libsql, and no URL
+// at all through embedded PGlite (in process, no server) with pglite-prisma-adapter; migrated
+// first with that provider's migrations. The adapters are optional peer dependencies, loaded
+// only for the database in use. The PrismaClient must be generated from the matching schema.
 import { mkdir } from 'node:fs/promises'
 import { InvalidOptionError } from '../errors.js'
 import { applyMigrations, type ApplyMigrationsResult } from './apply-migrations.js'
-import { openPgSession, pgliteSession } from './sql-session.js'
+import { openMysqlSession, openPgSession, openSqliteSession, pgliteSession, type SqlSession } from './sql-session.js'
 
 export const DEFAULT_PGLITE_DIR = './.data/pglite'
 
+export type DatabaseKind = 'postgresql' | 'mysql' | 'sqlite' | 'pglite'
+
 export interface OpenDatabaseOptions<Client> {
-  /** The application's generated PrismaClient class. */
+  /** The application's generated PrismaClient class, generated for this database's provider. */
   PrismaClient: new (options: { adapter: any }) => Client
-  /** postgresql:// URL. Default: process.env.DATABASE_URL; unset means embedded PGlite. */
+  /**
+   * postgresql://, mysql://, mariadb:// or file: URL. Default: process.env.DATABASE_URL;
+   * unset (or '') means embedded PGlite. A postgresql:// URL may name a schema (`?schema=`).
+   */
   databaseUrl?: string | undefined
   /** PGlite data directory, or 'memory://' for a throw-away in-memory database. */
   pgliteDir?: string | undefined
   /** Apply pending migrations before returning. Default true. */
   migrate?: boolean
+  /** Default: the package's migrations for the database's provider. */
   migrationsDir?: string
 }
 
 export interface OpenedDatabase<Client> {
   prisma: Client
-  kind: 'postgresql' | 'pglite'
-  /** Where the data lives (URL without password, or the PGlite directory). */
+  kind: DatabaseKind
+  /** Where the data lives: the URL without its password, or the PGlite directory. */
   location: string
   migrations: ApplyMigrationsResult | null
   /** Disconnects the client and closes what this function opened. */
   close(): Promise<void>
 }
 
-function redact(url: string): string {
+/** The URL with its password replaced, fit for logs and error messages. */
+export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url)
     if (parsed.password) parsed.password = '***'
     return parsed.toString()
   } catch {
     return '(unparseable URL)'
+  }
+}
+
+function kindOf(url: string): Exclude<DatabaseKind, 'pglite'> {
+  if (/^postgres(ql)?:\/\//i.test(url)) return 'postgresql'
+  if (/^(mysql|mariadb):\/\//i.test(url)) return 'mysql'
+  if (/^file:/i.test(url)) return 'sqlite'
+  throw new InvalidOptionError(
+    'databaseUrl',
+    'must be a postgresql://, mysql://, mariadb:// or file: URL (DATABASE_URL), or unset for embedded PGlite',
+  )
+}
+
+async function migrateWith(
+  open: () => Promise<SqlSession>,
+  options: { migrationsDir?: string },
+): Promise<ApplyMigrationsResult> {
+  const session = await open()
+  try {
+    return await applyMigrations(session, options)
+  } finally {
+    await session.close()
   }
 }
 
@@ -48,24 +79,51 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   const migrate = options.migrate ?? true
   const migrationOptions = options.migrationsDir ? { migrationsDir: options.migrationsDir } : {}
 
-  if (databaseUrl) {
-    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
-      throw new InvalidOptionError('databaseUrl', 'must be a postgresql:// URL (DATABASE_URL)')
-    }
-    let migrations: ApplyMigrationsResult | null = null
+  if (!databaseUrl) return openPGlite(options, migrate, migrationOptions)
+
+  const kind = kindOf(databaseUrl)
+  const location = redactUrl(databaseUrl)
+  let migrations: ApplyMigrationsResult | null = null
+  let adapter: unknown
+  if (kind === 'postgresql') {
+    // Prisma's own URL convention names the schema in `?schema=`; pg does not know it.
+    const url = new URL(databaseUrl)
+    const schema = url.searchParams.get('schema')
+    url.searchParams.delete('schema')
+    const connectionString = url.toString()
     if (migrate) {
-      const session = await openPgSession(databaseUrl)
-      try {
-        migrations = await applyMigrations(session, migrationOptions)
-      } finally {
-        await session.close()
-      }
+      migrations = await migrateWith(async () => {
+        const session = await openPgSession(connectionString)
+        if (schema) await useSchema(session, schema)
+        return session
+      }, migrationOptions)
     }
     const { PrismaPg } = await import('@prisma/adapter-pg')
-    const prisma = new options.PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) })
-    return { prisma, kind: 'postgresql', location: redact(databaseUrl), migrations, close: () => prisma.$disconnect() }
+    adapter = new PrismaPg({ connectionString }, schema ? { schema } : undefined)
+  } else if (kind === 'mysql') {
+    if (migrate) migrations = await migrateWith(() => openMysqlSession(databaseUrl), migrationOptions)
+    const { PrismaMariaDb } = await import('@prisma/adapter-mariadb')
+    adapter = new PrismaMariaDb(databaseUrl)
+  } else {
+    if (migrate) migrations = await migrateWith(() => openSqliteSession(databaseUrl), migrationOptions)
+    const { PrismaLibSql } = await import('@prisma/adapter-libsql')
+    adapter = new PrismaLibSql({ url: databaseUrl })
   }
+  const prisma = new options.PrismaClient({ adapter })
+  return { prisma, kind, location, migrations, close: () => prisma.$disconnect() }
+}
 
+// Migrations create their objects unqualified: in the URL's schema, made if missing.
+async function useSchema(session: SqlSession, schema: string): Promise<void> {
+  const quoted = `"${schema.replaceAll('"', '""')}"`
+  await session.exec(`CREATE SCHEMA IF NOT EXISTS ${quoted}; SET search_path TO ${quoted}`)
+}
+
+async function openPGlite<Client extends { $disconnect(): Promise<void> }>(
+  options: OpenDatabaseOptions<Client>,
+  migrate: boolean,
+  migrationOptions: { migrationsDir?: string },
+): Promise<OpenedDatabase<Client>> {
   const dir = options.pgliteDir ?? process.env.PGLITE_DIR ?? DEFAULT_PGLITE_DIR
   if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true })
   const { PGlite } = await import('@electric-sql/pglite')

@@ -1,21 +1,127 @@
-// Throw-away databases for tests: a fresh PostgreSQL database per call on the local server
-// (dropped at teardown), or an in-memory PGlite. Both migrated with the project's migrations.
+// Throw-away databases for tests, one per call, each migrated with its provider's migrations:
+// a fresh PostgreSQL database and a fresh MariaDB/MySQL database on the local servers (dropped
+// at teardown), a temporary SQLite file (removed at teardown), an in-memory PGlite.
+//
+// A machine without the servers still runs the rest: a server that cannot be reached skips
+// its backend with a message saying which server and how to enable it, unless
+// TEST_REQUIRE_SERVERS=1 (CI), where it fails instead.
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import mariadb from 'mariadb'
 import pg from 'pg'
 import type { Test } from 'tap'
+import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
+import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client.js'
 import { openDatabase } from '../../src/database/open-database.js'
 
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+export const MYSQL_ADMIN_URL = process.env.TEST_MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306'
+export const REQUIRE_SERVERS = process.env.TEST_REQUIRE_SERVERS === '1'
 
-export interface TestDatabase {
-  prisma: PrismaClient
-  kind: 'postgresql' | 'pglite'
-  /** postgresql:// URL of the fresh database (PostgreSQL only). */
+export type BackendKind = 'postgresql' | 'mysql' | 'sqlite' | 'pglite'
+export type Server = 'postgresql' | 'mysql'
+
+/** The client generated for each provider's schema. */
+export type AnyPrismaClient = PrismaClient | MysqlPrismaClient | SqlitePrismaClient
+
+export interface TestDatabase<Client = AnyPrismaClient> {
+  prisma: Client
+  kind: BackendKind
+  /** URL of the fresh database (server databases and SQLite). */
   url?: string
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export interface Backend {
+  name: BackendKind
+  /** The server this backend needs, if any. */
+  server?: Server
+  open(t: Test): Promise<TestDatabase>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers: reachable or not, asked once per process.
+
+const SERVER_NAMES: Record<Server, { label: string; url: string; env: string; defaultPort: number }> = {
+  postgresql: { label: 'PostgreSQL', url: PG_ADMIN_URL, env: 'TEST_PG_ADMIN_URL', defaultPort: 5432 },
+  mysql: { label: 'MariaDB/MySQL', url: MYSQL_ADMIN_URL, env: 'TEST_MYSQL_ADMIN_URL', defaultPort: 3306 },
+}
+
+const reachability = new Map<Server, Promise<string | null>>()
+
+/**
+ * Null when the server accepts TCP connections; otherwise a message saying which server at
+ * which address was unreachable and how to enable it. One short connect per server per process.
+ */
+export function serverUnreachable(server: Server): Promise<string | null> {
+  let known = reachability.get(server)
+  if (!known) {
+    known = probe(server)
+    reachability.set(server, known)
+  }
+  return known
+}
+
+function probe(server: Server): Promise<string | null> {
+  const { label, url, env, defaultPort } = SERVER_NAMES[server]
+  const parsed = new URL(url)
+  const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1'
+  const port = Number(parsed.port || defaultPort)
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 1500 })
+    const fail = (why: string) => {
+      socket.destroy()
+      resolve(
+        `${label} at ${host}:${port} is unreachable (${why}): start it, or point ${env} at one; ` +
+          'set TEST_REQUIRE_SERVERS=1 to make this a failure instead of a skip',
+      )
+    }
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(null)
+    })
+    socket.once('timeout', () => fail('no answer within 1.5 s'))
+    socket.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message))
+  })
+}
+
+/**
+ * Runs `fn` as a subtest per backend. A backend whose server is unreachable is skipped with
+ * the reason, or fails when TEST_REQUIRE_SERVERS=1.
+ */
+export async function forEachBackend(
+  t: Test,
+  fn: (t: Test, backend: Backend) => Promise<void> | void,
+  backends: readonly Backend[] = BACKENDS,
+): Promise<void> {
+  for (const backend of backends) {
+    const unreachable = backend.server ? await serverUnreachable(backend.server) : null
+    if (unreachable && !REQUIRE_SERVERS) {
+      t.test(backend.name, { skip: unreachable }, () => {})
+    } else if (unreachable) {
+      t.test(backend.name, async (t) => {
+        t.fail(`${unreachable} (TEST_REQUIRE_SERVERS=1)`)
+      })
+    } else {
+      t.test(backend.name, (t) => fn(t, backend))
+    }
+  }
+}
+
+/** The tap options that skip a test needing `server` when it is unreachable (see forEachBackend). */
+export async function needsServer(server: Server): Promise<{ skip?: string }> {
+  const unreachable = await serverUnreachable(server)
+  return unreachable && !REQUIRE_SERVERS ? { skip: unreachable } : {}
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+async function pgAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL })
   await client.connect()
   try {
@@ -25,31 +131,109 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A new empty database (not migrated); dropped when the test ends. */
+function testDatabaseName(): string {
+  return `fap_test_${randomBytes(6).toString('hex')}`
+}
+
+/** A new empty PostgreSQL database (not migrated); dropped when the test ends. */
 export async function createEmptyPostgres(t: Test): Promise<string> {
-  const name = `fap_test_${randomBytes(6).toString('hex')}`
-  await admin((client) => client.query(`CREATE DATABASE ${name}`))
-  t.teardown(() => admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)))
+  const name = testDatabaseName()
+  await pgAdmin((client) => client.query(`CREATE DATABASE ${name}`))
+  t.teardown(() => pgAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)))
   const url = new URL(PG_ADMIN_URL)
   url.pathname = `/${name}`
   return url.toString()
 }
 
-export async function freshPostgres(t: Test): Promise<TestDatabase> {
+export async function freshPostgres(t: Test): Promise<TestDatabase<PrismaClient>> {
   const url = await createEmptyPostgres(t)
   const db = await openDatabase({ PrismaClient, databaseUrl: url })
   t.teardown(() => db.close())
   return { prisma: db.prisma, kind: 'postgresql', url }
 }
 
-export async function freshPGlite(t: Test): Promise<TestDatabase> {
+// ---------------------------------------------------------------------------------------------
+// MariaDB / MySQL
+
+async function mysqlAdmin<T>(fn: (connection: mariadb.Connection) => Promise<T>): Promise<T> {
+  const url = new URL(MYSQL_ADMIN_URL)
+  const connection = await mariadb.createConnection({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username) || 'root',
+    password: decodeURIComponent(url.password),
+  })
+  try {
+    return await fn(connection)
+  } finally {
+    await connection.end()
+  }
+}
+
+/**
+ * A new empty MariaDB/MySQL database (not migrated); dropped when the test ends, after
+ * `beforeDrop` (closing what uses it: MySQL waits for open transactions on its tables).
+ */
+export async function createEmptyMysql(t: Test, beforeDrop?: () => Promise<void>): Promise<string> {
+  const name = testDatabaseName()
+  await mysqlAdmin((connection) => connection.query(`CREATE DATABASE \`${name}\``))
+  t.teardown(async () => {
+    try {
+      await beforeDrop?.()
+    } finally {
+      await mysqlAdmin((connection) => connection.query(`DROP DATABASE IF EXISTS \`${name}\``))
+    }
+  })
+  const url = new URL(MYSQL_ADMIN_URL)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+export async function freshMysql(t: Test): Promise<TestDatabase<MysqlPrismaClient>> {
+  let close: (() => Promise<void>) | undefined
+  const url = await createEmptyMysql(t, () => close?.() ?? Promise.resolve())
+  const db = await openDatabase({ PrismaClient: MysqlPrismaClient, databaseUrl: url })
+  close = () => db.close()
+  return { prisma: db.prisma, kind: 'mysql', url }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+/** A file: URL of a database file that does not exist yet; its directory is removed at teardown. */
+export async function createEmptySqlite(t: Test, beforeRemove?: () => Promise<void>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fap-sqlite-'))
+  t.teardown(async () => {
+    try {
+      await beforeRemove?.()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+  return pathToFileURL(join(dir, 'test.db')).href
+}
+
+export async function freshSqlite(t: Test): Promise<TestDatabase<SqlitePrismaClient>> {
+  let close: (() => Promise<void>) | undefined
+  const url = await createEmptySqlite(t, () => close?.() ?? Promise.resolve())
+  const db = await openDatabase({ PrismaClient: SqlitePrismaClient, databaseUrl: url })
+  close = () => db.close()
+  return { prisma: db.prisma, kind: 'sqlite', url }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PGlite
+
+export async function freshPGlite(t: Test): Promise<TestDatabase<PrismaClient>> {
   const db = await openDatabase({ PrismaClient, databaseUrl: '', pgliteDir: 'memory://' })
   t.teardown(() => db.close())
   return { prisma: db.prisma, kind: 'pglite' }
 }
 
-/** Runs the same suite against both databases. */
-export const BACKENDS = [
-  { name: 'postgresql', open: freshPostgres },
+/** Every database the plugin supports. Use forEachBackend to skip unreachable servers. */
+export const BACKENDS: readonly Backend[] = [
+  { name: 'postgresql', server: 'postgresql', open: freshPostgres },
+  { name: 'mysql', server: 'mysql', open: freshMysql },
+  { name: 'sqlite', open: freshSqlite },
   { name: 'pglite', open: freshPGlite },
-] as const
+]
