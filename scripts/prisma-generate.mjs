@@ -1,4 +1,4 @@
-// Runs `prisma generate` for each of the project's schemas (PostgreSQL, MySQL, SQLite) on
+// Runs `prisma generate` for each of the project's schemas on
 // machines that cannot download Prisma's native schema engine. generate never executes that
 // engine, but the CLI checks for it at start-up; pointing PRISMA_SCHEMA_ENGINE_BINARY
 // (Prisma's documented override) at any existing file lets it go on offline. An engine the
@@ -6,7 +6,13 @@
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 
-const SCHEMAS = ['prisma/schema.prisma', 'prisma/mysql/schema.prisma', 'prisma/sqlite/schema.prisma']
+// The package's three, and the test fixture of a merchant schema with renamed, mapped models.
+const SCHEMAS = [
+  'prisma/schema.prisma',
+  'prisma/mysql/schema.prisma',
+  'prisma/sqlite/schema.prisma',
+  'test/fixtures/renamed/schema.prisma',
+]
 
 const require = createRequire(import.meta.url)
 const env = { ...process.env }

@@ -16,6 +16,14 @@ export const DEFAULT_MODEL_NAMES = { order: 'paymentOrder', event: 'paymentEvent
 
 const DELEGATE_METHODS = ['findFirst', 'findMany', 'create', 'updateMany'] as const
 
+// The fields the plugin reads and writes. A same-named model of the application's own (a
+// PaymentOrder of its shop, say) lacks them, and is refused rather than written to.
+const REQUIRED_FIELDS = {
+  order: ['orderNo', 'status', 'amount', 'currency', 'paymentId', 'resultCode', 'resultMessage', 'resultSource',
+    'paymentTime', 'finalizedAt', 'finalEventId', 'leaseOwner', 'leaseUntil', 'createdAt', 'updatedAt'],
+  event: ['id', 'orderNo', 'source', 'resultStatus', 'resultCode', 'reason', 'payload', 'digest', 'deliveries', 'createdAt'],
+} as const
+
 function delegateNames(client: object): string[] {
   // Prisma clients expose each model as a property holding its delegate; $-prefixed ones are
   // the client's own methods.
@@ -31,7 +39,14 @@ function isDelegate(value: unknown): boolean {
   return DELEGATE_METHODS.every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
 }
 
-function pick(client: object, option: string, name: unknown): unknown {
+function missingFields(delegate: unknown, model: 'order' | 'event'): string[] {
+  // Prisma clients list a model's scalar fields on `delegate.fields`.
+  const fields = (delegate as { fields?: unknown }).fields
+  if (typeof fields !== 'object' || fields === null) return []
+  return REQUIRED_FIELDS[model].filter((field) => !(field in fields))
+}
+
+function pick(client: object, option: string, name: unknown, model: 'order' | 'event'): unknown {
   if (typeof name !== 'string' || name === '') throw new InvalidOptionError(option, 'must be a non-empty string')
   const delegate = (client as Record<string, unknown>)[name]
   if (!isDelegate(delegate)) {
@@ -41,6 +56,14 @@ function pick(client: object, option: string, name: unknown): unknown {
       option,
       `${what} (the client's models: ${found.length ? found.join(', ') : 'none found'}). Add the plugin's two models to ` +
         'your schema (see prisma/schema.prisma) and run prisma generate, or name yours with the `models` option',
+    )
+  }
+  const missing = missingFields(delegate, model)
+  if (missing.length > 0) {
+    throw new InvalidOptionError(
+      option,
+      `names the model "${name}", which lacks the plugin's fields ${missing.join(', ')}: if it is a model of your own, ` +
+        'add the plugin\'s models under other names and name them with the `models` option',
     )
   }
   return delegate
@@ -55,7 +78,7 @@ export function resolvePaymentModels(prisma: unknown, names: ModelNames | undefi
   const event = names?.event ?? DEFAULT_MODEL_NAMES.event
   const option = (key: 'order' | 'event') => (names?.[key] === undefined ? 'prisma' : `models.${key}`)
   return {
-    orders: pick(prisma, option('order'), order) as PaymentOrderDelegate,
-    events: pick(prisma, option('event'), event) as PaymentEventDelegate,
+    orders: pick(prisma, option('order'), order, 'order') as PaymentOrderDelegate,
+    events: pick(prisma, option('event'), event, 'event') as PaymentEventDelegate,
   }
 }

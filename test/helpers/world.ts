@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { createSimulator, type AlipayPlusSimulator, type Faults } from '../../src/simulator/index.js'
 import type { OrderStore } from '../../src/store/order-store.js'
 import type { PrismaClient } from '../../generated/prisma/client.js'
-import { freshPostgres } from './databases.js'
+import { type Backend, freshPostgres } from './databases.js'
 import { rsaKeyPair } from './keys.js'
 import { type AppOverrides, buildMerchantApp, CLIENT_ID } from './merchant-app.js'
 import { NOTIFY_PATH } from './notify-request.js'
@@ -24,8 +24,8 @@ export interface World {
   sim: AlipayPlusSimulator
   simUrl: string
   prisma: PrismaClient
-  /** postgresql:// URL of the world's database. */
-  databaseUrl: string
+  /** URL of the world's database (server databases and SQLite). */
+  databaseUrl: string | undefined
   app: FastifyInstance
   store: OrderStore
   /** Creates the order in the merchant's database and the payment at Alipay+. */
@@ -36,9 +36,16 @@ export interface World {
 
 export async function buildWorld(
   t: Test,
-  options: { faults?: Partial<Faults>; app?: AppOverrides; listen?: boolean; redeliveryScheduleMs?: number[] } = {},
+  options: {
+    /** The database the world runs on. Default: a fresh PostgreSQL database. */
+    backend?: Backend
+    faults?: Partial<Faults>
+    app?: AppOverrides
+    listen?: boolean
+    redeliveryScheduleMs?: number[]
+  } = {},
 ): Promise<World> {
-  const { prisma, url } = await freshPostgres(t)
+  const { prisma, url } = await (options.backend?.open ?? freshPostgres)(t)
   const sim = createSimulator({
     clientId: CLIENT_ID,
     merchantPublicKey: merchantKeys.publicPem,
@@ -72,7 +79,7 @@ export async function buildWorld(
     sim,
     simUrl,
     prisma,
-    databaseUrl: url!,
+    databaseUrl: url,
     app,
     store,
     addApp,

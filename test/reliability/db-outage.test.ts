@@ -11,10 +11,10 @@ import { alipayKeys, buildWorld, merchantKeys, until, type World } from '../help
 
 /** A second merchant app whose database connections go through a proxy the test can cut. */
 async function appBehindProxy(t: Test, world: World) {
-  const target = new URL(world.databaseUrl)
+  const target = new URL(world.databaseUrl!)
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
   t.teardown(() => proxy.close())
-  const viaProxy = new URL(world.databaseUrl)
+  const viaProxy = new URL(world.databaseUrl!)
   viaProxy.port = String(proxy.port)
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: viaProxy.toString() }) })
   t.teardown(() => prisma.$disconnect())

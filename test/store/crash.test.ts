@@ -7,7 +7,7 @@
 import t from 'tap'
 import { OrderStore, type PaymentResultInput } from '../../src/store/order-store.js'
 import { audit } from '../helpers/audit.js'
-import { BACKENDS } from '../helpers/databases.js'
+import { forEachBackend } from '../helpers/databases.js'
 
 class Stopped extends Error {}
 
@@ -70,60 +70,58 @@ const failure = (orderNo: string): PaymentResultInput => ({
   payload: `{"paymentRequestId":"${orderNo}","paymentResult":{"resultStatus":"F"}}`,
 })
 
-for (const backend of BACKENDS) {
-  t.test(backend.name, async (t) => {
-    const { prisma } = await backend.open(t)
-    const store = OrderStore.fromClient(prisma)
+await forEachBackend(t, async (t, backend) => {
+  const { prisma } = await backend.open(t)
+  const store = OrderStore.fromClient(prisma)
 
-    // The longest path of one call is 5 statements (read, event, lost transition, read winner,
-    // explain); a stop after the last one is the normal end, included as the control case.
-    for (let stopAfter = 1; stopAfter <= 5; stopAfter++) {
-      t.test(`the winning call stops after statement ${stopAfter}`, async (t) => {
-        const orderNo = `crash-win-${stopAfter}`
-        await store.createOrder({ orderNo, amount: AMOUNT })
-        const dying = stoppingClient(prisma, stopAfter)
-        const outcome = await OrderStore.fromClient(dying)
-          .recordResult(success(orderNo))
-          .catch((error: unknown) => error)
-        t.equal(outcome instanceof Stopped, stopAfter <= 3, 'stopped before it could answer (a stop after 4 or 5 is past its end)')
+  // The longest path of one call is 5 statements (read, event, lost transition, read winner,
+  // explain); a stop after the last one is the normal end, included as the control case.
+  for (let stopAfter = 1; stopAfter <= 5; stopAfter++) {
+    t.test(`the winning call stops after statement ${stopAfter}`, async (t) => {
+      const orderNo = `crash-win-${stopAfter}`
+      await store.createOrder({ orderNo, amount: AMOUNT })
+      const dying = stoppingClient(prisma, stopAfter)
+      const outcome = await OrderStore.fromClient(dying)
+        .recordResult(success(orderNo))
+        .catch((error: unknown) => error)
+      t.equal(outcome instanceof Stopped, stopAfter <= 3, 'stopped before it could answer (a stop after 4 or 5 is past its end)')
 
-        const afterStop = await audit(prisma, [orderNo])
-        t.same(afterStop.badFinalEvents, [], 'a final order names the event holding its message')
-        t.equal(afterStop.orders[0]?.status, stopAfter < 3 ? 'init' : 'SUCCESS', 'final only once the transition ran')
+      const afterStop = await audit(prisma, [orderNo])
+      t.same(afterStop.badFinalEvents, [], 'a final order names the event holding its message')
+      t.equal(afterStop.orders[0]?.status, stopAfter < 3 ? 'init' : 'SUCCESS', 'final only once the transition ran')
 
-        const again = await store.recordResult(success(orderNo))
-        t.equal(again.order.status, 'SUCCESS', 'the redelivery finishes what was cut short')
-        const late = await store.recordResult(failure(orderNo))
-        t.same([late.applied, late.reason], [false, 'conflicting_result'])
+      const again = await store.recordResult(success(orderNo))
+      t.equal(again.order.status, 'SUCCESS', 'the redelivery finishes what was cut short')
+      const late = await store.recordResult(failure(orderNo))
+      t.same([late.applied, late.reason], [false, 'conflicting_result'])
 
-        const afterRestart = await audit(prisma, [orderNo])
-        t.same([afterRestart.leftInit, afterRestart.badFinalEvents, afterRestart.unexplained], [0, [], 0])
-        t.equal(afterRestart.events.length, 2, 'the redelivered message shares its event: one row per distinct message')
-        t.equal(afterRestart.deliveries, (afterStop.events.length === 1 ? 3 : 2), 'every delivery counted')
-      })
+      const afterRestart = await audit(prisma, [orderNo])
+      t.same([afterRestart.leftInit, afterRestart.badFinalEvents, afterRestart.unexplained], [0, [], 0])
+      t.equal(afterRestart.events.length, 2, 'the redelivered message shares its event: one row per distinct message')
+      t.equal(afterRestart.deliveries, (afterStop.events.length === 1 ? 3 : 2), 'every delivery counted')
+    })
 
-      t.test(`a call that loses the race stops after statement ${stopAfter}`, async (t) => {
-        const orderNo = `crash-lose-${stopAfter}`
-        await store.createOrder({ orderNo, amount: AMOUNT })
-        // Right after our read saw the order init, another process records FAIL.
-        const dying = stoppingClient(prisma, stopAfter, { 1: () => store.recordResult(failure(orderNo)) })
-        const outcome = await OrderStore.fromClient(dying)
-          .recordResult(success(orderNo))
-          .catch((error: unknown) => error)
-        if (outcome instanceof Stopped) t.ok(stopAfter <= 5)
-        else t.fail('a losing call runs 5 statements, so every stop here cuts it short')
+    t.test(`a call that loses the race stops after statement ${stopAfter}`, async (t) => {
+      const orderNo = `crash-lose-${stopAfter}`
+      await store.createOrder({ orderNo, amount: AMOUNT })
+      // Right after our read saw the order init, another process records FAIL.
+      const dying = stoppingClient(prisma, stopAfter, { 1: () => store.recordResult(failure(orderNo)) })
+      const outcome = await OrderStore.fromClient(dying)
+        .recordResult(success(orderNo))
+        .catch((error: unknown) => error)
+      if (outcome instanceof Stopped) t.ok(stopAfter <= 5)
+      else t.fail('a losing call runs 5 statements, so every stop here cuts it short')
 
-        const afterStop = await audit(prisma, [orderNo])
-        t.equal(afterStop.orders[0]?.status, 'FAIL', 'the first final result stands')
-        t.same(afterStop.badFinalEvents, [])
+      const afterStop = await audit(prisma, [orderNo])
+      t.equal(afterStop.orders[0]?.status, 'FAIL', 'the first final result stands')
+      t.same(afterStop.badFinalEvents, [])
 
-        const again = await store.recordResult(success(orderNo))
-        t.same([again.applied, again.reason, again.order.status], [false, 'conflicting_result', 'FAIL'])
-        const afterRestart = await audit(prisma, [orderNo])
-        t.same([afterRestart.badFinalEvents, afterRestart.unexplained], [[], 0], 'the stopped call\'s event now says why')
-        const loser = afterRestart.events.find((event) => event.resultStatus === 'S')
-        t.equal(loser?.reason, 'conflicting_result')
-      })
-    }
-  })
-}
+      const again = await store.recordResult(success(orderNo))
+      t.same([again.applied, again.reason, again.order.status], [false, 'conflicting_result', 'FAIL'])
+      const afterRestart = await audit(prisma, [orderNo])
+      t.same([afterRestart.badFinalEvents, afterRestart.unexplained], [[], 0], 'the stopped call\'s event now says why')
+      const loser = afterRestart.events.find((event) => event.resultStatus === 'S')
+      t.equal(loser?.reason, 'conflicting_result')
+    })
+  }
+})
