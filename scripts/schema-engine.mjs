@@ -75,14 +75,48 @@ export const ENGINE_PG_URL =
   process.env.SCHEMA_ENGINE_PG_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
 // SQLite needs no database to compare datamodels, so Prisma's mock adapter does. The
-// PostgreSQL connector asks a live server at start-up (mock answers fail it); it never writes
-// there for a datamodel diff, and makes its own shadow database when it needs one.
+// PostgreSQL connector asks a live server at start-up (mock answers fail it), and never writes
+// there for a datamodel diff.
 async function defaultAdapterFactory(provider, mock) {
-  if (provider === 'postgresql') {
-    const { PrismaPg } = await import('@prisma/adapter-pg')
-    return new PrismaPg({ connectionString: ENGINE_PG_URL })
-  }
+  if (provider === 'postgresql') return pgAdapterFactory({ url: ENGINE_PG_URL })
   return mock(provider)
+}
+
+/**
+ * A migration-aware @prisma/adapter-pg factory for the engine, with two fixes for 7.10:
+ * - PrismaPg's own connectToShadowDb passes `{ ...config, database }` to pg, where the
+ *   connectionString wins over `database`: its "shadow" database is the main one, and the
+ *   engine would apply migrations there. The shadow database here is `shadowUrl`, or none.
+ * - The engine's schema describer reads pg_catalog columns of PostgreSQL's internal "char"
+ *   type (OID 18), which the adapter refuses (UnsupportedNativeDataType). pg returns them as
+ *   strings already, so they are presented as text (OID 25).
+ */
+export async function pgAdapterFactory({ url, shadowUrl }) {
+  const { PrismaPg } = await import('@prisma/adapter-pg')
+  const { default: pg } = await import('pg')
+  const pools = []
+  const adapter = (connectionString) => {
+    const pool = new pg.Pool({ connectionString })
+    pools.push(pool)
+    const query = pool.query.bind(pool)
+    pool.query = async (...args) => {
+      const result = await query(...args)
+      for (const field of result?.fields ?? []) if (field.dataTypeID === 18) field.dataTypeID = 25
+      return result
+    }
+    return new PrismaPg(pool, { disposeExternalPool: true })
+  }
+  return {
+    provider: 'postgres',
+    adapterName: '@prisma/adapter-pg',
+    connect: () => adapter(url).connect(),
+    connectToShadowDb: async () => {
+      if (!shadowUrl) throw new Error('no shadow database given (pgAdapterFactory shadowUrl)')
+      return adapter(shadowUrl).connect()
+    },
+    /** Ends every pool this factory opened (the engine does not give its connections back). */
+    close: () => Promise.all(pools.splice(0).map((pool) => pool.end())),
+  }
 }
 
 /** The migration.sql `prisma migrate dev` would write to go from `fromSchema` (or empty) to `toSchema`. */

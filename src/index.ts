@@ -26,9 +26,28 @@ export type {
   FinalStatus,
   ResultSource,
 } from './store/prisma-types.js'
-export { applyMigrations, readMigrations, DEFAULT_MIGRATIONS_DIR, type ApplyMigrationsResult } from './database/apply-migrations.js'
-export { openPgSession, pgliteSession, type SqlSession } from './database/sql-session.js'
-export { openDatabase, DEFAULT_PGLITE_DIR, type OpenDatabaseOptions, type OpenedDatabase } from './database/open-database.js'
+export {
+  applyMigrations,
+  readMigrations,
+  DEFAULT_MIGRATIONS_DIR,
+  MIGRATIONS_DIRS,
+  type ApplyMigrationsResult,
+} from './database/apply-migrations.js'
+export {
+  openPgSession,
+  openMysqlSession,
+  openSqliteSession,
+  pgliteSession,
+  type SqlSession,
+  type SqlProvider,
+} from './database/sql-session.js'
+export {
+  openDatabase,
+  DEFAULT_PGLITE_DIR,
+  type DatabaseKind,
+  type OpenDatabaseOptions,
+  type OpenedDatabase,
+} from './database/open-database.js'
 
 export { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
 export {

@@ -1,19 +1,62 @@
+// The in-process applier on each provider: a fresh database gets every migration with Prisma's
+// bookkeeping, a re-run is a no-op, an edited migration is refused, a failing one is rolled
+// back (PostgreSQL, PGlite, SQLite) or recorded failed and blocking (MySQL), and concurrent
+// appliers apply each migration once. The exact schema each migration produces is
+// drift.test.ts's concern.
 import { createHash } from 'node:crypto'
-import { cp, mkdtemp, readFile, rm, writeFile, mkdir, appendFile } from 'node:fs/promises'
+import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import t, { type Test } from 'tap'
-import { applyMigrations, DEFAULT_MIGRATIONS_DIR } from '../../src/database/apply-migrations.js'
-import { openPgSession, pgliteSession, type SqlSession } from '../../src/database/sql-session.js'
-import { createEmptyPostgres } from '../helpers/databases.js'
+import { applyMigrations, MIGRATIONS_DIRS, readMigrations } from '../../src/database/apply-migrations.js'
+import {
+  openMysqlSession,
+  openPgSession,
+  openSqliteSession,
+  pgliteSession,
+  type SqlProvider,
+  type SqlSession,
+} from '../../src/database/sql-session.js'
+import {
+  BACKENDS,
+  createEmptyMysql,
+  createEmptyPostgres,
+  createEmptySqlite,
+  forEachBackend,
+  type Backend,
+} from '../helpers/databases.js'
 
-const INIT = '20261126000000_init'
-const LEASE = '20261126010000_polling_lease'
-const ALL = [INIT, LEASE]
+/** A fresh empty database of one backend, and how to open sessions on it. */
+interface Target {
+  provider: SqlProvider
+  open(): Promise<SqlSession>
+}
 
-async function withSession<T>(url: string, fn: (session: SqlSession) => Promise<T>): Promise<T> {
-  const session = await openPgSession(url)
+async function emptyTarget(t: Test, backend: Backend): Promise<Target> {
+  switch (backend.name) {
+    case 'postgresql': {
+      const url = await createEmptyPostgres(t)
+      return { provider: 'postgresql', open: () => openPgSession(url) }
+    }
+    case 'mysql': {
+      const url = await createEmptyMysql(t)
+      return { provider: 'mysql', open: () => openMysqlSession(url) }
+    }
+    case 'sqlite': {
+      const url = await createEmptySqlite(t)
+      return { provider: 'sqlite', open: () => openSqliteSession(url) }
+    }
+    case 'pglite': {
+      const db = new PGlite()
+      t.teardown(() => db.close())
+      return { provider: 'postgresql', open: async () => pgliteSession(db) }
+    }
+  }
+}
+
+async function withSession<T>(target: Target, fn: (session: SqlSession) => Promise<T>): Promise<T> {
+  const session = await target.open()
   try {
     return await fn(session)
   } finally {
@@ -21,136 +64,216 @@ async function withSession<T>(url: string, fn: (session: SqlSession) => Promise<
   }
 }
 
-async function copyMigrations(t: Test): Promise<string> {
+async function tablesOf(session: SqlSession): Promise<string[]> {
+  const sql = {
+    postgresql: `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`,
+    mysql: `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()`,
+    sqlite: `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
+  }[session.provider]
+  return (await session.query<{ name: string }>(sql)).map((row) => row.name).sort()
+}
+
+async function migrationRows(session: SqlSession) {
+  return session.query<Record<string, unknown>>(`SELECT * FROM _prisma_migrations ORDER BY migration_name`)
+}
+
+async function copyMigrations(t: Test, provider: SqlProvider): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'fap-migrations-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true })
+  await cp(MIGRATIONS_DIRS[provider], dir, { recursive: true })
   return dir
 }
 
-// What the schema in prisma/schema.prisma means in PostgreSQL, written out by hand so that a
-// migration drifting from the schema fails here.
-const EXPECTED_COLUMNS: Record<string, Array<[string, string, 'YES' | 'NO']>> = {
-  PaymentOrder: [
-    ['orderNo', 'text', 'NO'],
-    ['status', 'PaymentStatus', 'NO'],
-    ['amount', 'text', 'NO'],
-    ['currency', 'text', 'NO'],
-    ['paymentId', 'text', 'YES'],
-    ['resultCode', 'text', 'YES'],
-    ['resultMessage', 'text', 'YES'],
-    ['resultSource', 'ResultSource', 'YES'],
-    ['paymentTime', 'timestamp without time zone', 'YES'],
-    ['finalizedAt', 'timestamp without time zone', 'YES'],
-    ['finalEventId', 'text', 'YES'],
-    ['leaseOwner', 'text', 'YES'],
-    ['leaseUntil', 'timestamp without time zone', 'YES'],
-    ['createdAt', 'timestamp without time zone', 'NO'],
-    ['updatedAt', 'timestamp without time zone', 'NO'],
-  ],
-  PaymentEvent: [
-    ['id', 'text', 'NO'],
-    ['orderNo', 'text', 'NO'],
-    ['source', 'ResultSource', 'NO'],
-    ['resultStatus', 'text', 'NO'],
-    ['resultCode', 'text', 'YES'],
-    ['applied', 'boolean', 'NO'],
-    ['reason', 'text', 'YES'],
-    ['payload', 'jsonb', 'NO'],
-    ['createdAt', 'timestamp without time zone', 'NO'],
-  ],
+async function addMigration(dir: string, name: string, sql: string): Promise<void> {
+  await mkdir(join(dir, name))
+  await writeFile(join(dir, name, 'migration.sql'), sql)
 }
 
-async function columnsOf(session: SqlSession, table: string) {
-  const rows = await session.query<{ column_name: string; type: string; is_nullable: 'YES' | 'NO' }>(
-    `SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END AS type, is_nullable
-     FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`,
-    [table],
-  )
-  return rows.map((r) => [r.column_name, r.type, r.is_nullable]).sort()
+const q = (provider: SqlProvider, name: string) => (provider === 'mysql' ? `\`${name}\`` : `"${name}"`)
+
+// A migration whose first statement works and whose second fails.
+function brokenMigration(provider: SqlProvider): string {
+  return `CREATE TABLE ${q(provider, 'Half')} (${q(provider, 'id')} VARCHAR(36));\n` +
+    `ALTER TABLE ${q(provider, 'NoSuchTable')} ADD COLUMN ${q(provider, 'x')} TEXT;\n`
 }
 
-t.test('PostgreSQL: a fresh database gets the schema and Prisma bookkeeping', async (t) => {
-  const url = await createEmptyPostgres(t)
-  await withSession(url, async (session) => {
-    const first = await applyMigrations(session)
-    t.same(first, { applied: ALL, skipped: [] })
+await forEachBackend(t, async (t, backend) => {
+  const provider: SqlProvider = backend.name === 'pglite' ? 'postgresql' : backend.name
+  const shipped = (await readMigrations(MIGRATIONS_DIRS[provider])).map((m) => m.name)
 
-    for (const [table, expected] of Object.entries(EXPECTED_COLUMNS)) {
-      t.same(await columnsOf(session, table), [...expected].sort(), `${table} columns match the schema`)
-    }
-    const indexes = await session.query<{ indexname: string }>(
-      `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`,
-    )
-    t.same(indexes.map((r) => r.indexname), [
-      'PaymentEvent_orderNo_createdAt_idx',
-      'PaymentEvent_pkey',
-      'PaymentOrder_pkey',
-      'PaymentOrder_status_createdAt_idx',
-      '_prisma_migrations_pkey',
-    ])
+  t.test('a fresh database gets every migration and Prisma bookkeeping', async (t) => {
+    const target = await emptyTarget(t, backend)
+    await withSession(target, async (session) => {
+      t.same(await applyMigrations(session), { applied: shipped, skipped: [] })
+      t.same(await tablesOf(session), ['PaymentEvent', 'PaymentOrder', '_prisma_migrations'])
 
-    const rows = await session.query<Record<string, unknown>>(`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`)
-    t.same(rows.map((r) => r.migration_name), ALL)
-    for (const row of rows) {
-      const sql = await readFile(join(DEFAULT_MIGRATIONS_DIR, String(row.migration_name), 'migration.sql'))
-      t.equal(row.checksum, createHash('sha256').update(sql).digest('hex'), 'checksum is sha256 of migration.sql')
-      t.ok(row.finished_at instanceof Date, 'finished_at set')
-      t.equal(row.rolled_back_at, null)
-      t.equal(row.applied_steps_count, 1)
-    }
+      const rows = await migrationRows(session)
+      t.same(rows.map((row) => row.migration_name), shipped)
+      for (const row of rows) {
+        const sql = await readFile(join(MIGRATIONS_DIRS[provider], String(row.migration_name), 'migration.sql'))
+        t.equal(row.checksum, createHash('sha256').update(sql).digest('hex'), 'checksum is sha256 of migration.sql')
+        t.not(row.finished_at, null, 'finished_at set')
+        t.not(row.started_at, null, 'started_at set')
+        t.equal(row.rolled_back_at, null)
+        t.equal(row.logs, null)
+        t.equal(Number(row.applied_steps_count), 1)
+      }
 
-    t.same(await applyMigrations(session), { applied: [], skipped: ALL }, 're-run is a no-op')
-    t.equal((await session.query(`SELECT 1 FROM "_prisma_migrations"`)).length, ALL.length)
-  })
-})
-
-t.test('PostgreSQL: a changed applied migration is refused', async (t) => {
-  const url = await createEmptyPostgres(t)
-  const dir = await copyMigrations(t)
-  await withSession(url, (session) => applyMigrations(session, { migrationsDir: dir }))
-  await appendFile(join(dir, INIT, 'migration.sql'), '\n-- edited after the fact\n')
-  await withSession(url, async (session) => {
-    await t.rejects(applyMigrations(session, { migrationsDir: dir }), {
-      code: 'FST_ALIPAYPLUS_MIGRATION_CHECKSUM',
-      message: new RegExp(INIT),
+      t.same(await applyMigrations(session), { applied: [], skipped: shipped }, 're-run is a no-op')
+      t.equal((await migrationRows(session)).length, shipped.length)
     })
   })
-})
 
-t.test('PostgreSQL: a failing migration is rolled back and not recorded', async (t) => {
-  const url = await createEmptyPostgres(t)
-  const dir = await copyMigrations(t)
-  await mkdir(join(dir, '20990101000000_broken'))
-  await writeFile(
-    join(dir, '20990101000000_broken', 'migration.sql'),
-    'CREATE TABLE "Half" ("id" TEXT);\nALTER TABLE "NoSuchTable" ADD COLUMN "x" TEXT;\n',
-  )
-  await withSession(url, async (session) => {
-    await t.rejects(applyMigrations(session, { migrationsDir: dir }), { code: 'FST_ALIPAYPLUS_MIGRATION_FAILED' })
-    const names = await session.query<{ migration_name: string }>(`SELECT migration_name FROM "_prisma_migrations"`)
-    t.same(names.map((r) => r.migration_name).sort(), ALL, 'only the good migrations are recorded')
-    const half = await session.query(`SELECT to_regclass('"Half"') AS t`)
-    t.same(half, [{ t: null }], 'the broken migration left nothing behind')
+  t.test('the migrations of another provider are refused before anything runs', async (t) => {
+    const target = await emptyTarget(t, backend)
+    const other: SqlProvider = provider === 'sqlite' ? 'mysql' : 'sqlite'
+    await withSession(target, async (session) => {
+      await t.rejects(applyMigrations(session, { migrationsDir: MIGRATIONS_DIRS[other] }), {
+        code: 'FST_ALIPAYPLUS_MIGRATION_PROVIDER',
+      })
+      t.same(await tablesOf(session), [], 'nothing created')
+    })
+  })
+
+  t.test('a changed applied migration is refused', async (t) => {
+    const target = await emptyTarget(t, backend)
+    const dir = await copyMigrations(t, provider)
+    await withSession(target, (session) => applyMigrations(session, { migrationsDir: dir }))
+    const first = shipped[0]!
+    await appendFile(join(dir, first, 'migration.sql'), '\n-- edited after the fact\n')
+    await withSession(target, async (session) => {
+      await t.rejects(applyMigrations(session, { migrationsDir: dir }), {
+        code: 'FST_ALIPAYPLUS_MIGRATION_CHECKSUM',
+        message: new RegExp(first),
+      })
+    })
+  })
+
+  t.test('a failing migration is not recorded as applied', async (t) => {
+    const target = await emptyTarget(t, backend)
+    const dir = await copyMigrations(t, provider)
+    await addMigration(dir, '20990101000000_broken', brokenMigration(provider))
+    await withSession(target, async (session) => {
+      await t.rejects(applyMigrations(session, { migrationsDir: dir }), {
+        code: 'FST_ALIPAYPLUS_MIGRATION_FAILED',
+        message: /20990101000000_broken/,
+      })
+      const rows = await migrationRows(session)
+      const finished = rows.filter((row) => row.finished_at !== null).map((row) => row.migration_name)
+      t.same(finished, shipped, 'only the good migrations are recorded as applied')
+
+      if (provider === 'mysql') {
+        // MySQL cannot take DDL back: the first statement stays, and the row says it failed.
+        t.ok((await tablesOf(session)).includes('Half'), 'the statement before the failure stayed applied')
+        const failed = rows.find((row) => row.migration_name === '20990101000000_broken')
+        t.equal(failed?.finished_at, null, 'recorded as started, not finished')
+        t.equal(failed?.rolled_back_at, null)
+        t.equal(Number(failed?.applied_steps_count), 0)
+        t.match(String(failed?.logs), /NoSuchTable/, 'the error is in logs')
+      } else {
+        t.notOk((await tablesOf(session)).includes('Half'), 'the broken migration left nothing behind')
+        t.equal(rows.length, shipped.length, 'no row for the broken migration')
+      }
+    })
+  })
+
+  t.test('an unresolved failed migration blocks every later run until it is resolved', async (t) => {
+    const target = await emptyTarget(t, backend)
+    const dir = await copyMigrations(t, provider)
+    await withSession(target, (session) => applyMigrations(session, { migrationsDir: dir }))
+    await addMigration(dir, '20990101000000_broken', brokenMigration(provider))
+    await withSession(target, async (session) => {
+      if (provider === 'mysql') {
+        await t.rejects(applyMigrations(session, { migrationsDir: dir }), { code: 'FST_ALIPAYPLUS_MIGRATION_FAILED' })
+      } else {
+        // Only a failure left by `prisma migrate deploy` (or a crash) looks like this here.
+        await session.query(
+          `INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, started_at, applied_steps_count)
+           VALUES ('failed-1', 'x', '20990101000000_broken', 'it broke', CURRENT_TIMESTAMP, 0)`,
+        )
+      }
+    })
+    // Fixed on disk, yet still refused while the database says it failed.
+    await writeFile(
+      join(dir, '20990101000000_broken', 'migration.sql'),
+      `CREATE TABLE ${q(provider, 'Fixed')} (${q(provider, 'id')} VARCHAR(36));\n`,
+    )
+    await withSession(target, async (session) => {
+      await t.rejects(applyMigrations(session, { migrationsDir: dir }), {
+        code: 'FST_ALIPAYPLUS_MIGRATION_UNRESOLVED',
+        message: /20990101000000_broken.*prisma migrate resolve --rolled-back/,
+      })
+      t.notOk((await tablesOf(session)).includes('Fixed'), 'nothing ran')
+
+      // `prisma migrate resolve --rolled-back 20990101000000_broken` does this.
+      await session.query(
+        `UPDATE _prisma_migrations SET rolled_back_at = CURRENT_TIMESTAMP WHERE finished_at IS NULL AND rolled_back_at IS NULL`,
+      )
+      t.same(await applyMigrations(session, { migrationsDir: dir }), {
+        applied: ['20990101000000_broken'],
+        skipped: shipped,
+      })
+      t.ok((await tablesOf(session)).includes('Fixed'))
+    })
+  })
+
+  // One PGlite instance is one connection: its session lock is shared, and one process owns
+  // it, so there is no second applier to keep out.
+  const oneConnection = backend.name === 'pglite' ? { skip: 'PGlite: one in-process connection, no concurrent appliers' } : {}
+  t.test('three appliers starting at once apply each migration once', oneConnection, async (t) => {
+    const target = await emptyTarget(t, backend)
+    const results = await Promise.all([1, 2, 3].map(() => withSession(target, (session) => applyMigrations(session))))
+    t.equal(results.filter((r) => r.applied.length === shipped.length).length, 1, 'exactly one applier ran them')
+    t.equal(results.filter((r) => r.skipped.length === shipped.length).length, 2, 'the others found them applied')
+    t.equal((await withSession(target, migrationRows)).length, shipped.length)
   })
 })
 
-t.test('PostgreSQL: two appliers starting at once apply each migration once', async (t) => {
-  const url = await createEmptyPostgres(t)
-  const results = await Promise.all([1, 2, 3].map(() => withSession(url, (session) => applyMigrations(session))))
-  t.equal(results.filter((r) => r.applied.length === ALL.length).length, 1, 'exactly one applier ran them')
-  t.equal(results.filter((r) => r.skipped.length === ALL.length).length, 2, 'the others found them applied')
-  const rows = await withSession(url, (session) => session.query(`SELECT 1 FROM "_prisma_migrations"`))
-  t.equal(rows.length, ALL.length)
-})
-
-t.test('PGlite: same migrations, same bookkeeping', async (t) => {
-  const db = new PGlite()
-  t.teardown(() => db.close())
-  const session = pgliteSession(db)
-  t.same(await applyMigrations(session), { applied: ALL, skipped: [] })
-  for (const [table, expected] of Object.entries(EXPECTED_COLUMNS)) {
-    t.same(await columnsOf(session, table), [...expected].sort(), `${table} columns match the schema`)
-  }
-  t.same(await applyMigrations(session), { applied: [], skipped: ALL }, 're-run is a no-op')
-})
+// PostgreSQL's third migration changes tables that may already hold rows.
+await forEachBackend(
+  t,
+  async (t, backend) => {
+    t.test('the portable-store migration keeps existing events', async (t) => {
+      const target = await emptyTarget(t, backend)
+      const dir = await copyMigrations(t, 'postgresql')
+      const upgrade = '20261126020000_portable_store'
+      const sql = await readFile(join(dir, upgrade, 'migration.sql'), 'utf8')
+      await rm(join(dir, upgrade), { recursive: true })
+      await withSession(target, async (session) => {
+        await applyMigrations(session, { migrationsDir: dir })
+        await session.exec(`
+          INSERT INTO "PaymentOrder" ("orderNo", "amount", "currency", "updatedAt") VALUES ('o-1', '100', 'USD', now());
+          INSERT INTO "PaymentEvent" ("id", "orderNo", "source", "resultStatus", "applied", "reason", "payload") VALUES
+            ('e-1', 'o-1', 'notify', 'S', true, NULL, '{"paymentResult": {"resultStatus": "S"}}'),
+            ('e-2', 'o-1', 'notify', 'S', false, 'already_final', '{"paymentResult": {"resultStatus": "S"}}'),
+            ('e-3', 'o-1', 'inquiry', 'F', false, 'already_final', '{"b": 1, "a": [1, 2]}');
+        `)
+        await addMigration(dir, upgrade, sql)
+        t.same(await applyMigrations(session, { migrationsDir: dir }), {
+          applied: [upgrade],
+          skipped: ['20261126000000_init', '20261126010000_polling_lease'],
+        })
+        const rows = await session.query<Record<string, unknown>>(
+          `SELECT "id", "payload", "digest", "deliveries", "reason" FROM "PaymentEvent" ORDER BY "id"`,
+        )
+        const legacy = (id: string) => createHash('sha256').update(`legacy:${id}`).digest('hex')
+        t.same(rows, [
+          { id: 'e-1', payload: '{"paymentResult": {"resultStatus": "S"}}', digest: legacy('e-1'), deliveries: 1, reason: null },
+          { id: 'e-2', payload: '{"paymentResult": {"resultStatus": "S"}}', digest: legacy('e-2'), deliveries: 1, reason: 'already_final' },
+          { id: 'e-3', payload: '{"a": [1, 2], "b": 1}', digest: legacy('e-3'), deliveries: 1, reason: 'already_final' },
+        ], 'payloads kept as the JSON text, legacy digests, one delivery each')
+        await session.exec(
+          `INSERT INTO "PaymentEvent" ("id", "orderNo", "source", "resultStatus", "payload", "digest") VALUES ('e-4', 'o-1', 'cancel', 'F', '{}', 'd')`,
+        )
+        await t.rejects(
+          session.exec(
+            `INSERT INTO "PaymentEvent" ("id", "orderNo", "source", "resultStatus", "payload", "digest") VALUES ('e-5', 'o-1', 'notify', 'F', '{}', 'd')`,
+          ),
+          /PaymentEvent_orderNo_digest_key/,
+          'one event per order and digest',
+        )
+      })
+    })
+  },
+  BACKENDS.filter((b) => b.name === 'postgresql' || b.name === 'pglite'),
+)

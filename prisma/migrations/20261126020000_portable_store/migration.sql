@@ -1,6 +1,7 @@
 -- Written by Prisma's schema engine (`npm run migration:diff -- --schema prisma/schema.prisma
 -- --from-schema <schema before this migration>`), then edited by hand only where existing rows
--- need it; every edit is marked "hand-edited".
+-- need it. Every edit is marked "hand-edited". No semicolon in a comment: @prisma/adapter-pg
+-- splits scripts at every semicolon.
 -- Dropping "applied" loses nothing: the store always wrote a "reason" when applied was false,
 -- and the event that decided an order is the one its "finalEventId" names.
 

@@ -1,9 +1,9 @@
 -- Written by hand in the form `prisma migrate dev` writes for MySQL (the offline schema engine
--- cannot run the MySQL connector), from prisma/mysql/schema.prisma; test/database/drift.test.ts
+-- cannot run the MySQL connector), from prisma/mysql/schema.prisma. test/database/drift.test.ts
 -- checks it against that schema on a live MariaDB.
 -- One deliberate difference: the tables use COLLATE utf8mb4_bin, not utf8mb4_unicode_ci.
 -- MySQL's and MariaDB's default collations ignore case (and some accents), so 'abc' and 'ABC'
--- would be the same orderNo, and a notification for one would settle the other; binary
+-- would be the same orderNo, and a notification for one would settle the other. Binary
 -- comparison makes orderNo exact, as it is on PostgreSQL and SQLite.
 
 -- CreateTable
