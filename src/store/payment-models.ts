@@ -25,11 +25,11 @@ const REQUIRED_FIELDS = {
 } as const
 
 function delegateNames(client: object): string[] {
-  // Prisma clients expose each model as a property holding its delegate; $-prefixed ones are
-  // the client's own methods.
+  // Prisma clients expose each model as a camelCase property holding its delegate (and a
+  // PascalCase alias of it); $-prefixed ones are the client's own methods.
   const names = new Set<string>()
   for (let proto: object | null = client; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const key of Object.getOwnPropertyNames(proto)) if (!key.startsWith('$') && !key.startsWith('_')) names.add(key)
+    for (const key of Object.getOwnPropertyNames(proto)) if (/^[a-z]/.test(key)) names.add(key)
   }
   return [...names].filter((key) => isDelegate((client as Record<string, unknown>)[key])).sort()
 }

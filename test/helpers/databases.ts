@@ -11,7 +11,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import mariadb from 'mariadb'
+import mariadb, { type Connection } from 'mariadb'
 import pg from 'pg'
 import type { Test } from 'tap'
 import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
@@ -161,7 +161,7 @@ export async function freshPostgres(t: Test): Promise<TestDatabase<PrismaClient>
 // ---------------------------------------------------------------------------------------------
 // MariaDB / MySQL
 
-async function mysqlAdmin<T>(fn: (connection: mariadb.Connection) => Promise<T>): Promise<T> {
+async function mysqlAdmin<T>(fn: (connection: Connection) => Promise<T>): Promise<T> {
   const url = new URL(MYSQL_ADMIN_URL)
   const connection = await mariadb.createConnection({
     host: url.hostname,
