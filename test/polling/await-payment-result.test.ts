@@ -8,7 +8,8 @@ import { rsaKeyPair } from '../helpers/keys.js'
 const inquiriesFor = (world: { sim: { stats(): { inquiries: { byPayment: Record<string, number> } } } }, orderNo: string) =>
   world.sim.stats().inquiries.byPayment[orderNo] ?? 0
 
-// Every behaviour below, on each of the four databases.
+// Every behaviour below, on each of the four databases: more than tap's default 180 s.
+t.setTimeout(900_000)
 await forEachBackend(t, async (t, backend) => {
   t.test('no notification: the result comes from inquiryPayment', async (t) => {
     const world = await buildWorld(t, { backend })
