@@ -34,7 +34,7 @@ export interface AlipayPlusOptions {
   prisma: PaymentPrismaClient
   /** Client-Id assigned by Alipay+. */
   clientId: string
-  /** Your RSA private key: PEM, or the Base64 PKCS#8 the official SDKs use. */
+  /** Your RSA private key: PEM, or bare Base64 PKCS#8 (Java/Go SDKs) or PKCS#1 (Python/PHP SDKs). */
   privateKey: string | KeyObject
   /** Alipay+'s RSA public key(s): PEM or Base64 X.509. Several are all accepted (rotation). */
   alipayPublicKey: string | KeyObject | Array<string | KeyObject>
