@@ -4,6 +4,7 @@
 import type { KeyObject } from 'node:crypto'
 import { InvalidOptionError } from './errors.js'
 import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
+import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from './timer-limit.js'
 import type { PaymentPrismaClient } from './store/prisma-types.js'
 
 /** p-retry's own option names, so p-retry users know them. */
@@ -102,6 +103,13 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
   return value
 }
 
+/** A positive integer number of milliseconds that a Node.js timer can hold. */
+function positiveDuration(value: unknown, name: string, fallback: number): number {
+  const duration = positiveInteger(value, name, fallback)
+  if (duration > MAX_TIMER_MS) throw new InvalidOptionError(name, TIMER_LIMIT_PROBLEM)
+  return duration
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 function checkGatewayUrl(value: string): string {
@@ -135,9 +143,9 @@ function resolvePolling(value: PollingOptions | undefined): Required<PollingOpti
     throw new InvalidOptionError('polling', 'must be an object')
   }
   const polling = { ...DEFAULTS.polling, ...value }
-  positiveInteger(polling.minTimeout, 'polling.minTimeout', 1)
-  positiveInteger(polling.maxTimeout, 'polling.maxTimeout', 1)
-  positiveInteger(polling.maxRetryTime, 'polling.maxRetryTime', 1)
+  positiveDuration(polling.minTimeout, 'polling.minTimeout', 1)
+  positiveDuration(polling.maxTimeout, 'polling.maxTimeout', 1)
+  positiveDuration(polling.maxRetryTime, 'polling.maxRetryTime', 1)
   if (polling.maxTimeout < polling.minTimeout) {
     throw new InvalidOptionError('polling.maxTimeout', 'must be at least polling.minTimeout')
   }
@@ -154,11 +162,13 @@ function resolveReconcile(value: ReconcileOptions | false | undefined): Required
     throw new InvalidOptionError('reconcile', 'must be an object or false')
   }
   const reconcile = { ...DEFAULTS.reconcile, ...value }
-  positiveInteger(reconcile.intervalMs, 'reconcile.intervalMs', 1)
+  positiveDuration(reconcile.intervalMs, 'reconcile.intervalMs', 1)
   positiveInteger(reconcile.batchSize, 'reconcile.batchSize', 1)
   if (!Number.isInteger(reconcile.minAgeMs) || reconcile.minAgeMs < 0) {
     throw new InvalidOptionError('reconcile.minAgeMs', 'must be an integer >= 0')
   }
+  // Not a timer itself, but capped like the other durations so that one rule covers them all.
+  if (reconcile.minAgeMs > MAX_TIMER_MS) throw new InvalidOptionError('reconcile.minAgeMs', TIMER_LIMIT_PROBLEM)
   return reconcile
 }
 
@@ -183,11 +193,11 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
     gatewayUrl: checkGatewayUrl(requireString(options, 'gatewayUrl')),
     notifyPath,
     keyVersion,
-    requestTimeoutMs: positiveInteger(raw.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs),
+    requestTimeoutMs: positiveDuration(raw.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs),
     notifyBodyLimit: positiveInteger(raw.notifyBodyLimit, 'notifyBodyLimit', DEFAULTS.notifyBodyLimit),
     polling: resolvePolling(raw.polling),
     maxConcurrentInquiries: positiveInteger(raw.maxConcurrentInquiries, 'maxConcurrentInquiries', DEFAULTS.maxConcurrentInquiries),
     reconcile: resolveReconcile(raw.reconcile),
-    leaseMs: positiveInteger(raw.leaseMs, 'leaseMs', DEFAULTS.leaseMs),
+    leaseMs: positiveDuration(raw.leaseMs, 'leaseMs', DEFAULTS.leaseMs),
   }
 }

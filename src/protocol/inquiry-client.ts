@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { InvalidOptionError } from '../errors.js'
+import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
 import { InquiryClientClosedError } from './errors.js'
 import { parseJson } from './parse-json.js'
 import { classifyInquiryResponse, type InquiryOutcome, type SetupErrorOutcome } from './inquiry-outcome.js'
@@ -57,6 +58,7 @@ export class InquiryClient {
     if (!Number.isInteger(options.requestTimeoutMs) || options.requestTimeoutMs <= 0) {
       throw new InvalidOptionError('requestTimeoutMs', 'must be a positive integer number of milliseconds')
     }
+    if (options.requestTimeoutMs > MAX_TIMER_MS) throw new InvalidOptionError('requestTimeoutMs', TIMER_LIMIT_PROBLEM)
     this.#endpoint = inquiryEndpoint(options.gatewayUrl)
     this.#path = this.#endpoint.pathname
     this.#options = options

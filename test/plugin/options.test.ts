@@ -53,6 +53,14 @@ t.test('options are checked at register', async (t) => {
     ['polling.maxTimeout below minTimeout', { polling: { minTimeout: 5000, maxTimeout: 1000 } }, 'polling.maxTimeout'],
     ['polling.factor below 1', { polling: { factor: 0.5 } }, 'polling.factor'],
     ['reconcile.intervalMs zero', { reconcile: { intervalMs: 0 } }, 'reconcile.intervalMs'],
+    // Node turns a timer delay above 2^31-1 ms into 1 ms: each of these would fire at once.
+    ['requestTimeoutMs above 2^31-1', { requestTimeoutMs: 2 ** 31 }, 'requestTimeoutMs'],
+    ['leaseMs above 2^31-1', { leaseMs: 2 ** 31 }, 'leaseMs'],
+    ['polling.minTimeout above 2^31-1', { polling: { minTimeout: 2 ** 31, maxTimeout: 2 ** 32 } }, 'polling.minTimeout'],
+    ['polling.maxTimeout above 2^31-1', { polling: { maxTimeout: 2 ** 31 } }, 'polling.maxTimeout'],
+    ['polling.maxRetryTime above 2^31-1', { polling: { maxRetryTime: 30 * 86_400_000 } }, 'polling.maxRetryTime'],
+    ['reconcile.intervalMs above 2^31-1', { reconcile: { intervalMs: 2 ** 31 } }, 'reconcile.intervalMs'],
+    ['reconcile.minAgeMs above 2^31-1', { reconcile: { minAgeMs: 2 ** 31 } }, 'reconcile.minAgeMs'],
   ]
   for (const [name, overrides, option] of cases) {
     const error = await register(overrides).then(
@@ -66,6 +74,10 @@ t.test('options are checked at register', async (t) => {
   }
 
   await t.resolves(register({ gatewayUrl: 'http://127.0.0.1:8080' }), 'http is accepted for loopback')
+  await t.resolves(
+    register({ requestTimeoutMs: 2 ** 31 - 1, leaseMs: 2 ** 31 - 1, polling: { maxTimeout: 2 ** 31 - 1, maxRetryTime: 2 ** 31 - 1 } }),
+    'durations up to 2^31-1 ms are accepted',
+  )
   await t.resolves(register({ privateKey: merchant.privateBase64, alipayPublicKey: [alipay.publicBase64] }), 'Base64 keys')
 })
 

@@ -132,6 +132,19 @@ t.test('unknown order, abort, window end', async (t) => {
   t.ok(inquiriesFor(world, 'window-1') >= 2, 'it kept inquiring inside the window')
 })
 
+t.test('a timeoutMs above 2^31-1 ms is refused, not turned into a 1 ms timer', async (t) => {
+  const world = await buildWorld(t)
+  await world.order('huge-window-1')
+  world.sim.completePayment('huge-window-1', { status: 'SUCCESS', notify: false })
+  await t.rejects(world.app.awaitPaymentResult('huge-window-1', { timeoutMs: 2 ** 31 }), {
+    code: 'FST_ALIPAYPLUS_INVALID_OPTION',
+    message: /"timeoutMs"/,
+  })
+  t.equal(inquiriesFor(world, 'huge-window-1'), 0, 'refused before any inquiry')
+  const result = await world.app.awaitPaymentResult('huge-window-1', { timeoutMs: 2 ** 31 - 1 })
+  t.match(result, { status: 'SUCCESS', final: true }, 'the largest timer delay is accepted')
+})
+
 t.test('50 concurrent waiters on one order share one loop', async (t) => {
   const world = await buildWorld(t)
   await world.order('shared-1')

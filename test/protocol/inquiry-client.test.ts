@@ -208,6 +208,8 @@ t.test('gatewayUrl and requestTimeoutMs are checked up front', async (t) => {
   t.throws(() => client({ gatewayUrl: 'not a url' }), { code: 'FST_ALIPAYPLUS_INVALID_OPTION', message: /"gatewayUrl"/ })
   t.throws(() => client({ gatewayUrl: 'ftp://example.com' }), { code: 'FST_ALIPAYPLUS_INVALID_OPTION' })
   t.throws(() => client({ requestTimeoutMs: 0 }), { code: 'FST_ALIPAYPLUS_INVALID_OPTION', message: /"requestTimeoutMs"/ })
+  // Above 2^31-1 ms Node's timer would fire after 1 ms: every call would "time out" at once.
+  t.throws(() => client({ requestTimeoutMs: 2 ** 31 }), { code: 'FST_ALIPAYPLUS_INVALID_OPTION', message: /"requestTimeoutMs"/ })
 })
 
 t.test('answers from a hand-written gateway: unsigned, half-signed, about another payment', async (t) => {
