@@ -8,7 +8,7 @@
 // touch the application's other routes.
 import { Ajv } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { UnknownOrderError } from '../errors.js'
+import { InvalidOrderNoError, UnknownOrderError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { ResultHub } from '../polling/result-hub.js'
 import { parseJson } from '../protocol/parse-json.js'
@@ -101,6 +101,9 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
           request.log.warn({ orderNo }, 'alipayplus notifyPayment for an unknown order: asking Alipay+ to deliver again')
           return sendSigned(request, reply, 404, unknownOrder(orderNo))
         }
+        // The schema refuses such an id already; should the two rules ever drift apart, this is
+        // still the 400 of a bad request (the error handler's answer), never a 503 redelivered forever.
+        if (error instanceof InvalidOrderNoError) throw error
         // Never acknowledge what is not durably recorded: Alipay+ will deliver it again.
         request.log.error({ err: error, orderNo }, 'alipayplus notifyPayment could not be recorded')
         return sendSigned(request, reply, 503, notRecorded())

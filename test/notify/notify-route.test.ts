@@ -139,6 +139,28 @@ t.test('notifyPayment', async (t) => {
     await nothingWritten(t, 'bad-1')
   })
 
+  t.test('a paymentRequestId that is no valid orderNo: 400 PARAM_ILLEGAL, nothing written', async (t) => {
+    const cases: Array<[string, string]> = [
+      ['NUL', 'bad\u0000id'],
+      ['C1 control', 'bad\u0085id'],
+      ['DEL', 'bad\u007Fid'],
+      ['lone surrogate', 'bad-\uD800'],
+      ['leading space', ' bad-id'],
+      ['trailing space', 'bad-id '],
+      // 40 code points (what JSON-schema maxLength counts) but 80 UTF-16 units: over 64 for the store.
+      ['over 64 UTF-16 units', '😀'.repeat(40)],
+    ]
+    // Counted over the whole table: PostgreSQL cannot even be asked about an id with a NUL in it.
+    const before = await prisma.paymentEvent.count()
+    for (const [name, orderNo] of cases) {
+      const response = await app.inject(await signedNotify(alipay.privateKey, notifyBody(orderNo)))
+      t.equal(response.statusCode, 400, name)
+      t.match(response.json().result, { resultCode: 'PARAM_ILLEGAL', resultStatus: 'F' }, name)
+      t.equal(response.headers.signature, undefined, `${name}: unsigned, like every 400`)
+    }
+    t.equal(await prisma.paymentEvent.count(), before, 'no event written')
+  })
+
   t.test('a body over the limit: 413, nothing written', async (t) => {
     await create('big-1')
     const body = notifyBody('big-1', { padding: 'x'.repeat(70_000) })

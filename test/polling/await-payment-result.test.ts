@@ -115,6 +115,8 @@ t.test('unknown order, abort, window end', async (t) => {
   const world = await buildWorld(t)
   await t.rejects(world.app.awaitPaymentResult('never-created'), { code: 'FST_ALIPAYPLUS_UNKNOWN_ORDER' })
   await t.rejects(world.app.awaitPaymentResult(''), { code: 'FST_ALIPAYPLUS_INVALID_ORDER_NO' })
+  await t.rejects(world.app.awaitPaymentResult('abort-1\u0000'), { code: 'FST_ALIPAYPLUS_INVALID_ORDER_NO' }, 'NUL')
+  await t.rejects(world.app.awaitPaymentResult(' abort-1'), { code: 'FST_ALIPAYPLUS_INVALID_ORDER_NO' }, 'leading space')
 
   await world.order('abort-1')
   await t.rejects(world.app.awaitPaymentResult('abort-1', { signal: AbortSignal.abort() }), { code: 'FST_ALIPAYPLUS_ABORTED' })
