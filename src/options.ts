@@ -56,6 +56,11 @@ export interface AlipayPlusOptions {
   reconcile?: ReconcileOptions | false
   /** How long one instance's claim to inquire about an order lasts. Default 30000 ms. */
   leaseMs?: number
+  /**
+   * Read inquiryPayment answers that carry no Signature header. Default false: an unsigned
+   * answer is a setup error, never a result. Only for a test gateway that cannot sign.
+   */
+  acceptUnsignedInquiryResponses?: boolean
 }
 
 export interface ResolvedOptions {
@@ -72,6 +77,7 @@ export interface ResolvedOptions {
   maxConcurrentInquiries: number
   reconcile: Required<ReconcileOptions> | false
   leaseMs: number
+  acceptUnsignedInquiryResponses: boolean
 }
 
 export const DEFAULTS = {
@@ -87,6 +93,7 @@ export const DEFAULTS = {
   // Antom's advice is to start inquiring when no notification came within about a minute.
   reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100 },
   leaseMs: 30_000,
+  acceptUnsignedInquiryResponses: false,
 } as const
 
 function requireString(options: Record<string, unknown>, name: string): string {
@@ -123,6 +130,12 @@ function checkGatewayUrl(value: string): string {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new InvalidOptionError('gatewayUrl', 'must use https: (http: is accepted only for a loopback address, in tests)')
   }
+  return value
+}
+
+function optionalBoolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, `must be a boolean, got ${JSON.stringify(value)}`)
   return value
 }
 
@@ -199,5 +212,10 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
     maxConcurrentInquiries: positiveInteger(raw.maxConcurrentInquiries, 'maxConcurrentInquiries', DEFAULTS.maxConcurrentInquiries),
     reconcile: resolveReconcile(raw.reconcile),
     leaseMs: positiveDuration(raw.leaseMs, 'leaseMs', DEFAULTS.leaseMs),
+    acceptUnsignedInquiryResponses: optionalBoolean(
+      raw.acceptUnsignedInquiryResponses,
+      'acceptUnsignedInquiryResponses',
+      DEFAULTS.acceptUnsignedInquiryResponses,
+    ),
   }
 }

@@ -19,6 +19,12 @@ export interface InquiryClientOptions {
   alipayPublicKeys: KeyObject[]
   keyVersion: string
   requestTimeoutMs: number
+  /**
+   * Read an answer that carries no Signature header as if it were signed. Default false: the
+   * Alipay+ docs require the response signature to be checked, and an unsigned answer could
+   * come from anyone on the path. Only for a test double that cannot sign.
+   */
+  acceptUnsignedInquiryResponses?: boolean
 }
 
 function inquiryEndpoint(gatewayUrl: string): URL {
@@ -124,8 +130,15 @@ export class InquiryClient {
         body: raw,
         publicKeys: this.#options.alipayPublicKeys,
         timeHeader: 'Response-Time',
+        fallbackClientId: this.#options.clientId,
       })
       if (!verified.ok) return untrusted(`the response signature failed verification (${verified.reason})`, status)
+    } else if (!this.#options.acceptUnsignedInquiryResponses) {
+      // A gateway or proxy error page (5xx, 429, 408, a 404 for a wrong path) is never signed:
+      // it is read from its status alone, its body ignored. A 2xx is an answer about the
+      // payment, and unsigned it may come from anyone: never a result.
+      if (status < 200 || status >= 300) return classifyInquiryResponse(status, undefined)
+      return untrusted('the response carries no Signature header', status)
     }
     const body = parseJson(raw)
     const answeredFor = (body as { paymentRequestId?: unknown } | null | undefined)?.paymentRequestId

@@ -53,6 +53,7 @@ t.test('options are checked at register', async (t) => {
     ['polling.maxTimeout below minTimeout', { polling: { minTimeout: 5000, maxTimeout: 1000 } }, 'polling.maxTimeout'],
     ['polling.factor below 1', { polling: { factor: 0.5 } }, 'polling.factor'],
     ['reconcile.intervalMs zero', { reconcile: { intervalMs: 0 } }, 'reconcile.intervalMs'],
+    ['acceptUnsignedInquiryResponses not a boolean', { acceptUnsignedInquiryResponses: 'yes' }, 'acceptUnsignedInquiryResponses'],
     // Node turns a timer delay above 2^31-1 ms into 1 ms: each of these would fire at once.
     ['requestTimeoutMs above 2^31-1', { requestTimeoutMs: 2 ** 31 }, 'requestTimeoutMs'],
     ['leaseMs above 2^31-1', { leaseMs: 2 ** 31 }, 'leaseMs'],

@@ -214,12 +214,12 @@ t.test('gatewayUrl and requestTimeoutMs are checked up front', async (t) => {
 
 t.test('answers from a hand-written gateway: unsigned, half-signed, about another payment', async (t) => {
   // Each request gets the next prepared answer, signed (or not) with Alipay+'s key.
-  type Prepared = { body: object; sign: boolean; dropTime?: boolean }
+  type Prepared = { body: object | string; sign: boolean; status?: number; dropTime?: boolean; dropClientId?: boolean }
   const answers: Prepared[] = []
   const gateway = fastify()
   gateway.post('/aps/api/v1/payments/inquiryPayment', async (request, reply) => {
     const answer = answers.shift()!
-    const body = JSON.stringify(answer.body)
+    const body = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
     if (answer.sign) {
       const headers = await signMessage({
         path: request.url,
@@ -231,9 +231,10 @@ t.test('answers from a hand-written gateway: unsigned, half-signed, about anothe
         timeHeader: 'Response-Time',
       })
       if (answer.dropTime) delete headers['response-time']
+      if (answer.dropClientId) delete headers['client-id']
       reply.headers(headers)
     }
-    return reply.type('application/json').send(body)
+    return reply.code(answer.status ?? 200).type('application/json').send(body)
   })
   t.teardown(() => gateway.close())
   const base = await gateway.listen({ port: 0, host: '127.0.0.1' })
@@ -246,10 +247,40 @@ t.test('answers from a hand-written gateway: unsigned, half-signed, about anothe
   })
 
   answers.push({ body: paid('x-1'), sign: false })
-  t.match(await c.inquire('x-1'), { kind: 'final', status: 'SUCCESS' }, 'an unsigned answer is read (signature checked when present)')
+  t.match(
+    await c.inquire('x-1'),
+    { kind: 'setup_error', resultCode: 'INVALID_RESPONSE_SIGNATURE', resultMessage: /no Signature/ },
+    'an unsigned answer is never a result',
+  )
+
+  answers.push({ body: { result: { resultCode: 'UNKNOWN_EXCEPTION', resultStatus: 'U' } }, sign: false })
+  t.match(await c.inquire('x-1'), { kind: 'setup_error', resultCode: 'INVALID_RESPONSE_SIGNATURE' }, 'not even an unsigned U')
+
+  answers.push({ body: paid('x-1'), sign: false, status: 502 })
+  t.match(await c.inquire('x-1'), { kind: 'retry', reason: 'http_status', httpStatus: 502 }, 'an unsigned 5xx is still a retry')
+
+  answers.push({ body: paid('x-1'), sign: false, status: 400 })
+  t.match(await c.inquire('x-1'), { kind: 'setup_error', resultCode: 'HTTP_400' }, 'an unsigned 4xx: its body is not read')
+
+  answers.push({ body: paid('x-1'), sign: false })
+  t.match(
+    await client({ gatewayUrl: base, acceptUnsignedInquiryResponses: true }).inquire('x-1'),
+    { kind: 'final', status: 'SUCCESS' },
+    'read only when acceptUnsignedInquiryResponses is on',
+  )
 
   answers.push({ body: paid('x-2'), sign: true, dropTime: true })
   t.match(await c.inquire('x-2'), { kind: 'setup_error', resultCode: 'INVALID_RESPONSE_SIGNATURE' }, 'signature without Response-Time')
+
+  answers.push({ body: paid('x-5'), sign: true, dropClientId: true })
+  t.match(await c.inquire('x-5'), { kind: 'final', status: 'SUCCESS' }, 'no Client-Id in the answer: verified with our own')
+
+  answers.push({ body: paid('x-6'), sign: true, dropClientId: true })
+  t.match(
+    await client({ gatewayUrl: base, clientId: 'OTHER_CLIENT' }).inquire('x-6'),
+    { kind: 'setup_error', resultCode: 'INVALID_RESPONSE_SIGNATURE' },
+    'and that Client-Id is part of the signed content',
+  )
 
   answers.push({ body: paid('someone-else'), sign: true })
   t.match(await c.inquire('x-3'), { kind: 'setup_error', resultCode: 'PAYMENT_REQUEST_ID_MISMATCH' })
