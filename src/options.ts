@@ -2,6 +2,7 @@
 // a misconfiguration fails at start-up with a message naming the option, not at the first
 // payment. Key material never appears in those messages.
 import type { KeyObject } from 'node:crypto'
+import { isIPv4 } from 'node:net'
 import { InvalidOptionError } from './errors.js'
 import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
 import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from './timer-limit.js'
@@ -39,7 +40,10 @@ export interface AlipayPlusOptions {
   privateKey: string | KeyObject
   /** Alipay+'s RSA public key(s): PEM or Base64 X.509. Several are all accepted (rotation). */
   alipayPublicKey: string | KeyObject | Array<string | KeyObject>
-  /** Alipay+ gateway, e.g. https://open-sea-global.alipayplus.com (http: only for loopback). */
+  /**
+   * Alipay+ gateway, e.g. https://open-sea-global.alipayplus.com (http: only for loopback). A
+   * path prefix (https://host/sandbox) is kept in the URL but never signed, as in the SDKs.
+   */
   gatewayUrl: string
   /** Route that receives notifyPayment. Default '/alipayplus/notifyPayment'. */
   notifyPath?: string
@@ -117,7 +121,15 @@ function positiveDuration(value: unknown, name: string, fallback: number): numbe
   return duration
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+/**
+ * Loopback by address, not by name prefix: "127.attacker.example" or "127.0.0.1.nip.io" are
+ * ordinary DNS names that may resolve anywhere. URL has already normalised IPv4 forms such as
+ * "2130706433" or "0x7f.1" to dotted decimal, and brackets IPv6 literals.
+ */
+function isLoopbackHost(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname === '[::1]') return true
+  return isIPv4(hostname) && hostname.startsWith('127.')
+}
 
 function checkGatewayUrl(value: string): string {
   let url: URL
@@ -126,9 +138,8 @@ function checkGatewayUrl(value: string): string {
   } catch {
     throw new InvalidOptionError('gatewayUrl', 'must be an absolute URL such as https://open-sea-global.alipayplus.com')
   }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.')
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new InvalidOptionError('gatewayUrl', 'must use https: (http: is accepted only for a loopback address, in tests)')
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new InvalidOptionError('gatewayUrl', 'must use https: (http: is accepted only for a loopback address: 127.0.0.0/8, [::1], localhost)')
   }
   return value
 }

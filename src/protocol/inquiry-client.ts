@@ -12,7 +12,7 @@ import { nowRequestTime, signMessage, verifyMessage } from './signature.js'
 export const INQUIRY_PAYMENT_PATH = '/aps/api/v1/payments/inquiryPayment'
 
 export interface InquiryClientOptions {
-  /** e.g. https://open-sea-global.alipayplus.com; a path prefix is kept (and signed). */
+  /** e.g. https://open-sea-global.alipayplus.com; a path prefix is kept in the URL, never signed. */
   gatewayUrl: string
   clientId: string
   privateKey: KeyObject
@@ -54,9 +54,14 @@ function describeNetworkError(error: unknown): string {
 }
 
 export class InquiryClient {
+  /** Where the request goes: the gateway URL, its path prefix included, then the API path. */
   readonly #endpoint: URL
-  /** The signed path is the one on the wire, gateway prefix included. */
-  readonly #path: string
+  /**
+   * What is signed (and what the answer is signed over): the API path alone. The SDKs send to
+   * gatewayUrl + path but sign only path, so a prefix such as /sandbox, which a proxy in front
+   * of Alipay+ strips, never enters the signature.
+   */
+  readonly #path = INQUIRY_PAYMENT_PATH
   readonly #options: InquiryClientOptions
   readonly #closing = new AbortController()
 
@@ -66,7 +71,6 @@ export class InquiryClient {
     }
     if (options.requestTimeoutMs > MAX_TIMER_MS) throw new InvalidOptionError('requestTimeoutMs', TIMER_LIMIT_PROBLEM)
     this.#endpoint = inquiryEndpoint(options.gatewayUrl)
-    this.#path = this.#endpoint.pathname
     this.#options = options
     // Every call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
     setMaxListeners(0, this.#closing.signal)

@@ -45,6 +45,12 @@ t.test('options are checked at register', async (t) => {
     ['gatewayUrl missing', { gatewayUrl: undefined }, 'gatewayUrl'],
     ['gatewayUrl not a URL', { gatewayUrl: 'open-sea-global.alipayplus.com' }, 'gatewayUrl'],
     ['gatewayUrl plain http', { gatewayUrl: 'http://open-sea-global.alipayplus.com' }, 'gatewayUrl'],
+    // Names that merely start like a loopback address resolve wherever their owner wants.
+    ['gatewayUrl http to a name starting with 127.', { gatewayUrl: 'http://127.attacker.example/' }, 'gatewayUrl'],
+    ['gatewayUrl http to 127.0.0.1.nip.io', { gatewayUrl: 'http://127.0.0.1.nip.io/' }, 'gatewayUrl'],
+    ['gatewayUrl http to localhost.attacker.example', { gatewayUrl: 'http://localhost.attacker.example/' }, 'gatewayUrl'],
+    ['gatewayUrl http to an IPv4-mapped IPv6 address', { gatewayUrl: 'http://[::ffff:127.0.0.1]/' }, 'gatewayUrl'],
+    ['gatewayUrl http to 0.0.0.0', { gatewayUrl: 'http://0.0.0.0:8080' }, 'gatewayUrl'],
     ['notifyPath relative', { notifyPath: 'notify' }, 'notifyPath'],
     ['keyVersion with a comma', { keyVersion: '1,2' }, 'keyVersion'],
     ['requestTimeoutMs zero', { requestTimeoutMs: 0 }, 'requestTimeoutMs'],
@@ -74,7 +80,9 @@ t.test('options are checked at register', async (t) => {
     t.notOk(JSON.stringify(error?.cause ?? null).includes(truncatedKey.slice(60, 120)), `${name}: none in the cause`)
   }
 
-  await t.resolves(register({ gatewayUrl: 'http://127.0.0.1:8080' }), 'http is accepted for loopback')
+  for (const gatewayUrl of ['http://127.0.0.1:8080', 'http://127.1.2.3:8080/sandbox', 'http://[::1]:8080', 'http://localhost:8080', 'http://2130706433:8080']) {
+    await t.resolves(register({ gatewayUrl }), `http is accepted for loopback: ${gatewayUrl}`)
+  }
   await t.resolves(
     register({ requestTimeoutMs: 2 ** 31 - 1, leaseMs: 2 ** 31 - 1, polling: { maxTimeout: 2 ** 31 - 1, maxRetryTime: 2 ** 31 - 1 } }),
     'durations up to 2^31-1 ms are accepted',

@@ -5,7 +5,7 @@ import { fastify } from 'fastify'
 import t from 'tap'
 import { InquiryClient, type InquiryClientOptions } from '../../src/protocol/inquiry-client.js'
 import { InquiryClientClosedError } from '../../src/protocol/errors.js'
-import { nowRequestTime, signMessage } from '../../src/protocol/signature.js'
+import { nowRequestTime, signMessage, verifyMessage } from '../../src/protocol/signature.js'
 import { createSimulator, type AlipayPlusSimulator } from '../../src/simulator/index.js'
 
 const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -187,7 +187,7 @@ t.test('close() rejects calls in flight and later ones', async (t) => {
   await t.rejects(c.inquire(newOrderNo()), InquiryClientClosedError)
 })
 
-t.test('a gateway path prefix is kept and signed; a trailing slash is tolerated', async (t) => {
+t.test('a gateway path prefix is kept in the URL but never signed; a trailing slash is tolerated', async (t) => {
   const prefixed = createSimulator({
     clientId: CLIENT_ID,
     merchantPublicKey: merchant.publicKey,
@@ -202,6 +202,45 @@ t.test('a gateway path prefix is kept and signed; a trailing slash is tolerated'
   t.match(await client({ gatewayUrl: `${base}/gateway/v2` }).inquire('prefixed-1'), { kind: 'final', status: 'SUCCESS' })
   // Without the prefix the route does not exist: a 404 without an Alipay+ result.
   t.match(await client({ gatewayUrl: base }).inquire('prefixed-1'), { kind: 'setup_error', resultCode: 'HTTP_404' })
+})
+
+t.test('behind a prefix, the request and the answer are signed over the API path alone', async (t) => {
+  // A gateway at https://host/sandbox as the official SDKs meet it: the request arrives at
+  // /sandbox/aps/..., its signature and the answer's cover /aps/... only.
+  const seen: Array<{ url: string; verified: boolean }> = []
+  const gateway = fastify()
+  gateway.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+  gateway.post('/sandbox/aps/api/v1/payments/inquiryPayment', async (request, reply) => {
+    const raw = request.body as Buffer
+    const verified = await verifyMessage({
+      path: '/aps/api/v1/payments/inquiryPayment',
+      headers: request.headers,
+      body: raw,
+      publicKeys: [merchant.publicKey],
+      timeHeader: 'Request-Time',
+    })
+    seen.push({ url: request.url, verified: verified.ok })
+    const body = JSON.stringify({
+      result: { resultCode: 'SUCCESS', resultStatus: 'S' },
+      paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S' },
+      paymentRequestId: 'sandbox-1',
+      paymentAmount: amount,
+    })
+    const headers = await signMessage({
+      path: '/aps/api/v1/payments/inquiryPayment',
+      clientId: CLIENT_ID,
+      time: nowRequestTime(),
+      body,
+      privateKey: alipay.privateKey,
+      keyVersion: '1',
+      timeHeader: 'Response-Time',
+    })
+    return reply.headers(headers).send(body)
+  })
+  t.teardown(() => gateway.close())
+  const base = await gateway.listen({ port: 0, host: '127.0.0.1' })
+  t.match(await client({ gatewayUrl: `${base}/sandbox` }).inquire('sandbox-1'), { kind: 'final', status: 'SUCCESS' })
+  t.same(seen, [{ url: '/sandbox/aps/api/v1/payments/inquiryPayment', verified: true }], 'sent under the prefix, signed without it')
 })
 
 t.test('gatewayUrl and requestTimeoutMs are checked up front', async (t) => {
