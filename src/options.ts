@@ -47,6 +47,23 @@ export interface AlipayPlusOptions {
   gatewayUrl: string
   /** Route that receives notifyPayment. Default '/alipayplus/notifyPayment'. */
   notifyPath?: string
+  /**
+   * The path Alipay+ signs a notification over (and our answer is signed over): the path of the
+   * notify URL registered with Alipay+. Set it when a proxy rewrites that public path before it
+   * reaches this server. Default: the path the request arrived at, without its query string.
+   */
+  notifySignedPath?: string
+  /**
+   * Client-Ids accepted in a notification's Client-Id header: a list, or '*' for any. Default:
+   * [clientId]. A notification for another Client-Id (another merchant, sandbox vs production)
+   * is refused with 401.
+   */
+  notifyClientIds?: string[] | '*'
+  /**
+   * Refuse a notification whose Request-Time is further than this from now (either side), or
+   * unreadable. Default: off (Alipay+ documents no replay window).
+   */
+  requestTimeToleranceMs?: number
   /** keyVersion sent in the Signature header. Default '1'. */
   keyVersion?: string
   /** Timeout of one inquiryPayment call. Default 10000 ms. */
@@ -74,6 +91,12 @@ export interface ResolvedOptions {
   alipayPublicKeys: KeyObject[]
   gatewayUrl: string
   notifyPath: string
+  /** Undefined: the request's own path. */
+  notifySignedPath: string | undefined
+  /** '*' accepts any Client-Id. */
+  notifyClientIds: ReadonlySet<string> | '*'
+  /** Undefined: no window. */
+  requestTimeToleranceMs: number | undefined
   keyVersion: string
   requestTimeoutMs: number
   notifyBodyLimit: number
@@ -150,6 +173,24 @@ function optionalBoolean(value: unknown, name: string, fallback: boolean): boole
   return value
 }
 
+/** A path as it appears in signed content: absolute, no query, fragment, space or control character. */
+function checkSignedPath(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^\/[^?#\s\u0000-\u001F\u007F]*$/.test(value)) {
+    throw new InvalidOptionError('notifySignedPath', 'must be a path starting with "/", without query or fragment')
+  }
+  return value
+}
+
+function resolveNotifyClientIds(value: unknown, clientId: string): ReadonlySet<string> | '*' {
+  if (value === undefined) return new Set([clientId])
+  if (value === '*') return '*'
+  if (!Array.isArray(value) || value.length === 0 || !value.every((id) => typeof id === 'string' && id.trim() !== '')) {
+    throw new InvalidOptionError('notifyClientIds', "must be a non-empty array of Client-Ids, or '*' for any")
+  }
+  return new Set(value as string[])
+}
+
 function checkPrisma(value: unknown): PaymentPrismaClient {
   const client = value as Partial<PaymentPrismaClient> | undefined
   if (!client || typeof client !== 'object') throw new InvalidOptionError('prisma', 'is required: pass your PrismaClient')
@@ -209,13 +250,18 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
   }
   if (raw.privateKey === undefined) throw new InvalidOptionError('privateKey', 'is required')
   if (raw.alipayPublicKey === undefined) throw new InvalidOptionError('alipayPublicKey', 'is required')
+  const clientId = requireString(options, 'clientId')
   return {
     prisma: checkPrisma(raw.prisma),
-    clientId: requireString(options, 'clientId'),
+    clientId,
     privateKey: loadPrivateKey(raw.privateKey, 'privateKey'),
     alipayPublicKeys: loadPublicKeys(raw.alipayPublicKey, 'alipayPublicKey'),
     gatewayUrl: checkGatewayUrl(requireString(options, 'gatewayUrl')),
     notifyPath,
+    notifySignedPath: checkSignedPath(raw.notifySignedPath),
+    notifyClientIds: resolveNotifyClientIds(raw.notifyClientIds, clientId),
+    requestTimeToleranceMs:
+      raw.requestTimeToleranceMs === undefined ? undefined : positiveDuration(raw.requestTimeToleranceMs, 'requestTimeToleranceMs', 1),
     keyVersion,
     requestTimeoutMs: positiveDuration(raw.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs),
     notifyBodyLimit: positiveInteger(raw.notifyBodyLimit, 'notifyBodyLimit', DEFAULTS.notifyBodyLimit),

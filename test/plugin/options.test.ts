@@ -59,6 +59,14 @@ t.test('options are checked at register', async (t) => {
     ['polling.maxTimeout below minTimeout', { polling: { minTimeout: 5000, maxTimeout: 1000 } }, 'polling.maxTimeout'],
     ['polling.factor below 1', { polling: { factor: 0.5 } }, 'polling.factor'],
     ['reconcile.intervalMs zero', { reconcile: { intervalMs: 0 } }, 'reconcile.intervalMs'],
+    ['notifySignedPath relative', { notifySignedPath: 'notify' }, 'notifySignedPath'],
+    ['notifySignedPath with a query', { notifySignedPath: '/notify?x=1' }, 'notifySignedPath'],
+    ['notifySignedPath with a newline', { notifySignedPath: '/notify\nx' }, 'notifySignedPath'],
+    ['notifyClientIds empty', { notifyClientIds: [] }, 'notifyClientIds'],
+    ['notifyClientIds with a blank id', { notifyClientIds: ['CLIENT', ' '] }, 'notifyClientIds'],
+    ['notifyClientIds a string other than *', { notifyClientIds: 'CLIENT' }, 'notifyClientIds'],
+    ['requestTimeToleranceMs zero', { requestTimeToleranceMs: 0 }, 'requestTimeToleranceMs'],
+    ['requestTimeToleranceMs above 2^31-1', { requestTimeToleranceMs: 2 ** 31 }, 'requestTimeToleranceMs'],
     ['acceptUnsignedInquiryResponses not a boolean', { acceptUnsignedInquiryResponses: 'yes' }, 'acceptUnsignedInquiryResponses'],
     // Node turns a timer delay above 2^31-1 ms into 1 ms: each of these would fire at once.
     ['requestTimeoutMs above 2^31-1', { requestTimeoutMs: 2 ** 31 }, 'requestTimeoutMs'],
@@ -87,6 +95,11 @@ t.test('options are checked at register', async (t) => {
     register({ requestTimeoutMs: 2 ** 31 - 1, leaseMs: 2 ** 31 - 1, polling: { maxTimeout: 2 ** 31 - 1, maxRetryTime: 2 ** 31 - 1 } }),
     'durations up to 2^31-1 ms are accepted',
   )
+  await t.resolves(
+    register({ notifySignedPath: '/public/notify', notifyClientIds: ['A', 'B'], requestTimeToleranceMs: 300_000 }),
+    'the notify checks',
+  )
+  await t.resolves(register({ notifyClientIds: '*' }), "notifyClientIds '*'")
   await t.resolves(register({ privateKey: merchant.privateBase64, alipayPublicKey: [alipay.publicBase64] }), 'Base64 keys')
 })
 
