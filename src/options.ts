@@ -2,10 +2,12 @@
 // a misconfiguration fails at start-up with a message naming the option, not at the first
 // payment. Key material never appears in those messages.
 import type { KeyObject } from 'node:crypto'
+import { isIPv4 } from 'node:net'
 import { InvalidOptionError } from './errors.js'
 import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
 import { type ModelNames, resolvePaymentModels } from './store/payment-models.js'
 import type { PaymentModels, PaymentPrismaClient } from './store/prisma-types.js'
+import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from './timer-limit.js'
 
 /** p-retry's own option names, so p-retry users know them. */
 export interface PollingOptions {
@@ -53,14 +55,34 @@ export type AlipayPlusOptions = PrismaOptions & AlipayPlusCommonOptions
 export interface AlipayPlusCommonOptions {
   /** Client-Id assigned by Alipay+. */
   clientId: string
-  /** Your RSA private key: PEM, or the Base64 PKCS#8 the official SDKs use. */
+  /** Your RSA private key: PEM, or bare Base64 PKCS#8 (Java/Go SDKs) or PKCS#1 (Python/PHP SDKs). */
   privateKey: string | KeyObject
   /** Alipay+'s RSA public key(s): PEM or Base64 X.509. Several are all accepted (rotation). */
   alipayPublicKey: string | KeyObject | Array<string | KeyObject>
-  /** Alipay+ gateway, e.g. https://open-sea-global.alipayplus.com (http: only for loopback). */
+  /**
+   * Alipay+ gateway, e.g. https://open-sea-global.alipayplus.com (http: only for loopback). A
+   * path prefix (https://host/sandbox) is kept in the URL but never signed, as in the SDKs.
+   */
   gatewayUrl: string
   /** Route that receives notifyPayment. Default '/alipayplus/notifyPayment'. */
   notifyPath?: string
+  /**
+   * The path Alipay+ signs a notification over (and our answer is signed over): the path of the
+   * notify URL registered with Alipay+. Set it when a proxy rewrites that public path before it
+   * reaches this server. Default: the path the request arrived at, without its query string.
+   */
+  notifySignedPath?: string
+  /**
+   * Client-Ids accepted in a notification's Client-Id header: a list, or '*' for any. Default:
+   * [clientId]. A notification for another Client-Id (another merchant, sandbox vs production)
+   * is refused with 401.
+   */
+  notifyClientIds?: string[] | '*'
+  /**
+   * Refuse a notification whose Request-Time is further than this from now (either side), or
+   * unreadable. Default: off (Alipay+ documents no replay window).
+   */
+  requestTimeToleranceMs?: number
   /** keyVersion sent in the Signature header. Default '1'. */
   keyVersion?: string
   /** Timeout of one inquiryPayment call. Default 10000 ms. */
@@ -74,6 +96,11 @@ export interface AlipayPlusCommonOptions {
   reconcile?: ReconcileOptions | false
   /** How long one instance's claim to inquire about an order lasts. Default 30000 ms. */
   leaseMs?: number
+  /**
+   * Read inquiryPayment answers that carry no Signature header. Default false: an unsigned
+   * answer is a setup error, never a result. Only for a test gateway that cannot sign.
+   */
+  acceptUnsignedInquiryResponses?: boolean
 }
 
 export interface ResolvedOptions {
@@ -83,6 +110,12 @@ export interface ResolvedOptions {
   alipayPublicKeys: KeyObject[]
   gatewayUrl: string
   notifyPath: string
+  /** Undefined: the request's own path. */
+  notifySignedPath: string | undefined
+  /** '*' accepts any Client-Id. */
+  notifyClientIds: ReadonlySet<string> | '*'
+  /** Undefined: no window. */
+  requestTimeToleranceMs: number | undefined
   keyVersion: string
   requestTimeoutMs: number
   notifyBodyLimit: number
@@ -90,6 +123,7 @@ export interface ResolvedOptions {
   maxConcurrentInquiries: number
   reconcile: Required<ReconcileOptions> | false
   leaseMs: number
+  acceptUnsignedInquiryResponses: boolean
 }
 
 export const DEFAULTS = {
@@ -105,6 +139,7 @@ export const DEFAULTS = {
   // Antom's advice is to start inquiring when no notification came within about a minute.
   reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100 },
   leaseMs: 30_000,
+  acceptUnsignedInquiryResponses: false,
 } as const
 
 function requireString(options: Record<string, unknown>, name: string): string {
@@ -121,7 +156,22 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
   return value
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+/** A positive integer number of milliseconds that a Node.js timer can hold. */
+function positiveDuration(value: unknown, name: string, fallback: number): number {
+  const duration = positiveInteger(value, name, fallback)
+  if (duration > MAX_TIMER_MS) throw new InvalidOptionError(name, TIMER_LIMIT_PROBLEM)
+  return duration
+}
+
+/**
+ * Loopback by address, not by name prefix: "127.attacker.example" or "127.0.0.1.nip.io" are
+ * ordinary DNS names that may resolve anywhere. URL has already normalised IPv4 forms such as
+ * "2130706433" or "0x7f.1" to dotted decimal, and brackets IPv6 literals.
+ */
+function isLoopbackHost(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname === '[::1]') return true
+  return isIPv4(hostname) && hostname.startsWith('127.')
+}
 
 function checkGatewayUrl(value: string): string {
   let url: URL
@@ -130,11 +180,34 @@ function checkGatewayUrl(value: string): string {
   } catch {
     throw new InvalidOptionError('gatewayUrl', 'must be an absolute URL such as https://open-sea-global.alipayplus.com')
   }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.')
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new InvalidOptionError('gatewayUrl', 'must use https: (http: is accepted only for a loopback address, in tests)')
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new InvalidOptionError('gatewayUrl', 'must use https: (http: is accepted only for a loopback address: 127.0.0.0/8, [::1], localhost)')
   }
   return value
+}
+
+function optionalBoolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new InvalidOptionError(name, `must be a boolean, got ${JSON.stringify(value)}`)
+  return value
+}
+
+/** A path as it appears in signed content: absolute, no query, fragment, space or control character. */
+function checkSignedPath(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^\/[^?#\s\u0000-\u001F\u007F]*$/.test(value)) {
+    throw new InvalidOptionError('notifySignedPath', 'must be a path starting with "/", without query or fragment')
+  }
+  return value
+}
+
+function resolveNotifyClientIds(value: unknown, clientId: string): ReadonlySet<string> | '*' {
+  if (value === undefined) return new Set([clientId])
+  if (value === '*') return '*'
+  if (!Array.isArray(value) || value.length === 0 || !value.every((id) => typeof id === 'string' && id.trim() !== '')) {
+    throw new InvalidOptionError('notifyClientIds', "must be a non-empty array of Client-Ids, or '*' for any")
+  }
+  return new Set(value as string[])
 }
 
 function resolvePolling(value: PollingOptions | undefined): Required<PollingOptions> {
@@ -142,9 +215,9 @@ function resolvePolling(value: PollingOptions | undefined): Required<PollingOpti
     throw new InvalidOptionError('polling', 'must be an object')
   }
   const polling = { ...DEFAULTS.polling, ...value }
-  positiveInteger(polling.minTimeout, 'polling.minTimeout', 1)
-  positiveInteger(polling.maxTimeout, 'polling.maxTimeout', 1)
-  positiveInteger(polling.maxRetryTime, 'polling.maxRetryTime', 1)
+  positiveDuration(polling.minTimeout, 'polling.minTimeout', 1)
+  positiveDuration(polling.maxTimeout, 'polling.maxTimeout', 1)
+  positiveDuration(polling.maxRetryTime, 'polling.maxRetryTime', 1)
   if (polling.maxTimeout < polling.minTimeout) {
     throw new InvalidOptionError('polling.maxTimeout', 'must be at least polling.minTimeout')
   }
@@ -161,11 +234,13 @@ function resolveReconcile(value: ReconcileOptions | false | undefined): Required
     throw new InvalidOptionError('reconcile', 'must be an object or false')
   }
   const reconcile = { ...DEFAULTS.reconcile, ...value }
-  positiveInteger(reconcile.intervalMs, 'reconcile.intervalMs', 1)
+  positiveDuration(reconcile.intervalMs, 'reconcile.intervalMs', 1)
   positiveInteger(reconcile.batchSize, 'reconcile.batchSize', 1)
   if (!Number.isInteger(reconcile.minAgeMs) || reconcile.minAgeMs < 0) {
     throw new InvalidOptionError('reconcile.minAgeMs', 'must be an integer >= 0')
   }
+  // Not a timer itself, but capped like the other durations so that one rule covers them all.
+  if (reconcile.minAgeMs > MAX_TIMER_MS) throw new InvalidOptionError('reconcile.minAgeMs', TIMER_LIMIT_PROBLEM)
   return reconcile
 }
 
@@ -182,19 +257,29 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
   }
   if (raw.privateKey === undefined) throw new InvalidOptionError('privateKey', 'is required')
   if (raw.alipayPublicKey === undefined) throw new InvalidOptionError('alipayPublicKey', 'is required')
+  const clientId = requireString(options, 'clientId')
   return {
     models: resolvePaymentModels(raw.prisma, raw.models),
-    clientId: requireString(options, 'clientId'),
+    clientId,
     privateKey: loadPrivateKey(raw.privateKey, 'privateKey'),
     alipayPublicKeys: loadPublicKeys(raw.alipayPublicKey, 'alipayPublicKey'),
     gatewayUrl: checkGatewayUrl(requireString(options, 'gatewayUrl')),
     notifyPath,
+    notifySignedPath: checkSignedPath(raw.notifySignedPath),
+    notifyClientIds: resolveNotifyClientIds(raw.notifyClientIds, clientId),
+    requestTimeToleranceMs:
+      raw.requestTimeToleranceMs === undefined ? undefined : positiveDuration(raw.requestTimeToleranceMs, 'requestTimeToleranceMs', 1),
     keyVersion,
-    requestTimeoutMs: positiveInteger(raw.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs),
+    requestTimeoutMs: positiveDuration(raw.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs),
     notifyBodyLimit: positiveInteger(raw.notifyBodyLimit, 'notifyBodyLimit', DEFAULTS.notifyBodyLimit),
     polling: resolvePolling(raw.polling),
     maxConcurrentInquiries: positiveInteger(raw.maxConcurrentInquiries, 'maxConcurrentInquiries', DEFAULTS.maxConcurrentInquiries),
     reconcile: resolveReconcile(raw.reconcile),
-    leaseMs: positiveInteger(raw.leaseMs, 'leaseMs', DEFAULTS.leaseMs),
+    leaseMs: positiveDuration(raw.leaseMs, 'leaseMs', DEFAULTS.leaseMs),
+    acceptUnsignedInquiryResponses: optionalBoolean(
+      raw.acceptUnsignedInquiryResponses,
+      'acceptUnsignedInquiryResponses',
+      DEFAULTS.acceptUnsignedInquiryResponses,
+    ),
   }
 }

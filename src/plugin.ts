@@ -46,7 +46,11 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     alipayPublicKeys: options.alipayPublicKeys,
     keyVersion: options.keyVersion,
     requestTimeoutMs: options.requestTimeoutMs,
+    acceptUnsignedInquiryResponses: options.acceptUnsignedInquiryResponses,
   })
+  if (options.acceptUnsignedInquiryResponses) {
+    log.warn('acceptUnsignedInquiryResponses is on: inquiryPayment answers without a signature are trusted (tests only)')
+  }
   const poller = new PaymentPoller({
     store,
     lease: new OrderLease(store, options.leaseMs),

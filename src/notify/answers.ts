@@ -18,4 +18,6 @@ export const notRecorded = () => result('UNKNOWN_EXCEPTION', 'U', 'the result co
 
 export const invalidSignature = (why: string) => result('INVALID_SIGNATURE', 'F', why)
 
+export const invalidClient = () => result('INVALID_CLIENT', 'F', 'Client-Id not accepted here')
+
 export const invalidRequest = (why: string) => result('PARAM_ILLEGAL', 'F', why)

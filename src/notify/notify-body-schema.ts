@@ -1,3 +1,4 @@
+import { MAX_ORDER_NO_LENGTH, ORDER_NO_PATTERN } from '../store/order-no.js'
 import type { PaymentResultInput } from '../store/order-store.js'
 
 // JSON schema of the notifyPayment body (Alipay+ ACQP docs). Unknown fields are allowed:
@@ -27,7 +28,8 @@ export const notifyBodySchema = {
         resultMessage: { type: 'string', maxLength: 256 },
       },
     },
-    paymentRequestId: shortString,
+    // Our orderNo: the same rule as assertOrderNo, so a bad id is a 400 here and never reaches the store.
+    paymentRequestId: { type: 'string', minLength: 1, maxLength: MAX_ORDER_NO_LENGTH, pattern: ORDER_NO_PATTERN },
     paymentId: shortString,
     acquirerId: shortString,
     pspId: { type: 'string', maxLength: 64 },

@@ -1,21 +1,24 @@
 // The notifyPayment webhook. Order of trust, each step before the next:
-//   1. the raw bytes, kept as received (a catch-all Buffer parser, bounded by bodyLimit);
-//   2. the Alipay+ signature over those exact bytes          -> 401, nothing written;
-//   3. content type, JSON syntax, then the JSON schema        -> 400, nothing written;
-//   4. the store: known order, amount check, atomic transition and audit event;
-//   5. a signed answer, S only once the result is durably recorded (or already was).
+//   1. the raw bytes, kept as received whatever the Content-Type (a catch-all Buffer parser,
+//      bounded by bodyLimit);
+//   2. the Alipay+ signature over those exact bytes and the signed path -> 401, nothing written;
+//   3. the Client-Id, then the Request-Time window when one is set      -> 401, nothing written;
+//   4. JSON syntax, then the JSON schema                                -> 400, nothing written;
+//   5. the store: known order, amount check, atomic transition and audit event;
+//   6. a signed answer, S only once the result is durably recorded (or already was).
 // It lives in its own encapsulated context so its parser, validator and error handler never
 // touch the application's other routes.
 import { Ajv } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { UnknownOrderError } from '../errors.js'
+import { InvalidOrderNoError, UnknownOrderError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { ResultHub } from '../polling/result-hub.js'
 import { parseJson } from '../protocol/parse-json.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
 import type { OrderStore } from '../store/order-store.js'
-import { ACKNOWLEDGED, type AlipayResult, invalidRequest, invalidSignature, notRecorded, unknownOrder } from './answers.js'
+import { ACKNOWLEDGED, type AlipayResult, invalidClient, invalidRequest, invalidSignature, notRecorded, unknownOrder } from './answers.js'
 import { type NotifyBody, notifyBodySchema, notifyResult } from './notify-body-schema.js'
+import { checkRequestTime } from './request-time.js'
 
 // No type coercion: a number where Alipay+ sends a string is a malformed message, not "100".
 const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false })
@@ -29,19 +32,30 @@ export interface NotifyRouteDeps {
 // The verified bytes of each request, as text: the audit event keeps the message exactly.
 const rawText = new WeakMap<FastifyRequest, string>()
 
-function isJson(contentType: string | undefined): boolean {
-  return contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType)
+/** A value from the request, bounded for a log line. */
+function bounded(value: string): string {
+  return value.length > 128 ? `${value.slice(0, 128)}...` : value
 }
 
 export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): Promise<void> {
   const { options, store, hub } = deps
+
+  // Alipay+ signs the path of the notify URL we registered, never its query string. Behind a
+  // proxy that rewrites that path, the signed one is the public one: notifySignedPath.
+  const signedPath = (request: FastifyRequest): string => {
+    if (options.notifySignedPath !== undefined) return options.notifySignedPath
+    const query = request.url.indexOf('?')
+    return query === -1 ? request.url : request.url.slice(0, query)
+  }
+  const acceptsClientId = (clientId: string): boolean =>
+    options.notifyClientIds === '*' || options.notifyClientIds.has(clientId)
 
   // Answers to a message proven to come from Alipay+ are signed, as its docs require. Answers to
   // unproven requests (401/400/413) are not: signing them would let anyone spend our CPU.
   async function sendSigned(request: FastifyRequest, reply: FastifyReply, statusCode: number, body: AlipayResult) {
     const payload = JSON.stringify(body)
     const headers = await signMessage({
-      path: request.url,
+      path: signedPath(request),
       clientId: options.clientId,
       time: nowRequestTime(),
       body: payload,
@@ -75,7 +89,7 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
       preValidation: async (request, reply) => {
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
         const verified = await verifyMessage({
-          path: request.url,
+          path: signedPath(request),
           headers: request.headers,
           body: raw,
           publicKeys: options.alipayPublicKeys,
@@ -85,9 +99,21 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
           request.log.warn({ reason: verified.reason }, 'alipayplus notifyPayment rejected: signature')
           return reply.code(401).send(invalidSignature(verified.reason))
         }
-        if (!isJson(request.headers['content-type'])) {
-          return reply.code(400).send(invalidRequest('Content-Type must be application/json'))
+        // Signed by Alipay+, but for a Client-Id that is not ours (another merchant on the same
+        // key, or sandbox traffic reaching production): not our notification.
+        if (!acceptsClientId(verified.clientId)) {
+          request.log.warn({ clientId: bounded(verified.clientId) }, 'alipayplus notifyPayment rejected: Client-Id not accepted')
+          return reply.code(401).send(invalidClient())
         }
+        if (options.requestTimeToleranceMs !== undefined) {
+          const problem = checkRequestTime(verified.time, options.requestTimeToleranceMs)
+          if (problem !== null) {
+            request.log.warn({ reason: problem, requestTime: bounded(verified.time) }, 'alipayplus notifyPayment rejected: Request-Time')
+            return reply.code(401).send(invalidSignature(problem))
+          }
+        }
+        // The signature vouches for the bytes, whatever Content-Type came with them (none,
+        // text/plain, application/json;charset=UTF-8, ...): they are read as JSON.
         const body = parseJson(raw)
         if (body === undefined) return reply.code(400).send(invalidRequest('body is not valid JSON'))
         rawText.set(request, raw.toString('utf8'))
@@ -105,6 +131,9 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
           request.log.warn({ orderNo }, 'alipayplus notifyPayment for an unknown order: asking Alipay+ to deliver again')
           return sendSigned(request, reply, 404, unknownOrder(orderNo))
         }
+        // The schema refuses such an id already; should the two rules ever drift apart, this is
+        // still the 400 of a bad request (the error handler's answer), never a 503 redelivered forever.
+        if (error instanceof InvalidOrderNoError) throw error
         // Never acknowledge what is not durably recorded: Alipay+ will deliver it again.
         request.log.error({ err: error, orderNo }, 'alipayplus notifyPayment could not be recorded')
         return sendSigned(request, reply, 503, notRecorded())

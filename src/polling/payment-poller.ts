@@ -12,6 +12,7 @@ import { AlipayPlusSetupError } from '../protocol/errors.js'
 import type { InquiryClient } from '../protocol/inquiry-client.js'
 import type { FinalOutcome, InquiryOutcome } from '../protocol/inquiry-outcome.js'
 import { assertOrderNo } from '../store/order-no.js'
+import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
 import type { OrderStore } from '../store/order-store.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import type { InquiryLimiter } from './inquiry-limiter.js'
@@ -80,6 +81,8 @@ export class PaymentPoller {
     assertOrderNo(orderNo)
     const { signal, timeoutMs = this.#deps.polling.maxRetryTime } = options
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InvalidOptionError('timeoutMs', 'must be a positive number')
+    // The window becomes a setTimeout delay: above the cap it would end after 1 ms.
+    if (timeoutMs > MAX_TIMER_MS) throw new InvalidOptionError('timeoutMs', TIMER_LIMIT_PROBLEM)
     if (this.#closed) throw new ClosedError(orderNo)
     if (signal?.aborted) throw new AbortedError(orderNo)
     const deadline = Date.now() + timeoutMs

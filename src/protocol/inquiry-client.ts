@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { InvalidOptionError } from '../errors.js'
+import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
 import { InquiryClientClosedError } from './errors.js'
 import { parseJson } from './parse-json.js'
 import { classifyInquiryResponse, type InquiryOutcome, type SetupErrorOutcome } from './inquiry-outcome.js'
@@ -11,13 +12,19 @@ import { nowRequestTime, signMessage, verifyMessage } from './signature.js'
 export const INQUIRY_PAYMENT_PATH = '/aps/api/v1/payments/inquiryPayment'
 
 export interface InquiryClientOptions {
-  /** e.g. https://open-sea-global.alipayplus.com; a path prefix is kept (and signed). */
+  /** e.g. https://open-sea-global.alipayplus.com; a path prefix is kept in the URL, never signed. */
   gatewayUrl: string
   clientId: string
   privateKey: KeyObject
   alipayPublicKeys: KeyObject[]
   keyVersion: string
   requestTimeoutMs: number
+  /**
+   * Read an answer that carries no Signature header as if it were signed. Default false: the
+   * Alipay+ docs require the response signature to be checked, and an unsigned answer could
+   * come from anyone on the path. Only for a test double that cannot sign.
+   */
+  acceptUnsignedInquiryResponses?: boolean
 }
 
 function inquiryEndpoint(gatewayUrl: string): URL {
@@ -47,9 +54,14 @@ function describeNetworkError(error: unknown): string {
 }
 
 export class InquiryClient {
+  /** Where the request goes: the gateway URL, its path prefix included, then the API path. */
   readonly #endpoint: URL
-  /** The signed path is the one on the wire, gateway prefix included. */
-  readonly #path: string
+  /**
+   * What is signed (and what the answer is signed over): the API path alone. The SDKs send to
+   * gatewayUrl + path but sign only path, so a prefix such as /sandbox, which a proxy in front
+   * of Alipay+ strips, never enters the signature.
+   */
+  readonly #path = INQUIRY_PAYMENT_PATH
   readonly #options: InquiryClientOptions
   readonly #closing = new AbortController()
 
@@ -57,8 +69,8 @@ export class InquiryClient {
     if (!Number.isInteger(options.requestTimeoutMs) || options.requestTimeoutMs <= 0) {
       throw new InvalidOptionError('requestTimeoutMs', 'must be a positive integer number of milliseconds')
     }
+    if (options.requestTimeoutMs > MAX_TIMER_MS) throw new InvalidOptionError('requestTimeoutMs', TIMER_LIMIT_PROBLEM)
     this.#endpoint = inquiryEndpoint(options.gatewayUrl)
-    this.#path = this.#endpoint.pathname
     this.#options = options
     // Every call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
     setMaxListeners(0, this.#closing.signal)
@@ -122,8 +134,15 @@ export class InquiryClient {
         body: raw,
         publicKeys: this.#options.alipayPublicKeys,
         timeHeader: 'Response-Time',
+        fallbackClientId: this.#options.clientId,
       })
       if (!verified.ok) return untrusted(`the response signature failed verification (${verified.reason})`, status)
+    } else if (!this.#options.acceptUnsignedInquiryResponses) {
+      // A gateway or proxy error page (5xx, 429, 408, a 404 for a wrong path) is never signed:
+      // it is read from its status alone, its body ignored. A 2xx is an answer about the
+      // payment, and unsigned it may come from anyone: never a result.
+      if (status < 200 || status >= 300) return classifyInquiryResponse(status, undefined)
+      return untrusted('the response carries no Signature header', status)
     }
     const body = parseJson(raw)
     const answeredFor = (body as { paymentRequestId?: unknown } | null | undefined)?.paymentRequestId

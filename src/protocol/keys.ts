@@ -1,11 +1,13 @@
 // Loads the RSA keys used for Alipay+ message signatures. The official SDKs hand keys around
-// as bare Base64 DER (PKCS#8 private, X.509 SubjectPublicKeyInfo public); PEM is accepted too.
+// as bare Base64 DER: the Java and Go SDKs a PKCS#8 private key, the Python and PHP SDKs a
+// PKCS#1 one (they wrap it as "BEGIN RSA PRIVATE KEY"); the public key is X.509
+// SubjectPublicKeyInfo. PEM is accepted too.
 // Errors never quote the input and never chain the crypto error: a key, or a piece of one,
 // must not end up in a log.
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto'
 import { InvalidOptionError } from '../errors.js'
 
-const PRIVATE_KEY_PROBLEM = 'must be an RSA private key, as PEM or Base64 PKCS#8'
+const PRIVATE_KEY_PROBLEM = 'must be an RSA private key, as PEM or Base64 PKCS#8 / PKCS#1'
 const PUBLIC_KEY_PROBLEM = 'must be an RSA public key (or a non-empty list of them), as PEM or Base64 X.509 SubjectPublicKeyInfo'
 
 const PEM_ARMOUR = '-----BEGIN '
@@ -26,10 +28,23 @@ function parsePrivateKey(value: KeyInput): KeyObject | null {
   try {
     if (value.includes(PEM_ARMOUR)) return createPrivateKey({ key: value, format: 'pem' })
     const der = base64Der(value)
-    return der === null ? null : createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+    return der === null ? null : privateKeyFromDer(der)
   } catch {
     return null
   }
+}
+
+// The DER does not say which of the two structures it is: PKCS#8 first (the Java SDK's form),
+// then PKCS#1. Each attempt's error is dropped, so no piece of the key reaches a message.
+function privateKeyFromDer(der: Buffer): KeyObject | null {
+  for (const type of ['pkcs8', 'pkcs1'] as const) {
+    try {
+      return createPrivateKey({ key: der, format: 'der', type })
+    } catch {
+      // try the next structure
+    }
+  }
+  return null
 }
 
 function parsePublicKey(value: KeyInput): KeyObject | null {

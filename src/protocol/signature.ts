@@ -131,6 +131,11 @@ export interface VerifyMessageInput {
   body: string | Buffer
   publicKeys: KeyObject[]
   timeHeader: TimeHeader
+  /**
+   * Client-Id to put in the signed content when the message carries none. For a response only:
+   * it was signed over the Client-Id of the request (ours), which the Java SDK assumes too.
+   */
+  fallbackClientId?: string
 }
 
 export type VerifyFailure = 'missing_signature' | 'missing_client_id' | 'missing_time' | 'bad_signature'
@@ -140,7 +145,7 @@ export type VerifyMessageResult = { ok: true; clientId: string; time: string } |
 export async function verifyMessage(input: VerifyMessageInput): Promise<VerifyMessageResult> {
   const header = parseSignatureHeader(readHeader(input.headers, 'signature'))
   if (header === null) return { ok: false, reason: 'missing_signature' }
-  const clientId = readHeader(input.headers, 'client-id')
+  const clientId = readHeader(input.headers, 'client-id') ?? input.fallbackClientId
   if (clientId === undefined) return { ok: false, reason: 'missing_client_id' }
   const time = readHeader(input.headers, input.timeHeader.toLowerCase())
   if (time === undefined) return { ok: false, reason: 'missing_time' }

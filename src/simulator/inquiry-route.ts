@@ -83,7 +83,6 @@ async function waited(ms: number, signal: AbortSignal): Promise<boolean> {
 
 async function decide(
   ctx: InquiryRouteContext,
-  path: string,
   headers: Record<string, string | string[] | undefined>,
   raw: Buffer,
   id: string | undefined,
@@ -93,7 +92,7 @@ async function decide(
   if (headers['client-id'] !== ctx.clientId) {
     return resultOnly('invalid_client', 'INVALID_CLIENT', 'F', 'The client is invalid.')
   }
-  const verified = await verifyMessage({ path, headers, body: raw, publicKeys: ctx.merchantPublicKeys, timeHeader: 'Request-Time' })
+  const verified = await verifyMessage({ path: INQUIRY_PAYMENT_PATH, headers, body: raw, publicKeys: ctx.merchantPublicKeys, timeHeader: 'Request-Time' })
   if (!verified.ok) return resultOnly('invalid_signature', 'INVALID_SIGNATURE', 'F', 'The signature is invalid.')
   if (id === undefined) {
     return resultOnly('param_illegal', 'PARAM_ILLEGAL', 'F', 'Illegal parameters: paymentRequestId or paymentId is required.')
@@ -138,10 +137,12 @@ export function inquiryRoute(ctx: InquiryRouteContext): FastifyPluginAsync {
         }
 
         const requestClientId = request.headers['client-id']
-        const answer = await decide(ctx, request.url, request.headers, raw, id, payment, faults)
+        // Signed content holds the API path alone, whatever pathPrefix the simulator is served
+        // under: that prefix plays a proxy's, which Alipay+ never sees.
+        const answer = await decide(ctx, request.headers, raw, id, payment, faults)
         const body = JSON.stringify(answer.body)
         const headers = await signMessage({
-          path: request.url,
+          path: INQUIRY_PAYMENT_PATH,
           // Alipay+ answers with the Client-Id it was called with.
           clientId: typeof requestClientId === 'string' && requestClientId !== '' ? requestClientId : ctx.clientId,
           time: nowRequestTime(),

@@ -212,7 +212,8 @@ export class Notifier {
     const paymentRequestId = n.payment.paymentRequestId
     try {
       const target = new URL(url)
-      const path = `${target.pathname}${target.search}`
+      // Alipay+ signs the path of the notify URL, never its query string.
+      const path = target.pathname
       const wrongKey = this.#options.dice.chance(this.#options.faultsFor(n.payment).notifyWrongKeyRate)
       const privateKey = wrongKey ? await this.#options.wrongPrivateKey() : this.#options.alipayPrivateKey
       const headers = await signMessage({ path, clientId, time: nowRequestTime(), body: n.body, privateKey, keyVersion, timeHeader: 'Request-Time' })

@@ -27,7 +27,7 @@ export interface SimulatorOptions {
   notifyTimeoutMs?: number // default 10000
   seed?: number // default 1
   faults?: Partial<Faults> // default none
-  /** Serves the API under a path prefix, like a gateway behind a proxy. */
+  /** Serves the API under a path prefix, like a gateway behind a proxy; the prefix is never signed. */
   pathPrefix?: string // default ''
   acquirerId?: string // default '1022188000000000001'
   pspId?: string // default '1022172000000000001'

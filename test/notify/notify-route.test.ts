@@ -130,11 +130,34 @@ await forEachBackend(t, async (t, backend) => {
       t.equal(response.statusCode, 400, name)
       t.equal(response.json().result.resultCode, 'PARAM_ILLEGAL', name)
     }
-    const wrongType = await signedNotify(alipay.privateKey, notifyBody('bad-1'))
-    const response = await app.inject({ ...wrongType, headers: { ...wrongType.headers, 'content-type': 'text/plain' } })
-    t.equal(response.statusCode, 400, 'wrong content type')
-    t.match(response.json().result.resultMessage, /Content-Type/)
+    // Signed bytes that are not JSON stay a 400 whatever the Content-Type claims.
+    const notJson = await signedNotify(alipay.privateKey, 'paymentRequestId=bad-1')
+    const response = await app.inject({ ...notJson, headers: { ...notJson.headers, 'content-type': 'text/plain' } })
+    t.equal(response.statusCode, 400, 'signed non-JSON bytes')
+    t.match(response.json().result, { resultCode: 'PARAM_ILLEGAL', resultStatus: 'F', resultMessage: /not valid JSON/ })
     await nothingWritten(t, 'bad-1')
+  })
+
+  t.test('a paymentRequestId that is no valid orderNo: 400 PARAM_ILLEGAL, nothing written', async (t) => {
+    const cases: Array<[string, string]> = [
+      ['NUL', 'bad\u0000id'],
+      ['C1 control', 'bad\u0085id'],
+      ['DEL', 'bad\u007Fid'],
+      ['lone surrogate', 'bad-\uD800'],
+      ['leading space', ' bad-id'],
+      ['trailing space', 'bad-id '],
+      // 40 code points (what JSON-schema maxLength counts) but 80 UTF-16 units: over 64 for the store.
+      ['over 64 UTF-16 units', '😀'.repeat(40)],
+    ]
+    // Counted over the whole table: PostgreSQL cannot even be asked about an id with a NUL in it.
+    const before = await prisma.paymentEvent.count()
+    for (const [name, orderNo] of cases) {
+      const response = await app.inject(await signedNotify(alipay.privateKey, notifyBody(orderNo)))
+      t.equal(response.statusCode, 400, name)
+      t.match(response.json().result, { resultCode: 'PARAM_ILLEGAL', resultStatus: 'F' }, name)
+      t.equal(response.headers.signature, undefined, `${name}: unsigned, like every 400`)
+    }
+    t.equal(await prisma.paymentEvent.count(), before, 'no event written')
   })
 
   t.test('a body over the limit: 413, nothing written', async (t) => {

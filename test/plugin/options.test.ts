@@ -45,6 +45,12 @@ t.test('options are checked at register', async (t) => {
     ['gatewayUrl missing', { gatewayUrl: undefined }, 'gatewayUrl'],
     ['gatewayUrl not a URL', { gatewayUrl: 'open-sea-global.alipayplus.com' }, 'gatewayUrl'],
     ['gatewayUrl plain http', { gatewayUrl: 'http://open-sea-global.alipayplus.com' }, 'gatewayUrl'],
+    // Names that merely start like a loopback address resolve wherever their owner wants.
+    ['gatewayUrl http to a name starting with 127.', { gatewayUrl: 'http://127.attacker.example/' }, 'gatewayUrl'],
+    ['gatewayUrl http to 127.0.0.1.nip.io', { gatewayUrl: 'http://127.0.0.1.nip.io/' }, 'gatewayUrl'],
+    ['gatewayUrl http to localhost.attacker.example', { gatewayUrl: 'http://localhost.attacker.example/' }, 'gatewayUrl'],
+    ['gatewayUrl http to an IPv4-mapped IPv6 address', { gatewayUrl: 'http://[::ffff:127.0.0.1]/' }, 'gatewayUrl'],
+    ['gatewayUrl http to 0.0.0.0', { gatewayUrl: 'http://0.0.0.0:8080' }, 'gatewayUrl'],
     ['notifyPath relative', { notifyPath: 'notify' }, 'notifyPath'],
     ['keyVersion with a comma', { keyVersion: '1,2' }, 'keyVersion'],
     ['requestTimeoutMs zero', { requestTimeoutMs: 0 }, 'requestTimeoutMs'],
@@ -53,6 +59,23 @@ t.test('options are checked at register', async (t) => {
     ['polling.maxTimeout below minTimeout', { polling: { minTimeout: 5000, maxTimeout: 1000 } }, 'polling.maxTimeout'],
     ['polling.factor below 1', { polling: { factor: 0.5 } }, 'polling.factor'],
     ['reconcile.intervalMs zero', { reconcile: { intervalMs: 0 } }, 'reconcile.intervalMs'],
+    ['notifySignedPath relative', { notifySignedPath: 'notify' }, 'notifySignedPath'],
+    ['notifySignedPath with a query', { notifySignedPath: '/notify?x=1' }, 'notifySignedPath'],
+    ['notifySignedPath with a newline', { notifySignedPath: '/notify\nx' }, 'notifySignedPath'],
+    ['notifyClientIds empty', { notifyClientIds: [] }, 'notifyClientIds'],
+    ['notifyClientIds with a blank id', { notifyClientIds: ['CLIENT', ' '] }, 'notifyClientIds'],
+    ['notifyClientIds a string other than *', { notifyClientIds: 'CLIENT' }, 'notifyClientIds'],
+    ['requestTimeToleranceMs zero', { requestTimeToleranceMs: 0 }, 'requestTimeToleranceMs'],
+    ['requestTimeToleranceMs above 2^31-1', { requestTimeToleranceMs: 2 ** 31 }, 'requestTimeToleranceMs'],
+    ['acceptUnsignedInquiryResponses not a boolean', { acceptUnsignedInquiryResponses: 'yes' }, 'acceptUnsignedInquiryResponses'],
+    // Node turns a timer delay above 2^31-1 ms into 1 ms: each of these would fire at once.
+    ['requestTimeoutMs above 2^31-1', { requestTimeoutMs: 2 ** 31 }, 'requestTimeoutMs'],
+    ['leaseMs above 2^31-1', { leaseMs: 2 ** 31 }, 'leaseMs'],
+    ['polling.minTimeout above 2^31-1', { polling: { minTimeout: 2 ** 31, maxTimeout: 2 ** 32 } }, 'polling.minTimeout'],
+    ['polling.maxTimeout above 2^31-1', { polling: { maxTimeout: 2 ** 31 } }, 'polling.maxTimeout'],
+    ['polling.maxRetryTime above 2^31-1', { polling: { maxRetryTime: 30 * 86_400_000 } }, 'polling.maxRetryTime'],
+    ['reconcile.intervalMs above 2^31-1', { reconcile: { intervalMs: 2 ** 31 } }, 'reconcile.intervalMs'],
+    ['reconcile.minAgeMs above 2^31-1', { reconcile: { minAgeMs: 2 ** 31 } }, 'reconcile.minAgeMs'],
   ]
   for (const [name, overrides, option] of cases) {
     const error = await register(overrides).then(
@@ -65,7 +88,18 @@ t.test('options are checked at register', async (t) => {
     t.notOk(JSON.stringify(error?.cause ?? null).includes(truncatedKey.slice(60, 120)), `${name}: none in the cause`)
   }
 
-  await t.resolves(register({ gatewayUrl: 'http://127.0.0.1:8080' }), 'http is accepted for loopback')
+  for (const gatewayUrl of ['http://127.0.0.1:8080', 'http://127.1.2.3:8080/sandbox', 'http://[::1]:8080', 'http://localhost:8080', 'http://2130706433:8080']) {
+    await t.resolves(register({ gatewayUrl }), `http is accepted for loopback: ${gatewayUrl}`)
+  }
+  await t.resolves(
+    register({ requestTimeoutMs: 2 ** 31 - 1, leaseMs: 2 ** 31 - 1, polling: { maxTimeout: 2 ** 31 - 1, maxRetryTime: 2 ** 31 - 1 } }),
+    'durations up to 2^31-1 ms are accepted',
+  )
+  await t.resolves(
+    register({ notifySignedPath: '/public/notify', notifyClientIds: ['A', 'B'], requestTimeToleranceMs: 300_000 }),
+    'the notify checks',
+  )
+  await t.resolves(register({ notifyClientIds: '*' }), "notifyClientIds '*'")
   await t.resolves(register({ privateKey: merchant.privateBase64, alipayPublicKey: [alipay.publicBase64] }), 'Base64 keys')
 })
 

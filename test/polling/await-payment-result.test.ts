@@ -119,6 +119,8 @@ await forEachBackend(t, async (t, backend) => {
     const world = await buildWorld(t, { backend })
     await t.rejects(world.app.awaitPaymentResult('never-created'), { code: 'FST_ALIPAYPLUS_UNKNOWN_ORDER' })
     await t.rejects(world.app.awaitPaymentResult(''), { code: 'FST_ALIPAYPLUS_INVALID_ORDER_NO' })
+    await t.rejects(world.app.awaitPaymentResult('abort-1\u0000'), { code: 'FST_ALIPAYPLUS_INVALID_ORDER_NO' }, 'NUL')
+    await t.rejects(world.app.awaitPaymentResult(' abort-1'), { code: 'FST_ALIPAYPLUS_INVALID_ORDER_NO' }, 'leading space')
 
     await world.order('abort-1')
     await t.rejects(world.app.awaitPaymentResult('abort-1', { signal: AbortSignal.abort() }), { code: 'FST_ALIPAYPLUS_ABORTED' })
@@ -134,6 +136,19 @@ await forEachBackend(t, async (t, backend) => {
     const result = await world.app.awaitPaymentResult('window-1', { timeoutMs: 300 })
     t.same(result, { orderNo: 'window-1', status: 'init', final: false, source: null })
     t.ok(inquiriesFor(world, 'window-1') >= 2, 'it kept inquiring inside the window')
+  })
+
+  t.test('a timeoutMs above 2^31-1 ms is refused, not turned into a 1 ms timer', async (t) => {
+    const world = await buildWorld(t, { backend })
+    await world.order('huge-window-1')
+    world.sim.completePayment('huge-window-1', { status: 'SUCCESS', notify: false })
+    await t.rejects(world.app.awaitPaymentResult('huge-window-1', { timeoutMs: 2 ** 31 }), {
+      code: 'FST_ALIPAYPLUS_INVALID_OPTION',
+      message: /"timeoutMs"/,
+    })
+    t.equal(inquiriesFor(world, 'huge-window-1'), 0, 'refused before any inquiry')
+    const result = await world.app.awaitPaymentResult('huge-window-1', { timeoutMs: 2 ** 31 - 1 })
+    t.match(result, { status: 'SUCCESS', final: true }, 'the largest timer delay is accepted')
   })
 
   t.test('50 concurrent waiters on one order share one loop', async (t) => {

@@ -5,7 +5,7 @@ import { fastify } from 'fastify'
 import t from 'tap'
 import { InquiryClient, type InquiryClientOptions } from '../../src/protocol/inquiry-client.js'
 import { InquiryClientClosedError } from '../../src/protocol/errors.js'
-import { nowRequestTime, signMessage } from '../../src/protocol/signature.js'
+import { nowRequestTime, signMessage, verifyMessage } from '../../src/protocol/signature.js'
 import { createSimulator, type AlipayPlusSimulator } from '../../src/simulator/index.js'
 
 const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -187,7 +187,7 @@ t.test('close() rejects calls in flight and later ones', async (t) => {
   await t.rejects(c.inquire(newOrderNo()), InquiryClientClosedError)
 })
 
-t.test('a gateway path prefix is kept and signed; a trailing slash is tolerated', async (t) => {
+t.test('a gateway path prefix is kept in the URL but never signed; a trailing slash is tolerated', async (t) => {
   const prefixed = createSimulator({
     clientId: CLIENT_ID,
     merchantPublicKey: merchant.publicKey,
@@ -204,20 +204,61 @@ t.test('a gateway path prefix is kept and signed; a trailing slash is tolerated'
   t.match(await client({ gatewayUrl: base }).inquire('prefixed-1'), { kind: 'setup_error', resultCode: 'HTTP_404' })
 })
 
+t.test('behind a prefix, the request and the answer are signed over the API path alone', async (t) => {
+  // A gateway at https://host/sandbox as the official SDKs meet it: the request arrives at
+  // /sandbox/aps/..., its signature and the answer's cover /aps/... only.
+  const seen: Array<{ url: string; verified: boolean }> = []
+  const gateway = fastify()
+  gateway.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+  gateway.post('/sandbox/aps/api/v1/payments/inquiryPayment', async (request, reply) => {
+    const raw = request.body as Buffer
+    const verified = await verifyMessage({
+      path: '/aps/api/v1/payments/inquiryPayment',
+      headers: request.headers,
+      body: raw,
+      publicKeys: [merchant.publicKey],
+      timeHeader: 'Request-Time',
+    })
+    seen.push({ url: request.url, verified: verified.ok })
+    const body = JSON.stringify({
+      result: { resultCode: 'SUCCESS', resultStatus: 'S' },
+      paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S' },
+      paymentRequestId: 'sandbox-1',
+      paymentAmount: amount,
+    })
+    const headers = await signMessage({
+      path: '/aps/api/v1/payments/inquiryPayment',
+      clientId: CLIENT_ID,
+      time: nowRequestTime(),
+      body,
+      privateKey: alipay.privateKey,
+      keyVersion: '1',
+      timeHeader: 'Response-Time',
+    })
+    return reply.headers(headers).send(body)
+  })
+  t.teardown(() => gateway.close())
+  const base = await gateway.listen({ port: 0, host: '127.0.0.1' })
+  t.match(await client({ gatewayUrl: `${base}/sandbox` }).inquire('sandbox-1'), { kind: 'final', status: 'SUCCESS' })
+  t.same(seen, [{ url: '/sandbox/aps/api/v1/payments/inquiryPayment', verified: true }], 'sent under the prefix, signed without it')
+})
+
 t.test('gatewayUrl and requestTimeoutMs are checked up front', async (t) => {
   t.throws(() => client({ gatewayUrl: 'not a url' }), { code: 'FST_ALIPAYPLUS_INVALID_OPTION', message: /"gatewayUrl"/ })
   t.throws(() => client({ gatewayUrl: 'ftp://example.com' }), { code: 'FST_ALIPAYPLUS_INVALID_OPTION' })
   t.throws(() => client({ requestTimeoutMs: 0 }), { code: 'FST_ALIPAYPLUS_INVALID_OPTION', message: /"requestTimeoutMs"/ })
+  // Above 2^31-1 ms Node's timer would fire after 1 ms: every call would "time out" at once.
+  t.throws(() => client({ requestTimeoutMs: 2 ** 31 }), { code: 'FST_ALIPAYPLUS_INVALID_OPTION', message: /"requestTimeoutMs"/ })
 })
 
 t.test('answers from a hand-written gateway: unsigned, half-signed, about another payment', async (t) => {
   // Each request gets the next prepared answer, signed (or not) with Alipay+'s key.
-  type Prepared = { body: object; sign: boolean; dropTime?: boolean }
+  type Prepared = { body: object | string; sign: boolean; status?: number; dropTime?: boolean; dropClientId?: boolean }
   const answers: Prepared[] = []
   const gateway = fastify()
   gateway.post('/aps/api/v1/payments/inquiryPayment', async (request, reply) => {
     const answer = answers.shift()!
-    const body = JSON.stringify(answer.body)
+    const body = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
     if (answer.sign) {
       const headers = await signMessage({
         path: request.url,
@@ -229,9 +270,10 @@ t.test('answers from a hand-written gateway: unsigned, half-signed, about anothe
         timeHeader: 'Response-Time',
       })
       if (answer.dropTime) delete headers['response-time']
+      if (answer.dropClientId) delete headers['client-id']
       reply.headers(headers)
     }
-    return reply.type('application/json').send(body)
+    return reply.code(answer.status ?? 200).type('application/json').send(body)
   })
   t.teardown(() => gateway.close())
   const base = await gateway.listen({ port: 0, host: '127.0.0.1' })
@@ -244,10 +286,40 @@ t.test('answers from a hand-written gateway: unsigned, half-signed, about anothe
   })
 
   answers.push({ body: paid('x-1'), sign: false })
-  t.match(await c.inquire('x-1'), { kind: 'final', status: 'SUCCESS' }, 'an unsigned answer is read (signature checked when present)')
+  t.match(
+    await c.inquire('x-1'),
+    { kind: 'setup_error', resultCode: 'INVALID_RESPONSE_SIGNATURE', resultMessage: /no Signature/ },
+    'an unsigned answer is never a result',
+  )
+
+  answers.push({ body: { result: { resultCode: 'UNKNOWN_EXCEPTION', resultStatus: 'U' } }, sign: false })
+  t.match(await c.inquire('x-1'), { kind: 'setup_error', resultCode: 'INVALID_RESPONSE_SIGNATURE' }, 'not even an unsigned U')
+
+  answers.push({ body: paid('x-1'), sign: false, status: 502 })
+  t.match(await c.inquire('x-1'), { kind: 'retry', reason: 'http_status', httpStatus: 502 }, 'an unsigned 5xx is still a retry')
+
+  answers.push({ body: paid('x-1'), sign: false, status: 400 })
+  t.match(await c.inquire('x-1'), { kind: 'setup_error', resultCode: 'HTTP_400' }, 'an unsigned 4xx: its body is not read')
+
+  answers.push({ body: paid('x-1'), sign: false })
+  t.match(
+    await client({ gatewayUrl: base, acceptUnsignedInquiryResponses: true }).inquire('x-1'),
+    { kind: 'final', status: 'SUCCESS' },
+    'read only when acceptUnsignedInquiryResponses is on',
+  )
 
   answers.push({ body: paid('x-2'), sign: true, dropTime: true })
   t.match(await c.inquire('x-2'), { kind: 'setup_error', resultCode: 'INVALID_RESPONSE_SIGNATURE' }, 'signature without Response-Time')
+
+  answers.push({ body: paid('x-5'), sign: true, dropClientId: true })
+  t.match(await c.inquire('x-5'), { kind: 'final', status: 'SUCCESS' }, 'no Client-Id in the answer: verified with our own')
+
+  answers.push({ body: paid('x-6'), sign: true, dropClientId: true })
+  t.match(
+    await client({ gatewayUrl: base, clientId: 'OTHER_CLIENT' }).inquire('x-6'),
+    { kind: 'setup_error', resultCode: 'INVALID_RESPONSE_SIGNATURE' },
+    'and that Client-Id is part of the signed content',
+  )
 
   answers.push({ body: paid('someone-else'), sign: true })
   t.match(await c.inquire('x-3'), { kind: 'setup_error', resultCode: 'PAYMENT_REQUEST_ID_MISMATCH' })

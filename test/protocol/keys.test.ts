@@ -10,6 +10,8 @@ const rotated = generateKeyPairSync('rsa', { modulusLength: 2048 })
 const pkcs8Pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
 const pkcs1Pem = pair.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string
 const pkcs8Base64 = (pair.privateKey.export({ type: 'pkcs8', format: 'der' }) as Buffer).toString('base64')
+// The Python and PHP SDKs' form: bare Base64 of the PKCS#1 RSAPrivateKey.
+const pkcs1Base64 = (pair.privateKey.export({ type: 'pkcs1', format: 'der' }) as Buffer).toString('base64')
 const spkiPem = pair.publicKey.export({ type: 'spki', format: 'pem' }) as string
 const spkiBase64 = (pair.publicKey.export({ type: 'spki', format: 'der' }) as Buffer).toString('base64')
 
@@ -39,13 +41,15 @@ function expectOptionError(t: Asserts, fn: () => unknown, option: string, input:
   }
 }
 
-t.test('private key: PEM (PKCS#8, PKCS#1), bare Base64 PKCS#8, KeyObject', async (t) => {
+t.test('private key: PEM (PKCS#8, PKCS#1), bare Base64 PKCS#8 and PKCS#1, KeyObject', async (t) => {
   const wrapped = pkcs8Base64.replace(/(.{64})/g, '$1\n') + '\n'
   for (const [label, input] of [
     ['PKCS#8 PEM', pkcs8Pem],
     ['PKCS#1 PEM', pkcs1Pem],
     ['bare Base64', pkcs8Base64],
     ['Base64 with newlines', wrapped],
+    ['bare Base64 PKCS#1', pkcs1Base64],
+    ['Base64 PKCS#1 with newlines', pkcs1Base64.replace(/(.{64})/g, '$1\n')],
     ['KeyObject', pair.privateKey],
   ] as const) {
     const key = loadPrivateKey(input, 'privateKey')
@@ -76,6 +80,7 @@ t.test('malformed private keys are refused without quoting them', async (t) => {
     ['garbage', 'not a key at all'],
     ['truncated PEM', truncatedPem],
     ['truncated Base64', pkcs8Base64.slice(0, 400)],
+    ['truncated Base64 PKCS#1', pkcs1Base64.slice(0, 400)],
     ['public key PEM', spkiPem],
     ['public Base64', spkiBase64],
     ['EC key', ec.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string],

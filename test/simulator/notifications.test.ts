@@ -39,6 +39,14 @@ function pay(sim: ReturnType<typeof createSimulator>, id: string, status: 'SUCCE
   return sim.completePayment(id, { status })
 }
 
+t.test('a query string in the notify URL is sent but not signed', async (t) => {
+  const { sim, receiver } = await setup(t)
+  sim.setNotifyUrl(`${receiver.url}?shop=42&src=alipayplus`)
+  pay(sim, 'n-query')
+  t.equal(await sim.waitForDelivered('n-query'), 'acknowledged')
+  t.match(receiver.deliveries[0]!.verified, { ok: true })
+})
+
 t.test('a SUCCESS notification is signed, complete, and acknowledged by a signed S', async (t) => {
   const { sim, receiver } = await setup(t)
   const paid = pay(sim, 'n-1')
