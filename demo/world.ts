@@ -3,7 +3,8 @@
 import { generateKeyPairSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { PrismaClient } from '../generated/prisma/client.js'
-import { openDatabase, type OpenedDatabase, type AlipayPlusCommonOptions } from '../src/index.js'
+import type { AlipayPlusCommonOptions } from '../src/index.js'
+import { openDatabase, type OpenedDatabase } from '../src/migrate.js'
 import { createSimulator, type AlipayPlusSimulator, type Faults } from '../src/simulator/index.js'
 import { buildMerchantApp } from './merchant-app.js'
 

@@ -1,5 +1,13 @@
-// Public API of fastify-alipayplus. The default export is the Fastify plugin.
+// fastify-alipayplus: the Fastify plugin, its options, the types of its decorators and results,
+// and every error it can throw. The building blocks live in subpath entries so that this one
+// stays the plugin's public surface:
+//   fastify-alipayplus/protocol   signing, keys, the inquiryPayment client, outcome classification
+//   fastify-alipayplus/store      OrderStore and the record types behind fastify.alipayplus.store
+//   fastify-alipayplus/migrate    applyMigrations, readMigrations, openDatabase, SQL sessions
+//   fastify-alipayplus/simulator  a fake Alipay+ server for tests
 export { fastifyAlipayPlus, fastifyAlipayPlus as default, type AlipayPlusDecorator } from './plugin.js'
+// DEFAULTS is the options' documented defaults as a value, so that an application can derive
+// its own settings from them (e.g. `{ ...DEFAULTS.polling, minTimeout: 3000 }`).
 export {
   DEFAULTS,
   type AlipayPlusOptions,
@@ -8,60 +16,12 @@ export {
   type PollingOptions,
   type ReconcileOptions,
 } from './options.js'
+// The types of the `prisma` and `models` options: any generated PrismaClient with the two models fits.
+export type { PaymentPrismaClient } from './store/prisma-types.js'
 export type { ModelNames } from './store/payment-models.js'
-export * from './errors.js'
-export { AlipayPlusSetupError, InquiryClientClosedError } from './protocol/errors.js'
 export type { AwaitOptions, PollerStats } from './polling/payment-poller.js'
 export type { PaymentResult } from './polling/payment-result.js'
-export { ACKNOWLEDGED, type AlipayResult } from './notify/answers.js'
-export { notifyBodySchema, notifyResult, type NotifyBody } from './notify/notify-body-schema.js'
+export type { PaymentStatus, FinalStatus, ResultSource } from './store/prisma-types.js'
 
-export { type Amount, assertAmount } from './store/amount.js'
-export { OrderStore, type PaymentResultInput, type RecordOutcome, type NotAppliedReason, type AuditedEvent } from './store/order-store.js'
-export type {
-  PaymentPrismaClient,
-  PaymentOrderRecord,
-  PaymentEventRecord,
-  PaymentStatus,
-  FinalStatus,
-  ResultSource,
-} from './store/prisma-types.js'
-export {
-  applyMigrations,
-  readMigrations,
-  DEFAULT_MIGRATIONS_DIR,
-  MIGRATIONS_DIRS,
-  type ApplyMigrationsResult,
-} from './database/apply-migrations.js'
-export {
-  openPgSession,
-  openMysqlSession,
-  openSqliteSession,
-  pgliteSession,
-  type SqlSession,
-  type SqlProvider,
-} from './database/sql-session.js'
-export {
-  openDatabase,
-  DEFAULT_PGLITE_DIR,
-  type DatabaseKind,
-  type OpenDatabaseOptions,
-  type OpenedDatabase,
-} from './database/open-database.js'
-
-export { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
-export {
-  signMessage,
-  verifyMessage,
-  contentToSign,
-  signContent,
-  verifyContent,
-  formatSignatureHeader,
-  parseSignatureHeader,
-  nowRequestTime,
-  type SignMessageInput,
-  type VerifyMessageInput,
-  type VerifyMessageResult,
-} from './protocol/signature.js'
-export { InquiryClient, INQUIRY_PAYMENT_PATH, type InquiryClientOptions } from './protocol/inquiry-client.js'
-export { classifyInquiryResponse, type InquiryOutcome, type FinalOutcome } from './protocol/inquiry-outcome.js'
+export * from './errors.js'
+export { AlipayPlusSetupError, InquiryClientClosedError } from './protocol/errors.js'

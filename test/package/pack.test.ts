@@ -1,0 +1,281 @@
+// The package as a merchant gets it: build and pack the tarball, check its file list, install
+// it with its peers into a throw-away project outside the repository, and use every entry
+// point from an ESM app, a CommonJS app and TypeScript (ESM and CommonJS) consumers.
+// Needs the npm registry (or an npm cache that already holds fastify and @prisma/client).
+import { execFile } from 'node:child_process'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t, { type Test } from 'tap'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
+const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+  name: string
+  scripts: Record<string, string>
+  exports: Record<string, string | { types: string; default: string }>
+}
+
+interface Run {
+  stdout: string
+  stderr: string
+}
+
+// Runs a command; on failure the error names the command and carries its output.
+function run(command: string, args: string[], cwd: string, what: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`${what} failed: ${command} ${args.join(' ')} (in ${cwd})\n${stdout}\n${stderr}`))
+      } else {
+        resolve({ stdout, stderr })
+      }
+    })
+  })
+}
+
+async function installedVersion(name: string): Promise<string> {
+  return (JSON.parse(await readFile(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(join(root, dir), { recursive: true, withFileTypes: true })
+  return entries.filter((entry) => entry.isFile()).map((entry) => relative(root, join(entry.parentPath, entry.name)))
+}
+
+const entryNames = Object.keys(pkg.exports).filter((name) => name !== './package.json')
+const conditionTargets = entryNames.flatMap((name) => {
+  const target = pkg.exports[name]
+  return typeof target === 'string' ? [target] : [target!.types, target!.default]
+})
+
+t.test('publishing scripts: prepack builds into a cleaned dist', async (t) => {
+  t.match(pkg.scripts.prepack, /npm run build/, 'prepack runs the build')
+  t.match(pkg.scripts.build, /^npm run clean && tsc -p tsconfig\.build\.json$/, 'the build cleans dist first')
+  for (const name of entryNames) {
+    const target = pkg.exports[name]
+    t.same(typeof target === 'object' ? Object.keys(target) : target, ['types', 'default'], `${name} has types and default`)
+  }
+})
+
+
+// The public names of each entry point: a removal or a move is a breaking change.
+const EXPECTED: Record<string, string[]> = {
+  '.': [
+    'default',
+    'fastifyAlipayPlus',
+    'DEFAULTS',
+    'InvalidOptionError',
+    'UnknownOrderError',
+    'DuplicateOrderError',
+    'InvalidOrderNoError',
+    'InvalidAmountError',
+    'InvalidResultError',
+    'MigrationChecksumError',
+    'MigrationFailedError',
+    'AbortedError',
+    'ClosedError',
+    'AmountMismatchError',
+    'AlipayPlusSetupError',
+    'InquiryClientClosedError',
+  ],
+  './protocol': [
+    'loadPrivateKey',
+    'loadPublicKeys',
+    'signMessage',
+    'verifyMessage',
+    'InquiryClient',
+    'INQUIRY_PAYMENT_PATH',
+    'classifyInquiryResponse',
+    'notifyBodySchema',
+  ],
+  './store': ['OrderStore', 'assertAmount'],
+  './migrate': ['applyMigrations', 'readMigrations', 'openDatabase', 'openPgSession', 'pgliteSession', 'DEFAULT_MIGRATIONS_DIR'],
+  './simulator': ['createSimulator', 'AlipayPlusSimulator'],
+}
+
+type Shape = Record<string, Record<string, string>>
+
+function checkEntries(t: Test, entries: Shape) {
+  t.same(Object.keys(entries).sort(), [...entryNames].sort(), 'every subpath in package.json exports was loaded')
+  for (const [entry, names] of Object.entries(EXPECTED)) {
+    const exported = entries[entry] ?? {}
+    const missing = names.filter((name) => exported[name] === undefined)
+    t.same(missing, [], `${entry} exports ${names.join(', ')}`)
+  }
+  // The root is the plugin's surface: its values are the plugin, DEFAULTS and error classes.
+  const others = Object.keys(entries['.'] ?? {}).filter(
+    (name) => !['default', 'fastifyAlipayPlus', 'DEFAULTS'].includes(name) && !name.endsWith('Error'),
+  )
+  t.same(others, [], 'the root exports no value beyond the plugin, DEFAULTS and errors')
+}
+
+// Consumers type-checked against the tarball's declarations, through each `types` condition.
+const ESM_CONSUMER = `import Fastify from 'fastify'
+import fastifyAlipayPlus, { InvalidOptionError, type AlipayPlusOptions, type PaymentResult } from 'fastify-alipayplus'
+import { InquiryClient, signMessage, classifyInquiryResponse } from 'fastify-alipayplus/protocol'
+import { OrderStore, type PaymentOrderRecord } from 'fastify-alipayplus/store'
+import { applyMigrations, openDatabase, readMigrations } from 'fastify-alipayplus/migrate'
+import { createSimulator } from 'fastify-alipayplus/simulator'
+
+declare const options: AlipayPlusOptions
+const app = Fastify()
+await app.register(fastifyAlipayPlus, options)
+export const result: Promise<PaymentResult> = app.awaitPaymentResult('order-1')
+const store: OrderStore = app.alipayplus.store
+export const order: Promise<PaymentOrderRecord | null> = store.getOrder('order-1')
+export const client: InquiryClient = app.alipayplus.inquiryClient
+export const code: string = new InvalidOptionError('x', 'y').code
+// @ts-expect-error: clientId must be a string
+await app.register(fastifyAlipayPlus, { ...options, clientId: 1 })
+export { signMessage, classifyInquiryResponse, applyMigrations, openDatabase, readMigrations, createSimulator }
+`
+const CJS_CONSUMER = `import alipayplus = require('fastify-alipayplus')
+import protocol = require('fastify-alipayplus/protocol')
+import store = require('fastify-alipayplus/store')
+import migrate = require('fastify-alipayplus/migrate')
+import simulator = require('fastify-alipayplus/simulator')
+
+const plugin: typeof alipayplus.fastifyAlipayPlus = alipayplus.default
+const options: alipayplus.AlipayPlusOptions | undefined = undefined
+export = { plugin, options, protocol: protocol.InquiryClient, store: store.OrderStore, migrate: migrate.applyMigrations, simulator: simulator.createSimulator }
+`
+
+t.test('the packed package, installed in a throw-away project', async (t) => {
+  const work = await mkdtemp(join(tmpdir(), 'fap-pack-'))
+  t.teardown(() => rm(work, { recursive: true, force: true }))
+  const consumer = join(work, 'consumer')
+
+  // What prepack runs, then pack without scripts: `npm pack` would also run `prepare`
+  // (prisma generate), rewriting generated/ under the tests that run next to this one.
+  await run('npm', ['run', 'build'], root, 'the build (npm run build)')
+  const packed = JSON.parse(
+    (await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root, 'npm pack')).stdout,
+  ) as Array<{ filename: string; files: Array<{ path: string }> }>
+  const tarball = join(work, packed[0]!.filename)
+  const files = packed[0]!.files.map((file) => file.path).sort()
+
+  await t.test('the tarball holds exactly dist, the schemas and migrations, README and LICENSE', async (t) => {
+    const listed = new Set(files)
+    for (const target of conditionTargets) {
+      t.ok(listed.has(target.replace(/^\.\//, '')), `${target} (an export) is in the tarball`)
+    }
+    const prismaFiles = await filesUnder('prisma')
+    t.ok(prismaFiles.includes('prisma/schema.prisma'), 'the repository has prisma/schema.prisma')
+    t.ok(prismaFiles.some((file) => /^prisma\/migrations\/[^/]+\/migration\.sql$/.test(file)), 'and migrations')
+    for (const file of prismaFiles) t.ok(listed.has(file), `${file} is in the tarball`)
+    for (const file of ['README.md', 'LICENSE', 'package.json']) t.ok(listed.has(file), `${file} is in the tarball`)
+
+    const sources = new Set((await filesUnder('src')).map((file) => file.replace(/^src\//, '').replace(/\.ts$/, '')))
+    const strays = files.filter((file) => {
+      if (file.startsWith('dist/')) {
+        // Every built file comes from a current source file: no stale output ships.
+        return !sources.has(file.replace(/^dist\//, '').replace(/(\.d\.ts|\.js|\.js\.map)$/, ''))
+      }
+      return !file.startsWith('prisma/') && !['README.md', 'LICENSE', 'package.json'].includes(file)
+    })
+    t.same(strays, [], 'nothing else (no src/, test/, generated/, .data, stale dist files)')
+  })
+
+  // The versions this repository tests with, so that a warm npm cache serves them.
+  await mkdir(consumer)
+  await writeFile(join(consumer, 'package.json'), JSON.stringify({ name: 'fap-consumer', private: true }))
+  await run(
+    'npm',
+    [
+      'install',
+      tarball,
+      `fastify@${await installedVersion('fastify')}`,
+      `@prisma/client@${await installedVersion('@prisma/client')}`,
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--prefer-offline',
+      '--no-package-lock',
+    ],
+    consumer,
+    'npm install of the packed tarball (needs the npm registry or a warm npm cache)',
+  )
+  await copyFile(join(fixtures, 'esm-app.mjs'), join(consumer, 'esm-app.mjs'))
+  await copyFile(join(fixtures, 'cjs-app.cjs'), join(consumer, 'cjs-app.cjs'))
+
+  await t.test('an ESM app imports every entry point and registers the plugin', async (t) => {
+    const { stdout } = await run(process.execPath, ['esm-app.mjs'], consumer, 'the ESM app (node esm-app.mjs)')
+    const seen = JSON.parse(stdout) as {
+      packageName: string
+      entries: Shape
+      defaultIsThePlugin: boolean
+      decorators: Record<string, unknown>
+      notifyRoute: { statusCode: number; resultCode: string }
+      badOption: { code: string; isInvalidOptionError: boolean; message: string } | null
+      migrations: { dir: string; names: string[] }
+      sharedErrorClasses: boolean
+    }
+    t.equal(seen.packageName, pkg.name, './package.json is exported')
+    checkEntries(t, seen.entries)
+    t.ok(seen.defaultIsThePlugin, 'the default export is the plugin')
+    t.same(
+      seen.decorators,
+      {
+        awaitPaymentResult: 'function',
+        alipayplus: ['inquiryClient', 'reconcileNow', 'stats', 'store'],
+        storeIsOrderStore: true,
+        inquiryClientIsInquiryClient: true,
+      },
+      'the decorators exist, made of the classes ./store and ./protocol export',
+    )
+    t.same(seen.notifyRoute, { statusCode: 401, resultCode: 'INVALID_SIGNATURE' }, 'the notifyPayment route refuses an unsigned request')
+    t.match(
+      seen.badOption,
+      { code: 'FST_ALIPAYPLUS_INVALID_OPTION', isInvalidOptionError: true, message: /gatewayUrl/ },
+      'a wrong option fails register with InvalidOptionError naming it',
+    )
+    const shipped = (await readdir(join(root, 'prisma/migrations'), { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort()
+    t.same(
+      seen.migrations,
+      { dir: 'node_modules/fastify-alipayplus/prisma/migrations', names: shipped },
+      'the packaged migrations are found from dist',
+    )
+    t.ok(seen.sharedErrorClasses, 'entry points share one set of error classes')
+  })
+
+  await t.test('a CommonJS app requires every entry point and registers the plugin', async (t) => {
+    const { stdout } = await run(process.execPath, ['cjs-app.cjs'], consumer, 'the CommonJS app (node cjs-app.cjs)')
+    const seen = JSON.parse(stdout) as { entries: Shape; decorators: Record<string, unknown>; sameInstanceAsImport: boolean }
+    checkEntries(t, seen.entries)
+    t.same(
+      seen.decorators,
+      { awaitPaymentResult: 'function', alipayplus: ['inquiryClient', 'reconcileNow', 'stats', 'store'] },
+      'registering the required module object decorates the instance',
+    )
+    t.ok(seen.sameInstanceAsImport, 'require() and import() give the same module instance')
+  })
+
+  await t.test('TypeScript consumers (ESM and CommonJS) type-check against the packed declarations', async (t) => {
+    await writeFile(join(consumer, 'esm-consumer.mts'), ESM_CONSUMER)
+    await writeFile(join(consumer, 'cjs-consumer.cts'), CJS_CONSUMER)
+    await writeFile(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          // @types/node from this repository: the throw-away project installs no TypeScript tooling.
+          typeRoots: [join(root, 'node_modules/@types')],
+          types: ['node'],
+        },
+        files: ['esm-consumer.mts', 'cjs-consumer.cts'],
+      }),
+    )
+    const tsc = join(root, 'node_modules/typescript/bin/tsc')
+    await t.resolves(run(process.execPath, [tsc, '-p', 'tsconfig.json'], consumer, 'tsc on the consumers'), 'no type error')
+  })
+})

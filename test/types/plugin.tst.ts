@@ -1,0 +1,120 @@
+// The plugin's types as an application sees them: registering with the options, the
+// decorators it adds, and what awaitPaymentResult resolves with.
+import { generateKeyPairSync } from 'node:crypto'
+import Fastify from 'fastify'
+import { describe, expect, omit, test } from 'tstyche'
+import fastifyAlipayPlus, {
+  DEFAULTS,
+  type AlipayPlusDecorator,
+  type AlipayPlusOptions,
+  type AwaitOptions,
+  type PaymentPrismaClient,
+  type PaymentResult,
+  type PaymentStatus,
+  type PollerStats,
+  type ResultSource,
+} from '../../src/index.js'
+import type { InquiryClient } from '../../src/protocol/index.js'
+import type { OrderStore } from '../../src/store/index.js'
+import type { PrismaClient as PostgresClient } from '../../generated/prisma/client.js'
+import type { PrismaClient as MysqlClient } from '../../generated/mysql/client.js'
+import type { PrismaClient as SqliteClient } from '../../generated/sqlite/client.js'
+
+declare const prisma: PaymentPrismaClient
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const options = {
+  prisma,
+  clientId: 'CLIENT',
+  privateKey,
+  alipayPublicKey: publicKey,
+  gatewayUrl: 'https://open-sea-global.alipayplus.com',
+}
+const app = Fastify()
+
+describe('options', () => {
+  test('the required options, with keys as PEM strings or KeyObjects', () => {
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, options)
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, privateKey: 'PEM', alipayPublicKey: ['PEM', publicKey] })
+  })
+
+  test('every optional option', () => {
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, {
+      ...options,
+      notifyPath: '/alipayplus/notifyPayment',
+      keyVersion: '1',
+      requestTimeoutMs: 10_000,
+      notifyBodyLimit: 65_536,
+      polling: { minTimeout: 4000, maxTimeout: 60_000, factor: 2, randomize: false, maxRetryTime: 600_000 },
+      maxConcurrentInquiries: 16,
+      reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100 },
+      leaseMs: 30_000,
+    })
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, reconcile: false })
+    expect(DEFAULTS).type.toBeAssignableTo<Partial<AlipayPlusOptions>>()
+  })
+
+  test('a required option left out does not compile', () => {
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, omit(options, 'prisma'))
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, omit(options, 'clientId'))
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, omit(options, 'privateKey'))
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, omit(options, 'alipayPublicKey'))
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, omit(options, 'gatewayUrl'))
+  })
+
+  test('an option of the wrong type does not compile', () => {
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, clientId: 42 })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, requestTimeoutMs: '10s' })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, polling: { factor: '2' } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, reconcile: true })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, prisma: {} })
+  })
+
+  test('a misspelt option does not compile', () => {
+    // @ts-expect-error Object literal may only specify known properties, but 'gatewayURL' does not exist
+    const misspelt: AlipayPlusOptions = { ...options, gatewayURL: 'https://open-sea-global.alipayplus.com' }
+    expect(misspelt).type.toBe<AlipayPlusOptions>()
+  })
+
+  // The contract between the schemas and the store: a generated client of any provider is a
+  // valid `prisma` option, with no cast.
+  test("every provider's generated PrismaClient fits the prisma option", () => {
+    expect<PostgresClient>().type.toBeAssignableTo<PaymentPrismaClient>()
+    expect<MysqlClient>().type.toBeAssignableTo<PaymentPrismaClient>()
+    expect<SqliteClient>().type.toBeAssignableTo<PaymentPrismaClient>()
+  })
+})
+
+describe('decorators', () => {
+  test('fastify.awaitPaymentResult', () => {
+    expect(app.awaitPaymentResult('order-1')).type.toBe<Promise<PaymentResult>>()
+    expect(app.awaitPaymentResult).type.toBeCallableWith('order-1', { timeoutMs: 1000, signal: AbortSignal.timeout(1000) })
+    expect(app.awaitPaymentResult).type.not.toBeCallableWith(42)
+    expect(app.awaitPaymentResult).type.not.toBeCallableWith('order-1', { timeout: 1000 })
+    expect<AwaitOptions>().type.toBe<{ signal?: AbortSignal; timeoutMs?: number }>()
+  })
+
+  test('fastify.alipayplus', () => {
+    expect(app.alipayplus).type.toBe<AlipayPlusDecorator>()
+    expect(app.alipayplus.store).type.toBe<OrderStore>()
+    expect(app.alipayplus.inquiryClient).type.toBe<InquiryClient>()
+    expect(app.alipayplus.reconcileNow()).type.toBe<Promise<number>>()
+    expect(app.alipayplus.stats()).type.toBe<PollerStats>()
+  })
+})
+
+describe('PaymentResult', () => {
+  test('its fields', () => {
+    expect<PaymentResult>().type.toBe<{
+      orderNo: string
+      status: PaymentStatus
+      final: boolean
+      source: ResultSource | null
+      paymentId?: string
+      resultCode?: string
+      resultMessage?: string
+      paymentTime?: Date
+    }>()
+    expect<PaymentStatus>().type.toBe<'init' | 'SUCCESS' | 'FAIL'>()
+    expect<ResultSource>().type.toBe<'notify' | 'inquiry' | 'cancel'>()
+  })
+})

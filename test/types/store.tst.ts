@@ -1,0 +1,60 @@
+// The order store's public methods (fastify.alipayplus.store, or fastify-alipayplus/store).
+import { describe, expect, test } from 'tstyche'
+import {
+  OrderStore,
+  type Amount,
+  type AuditedEvent,
+  type PaymentModels,
+  type PaymentOrderRecord,
+  type PaymentPrismaClient,
+  type PaymentResultInput,
+  type RecordOutcome,
+} from '../../src/store/index.js'
+
+declare const prisma: PaymentPrismaClient
+declare const models: PaymentModels
+const store = OrderStore.fromClient(prisma)
+const amount: Amount = { currency: 'USD', value: '1000' }
+
+describe('OrderStore', () => {
+  test('is built on the application PrismaClient, or on its two model delegates', () => {
+    expect(OrderStore.fromClient(prisma)).type.toBe<OrderStore>()
+    expect(OrderStore.fromClient(prisma, { order: 'alipayOrder', event: 'alipayEvent' })).type.toBe<OrderStore>()
+    expect(OrderStore.fromClient).type.not.toBeCallableWith(prisma, { order: 1 })
+    expect(OrderStore).type.toBeConstructableWith(models)
+    expect(OrderStore).type.not.toBeConstructableWith({})
+  })
+
+  test('createOrder', () => {
+    expect(store.createOrder({ orderNo: 'order-1', amount })).type.toBe<Promise<PaymentOrderRecord>>()
+    expect(store.createOrder).type.not.toBeCallableWith({ orderNo: 'order-1', amount: { currency: 'USD', value: 1000 } })
+    expect(store.createOrder).type.not.toBeCallableWith({ orderNo: 'order-1' })
+  })
+
+  test('getOrder and listEvents', () => {
+    expect(store.getOrder('order-1')).type.toBe<Promise<PaymentOrderRecord | null>>()
+    expect(store.listEvents('order-1')).type.toBe<Promise<AuditedEvent[]>>()
+    expect<AuditedEvent['applied']>().type.toBe<boolean>()
+    expect<AuditedEvent['payload']>().type.toBe<string>()
+  })
+
+  test('recordResult', () => {
+    const input: PaymentResultInput = {
+      orderNo: 'order-1',
+      source: 'notify',
+      status: 'SUCCESS',
+      paymentAmount: amount,
+      payload: {},
+    }
+    expect(store.recordResult(input)).type.toBe<Promise<RecordOutcome>>()
+    expect(store.recordResult).type.not.toBeCallableWith({ ...input, status: 'init' })
+    expect(store.recordResult).type.not.toBeCallableWith({ ...input, source: 'webhook' })
+    expect<RecordOutcome['reason']>().type.toBe<'already_final' | 'conflicting_result' | 'amount_mismatch' | null>()
+  })
+
+  test('records', () => {
+    expect<Amount>().type.toBe<{ currency: string; value: string }>()
+    expect<PaymentOrderRecord['status']>().type.toBe<'init' | 'SUCCESS' | 'FAIL'>()
+    expect<RecordOutcome['order']>().type.toBe<PaymentOrderRecord>()
+  })
+})
