@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { OrderStore } from '../../src/store/order-store.js'
 import { verifyMessage } from '../../src/protocol/signature.js'
-import { forEachBackend, freshPostgres } from '../helpers/databases.js'
+import { forEachBackend, freshPostgres, needsServer } from '../helpers/databases.js'
 import { rsaKeyPair } from '../helpers/keys.js'
 import { buildMerchantApp, CLIENT_ID } from '../helpers/merchant-app.js'
 import { NOTIFY_PATH, notifyBody, signedNotify } from '../helpers/notify-request.js'
@@ -206,7 +206,7 @@ await forEachBackend(t, async (t, backend) => {
   })
 })
 
-t.test('keys given as bare Base64 (the official SDKs format) work like PEM', async (t) => {
+t.test('keys given as bare Base64 (the official SDKs format) work like PEM', await needsServer('postgresql'), async (t) => {
   const { prisma } = await freshPostgres(t)
   const store = OrderStore.fromClient(prisma)
   const { app } = await buildMerchantApp(t, {

@@ -4,11 +4,14 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { createEmptyPostgres } from '../helpers/databases.js'
+import { createEmptyPostgres, needsServer } from '../helpers/databases.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { openDatabase } from '../../src/database/open-database.js'
 
-t.test('a closed app leaves nothing running', async (t) => {
+// These run on PostgreSQL: skipped, saying why, where no server can be reached.
+const PG = await needsServer('postgresql')
+
+t.test('a closed app leaves nothing running', PG, async (t) => {
   const url = await createEmptyPostgres(t)
   await (await openDatabase({ PrismaClient, databaseUrl: url })).close() // migrate
   const fixture = fileURLToPath(new URL('./fixtures/close-app.ts', import.meta.url))

@@ -2,12 +2,16 @@
 // the answer is never an acknowledgement, and the redelivered notification is recorded once.
 import { PrismaPg } from '@prisma/adapter-pg'
 import t, { type Test } from 'tap'
+import { needsServer } from '../helpers/databases.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { OrderStore } from '../../src/store/order-store.js'
 import { buildMerchantApp } from '../helpers/merchant-app.js'
 import { notifyBody, signedNotify } from '../helpers/notify-request.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { alipayKeys, buildWorld, merchantKeys, until, type World } from '../helpers/world.js'
+
+// These run on PostgreSQL: skipped, saying why, where no server can be reached.
+const PG = await needsServer('postgresql')
 
 /** A second merchant app whose database connections go through a proxy the test can cut. */
 async function appBehindProxy(t: Test, world: World) {
@@ -22,7 +26,7 @@ async function appBehindProxy(t: Test, world: World) {
   return { proxy, app }
 }
 
-t.test('notify while the database is down, then redelivered', async (t) => {
+t.test('notify while the database is down, then redelivered', PG, async (t) => {
   const world = await buildWorld(t)
   const { proxy, app } = await appBehindProxy(t, world)
   const store = OrderStore.fromClient(world.prisma)
@@ -48,7 +52,7 @@ t.test('notify while the database is down, then redelivered', async (t) => {
   t.equal(await world.prisma.paymentEvent.count({ where: { orderNo: 'outage-2', applied: true } }), 1, 'recorded once')
 })
 
-t.test('the simulator redelivers through an outage until the result is recorded', async (t) => {
+t.test('the simulator redelivers through an outage until the result is recorded', PG, async (t) => {
   // Redeliveries for several seconds, so that the last ones come after the database is back.
   const world = await buildWorld(t, { listen: false, redeliveryScheduleMs: [0, 50, 100, 200, 400, 800, 1_600, 3_200] })
   const { proxy, app } = await appBehindProxy(t, world)

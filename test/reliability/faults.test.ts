@@ -4,8 +4,12 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
+import { needsServer } from '../helpers/databases.js'
 import { CLIENT_ID } from '../helpers/merchant-app.js'
 import { alipayKeys, buildWorld, merchantKeys, until, type World } from '../helpers/world.js'
+
+// These run on PostgreSQL: skipped, saying why, where no server can be reached.
+const PG = await needsServer('postgresql')
 
 const ORDERS = 200
 
@@ -19,7 +23,7 @@ async function expectAllFinalOnce(t: Test, world: World, orderNos: string[], sou
   t.equal(applied, orderNos.length, 'one transition per order')
 }
 
-t.test('100 % of notifications lost: 100 % finalized by inquiry', async (t) => {
+t.test('100 % of notifications lost: 100 % finalized by inquiry', PG, async (t) => {
   const world = await buildWorld(t, { faults: { notifyDropRate: 1 } })
   const orderNos = Array.from({ length: ORDERS }, (_, i) => `lost-${i}`)
   for (const orderNo of orderNos) await world.order(orderNo)
@@ -31,7 +35,7 @@ t.test('100 % of notifications lost: 100 % finalized by inquiry', async (t) => {
   await expectAllFinalOnce(t, world, orderNos, 'inquiry')
 })
 
-t.test('30 % of inquiries failing (5xx, U, timeouts): 100 % finalized', async (t) => {
+t.test('30 % of inquiries failing (5xx, U, timeouts): 100 % finalized', PG, async (t) => {
   const world = await buildWorld(t, { faults: { notifyDropRate: 1, inquiry5xxRate: 0.1, inquiryUnknownRate: 0.1 } })
   const orderNos = Array.from({ length: ORDERS }, (_, i) => `flaky-${i}`)
   const slow = orderNos.filter((_, i) => i % 10 === 0) // a further 10 %: answers slower than requestTimeoutMs
@@ -49,7 +53,7 @@ t.test('30 % of inquiries failing (5xx, U, timeouts): 100 % finalized', async (t
   await expectAllFinalOnce(t, world, orderNos, 'inquiry')
 })
 
-t.test('an app killed with SIGKILL while polling: all its orders finalized after restart', async (t) => {
+t.test('an app killed with SIGKILL while polling: all its orders finalized after restart', PG, async (t) => {
   const world = await buildWorld(t, { faults: { notifyDropRate: 1 } })
   const orderNos = Array.from({ length: 50 }, (_, i) => `killed-${i}`)
   for (const orderNo of orderNos) await world.order(orderNo)

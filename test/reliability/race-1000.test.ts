@@ -2,14 +2,18 @@
 // are both polling it, on one PostgreSQL database: exactly one transition per order, nothing
 // lost, nothing overwritten.
 import t from 'tap'
+import { needsServer } from '../helpers/databases.js'
 import { audit } from '../helpers/audit.js'
 import { signedNotify, notifyBody } from '../helpers/notify-request.js'
 import { alipayKeys, buildWorld } from '../helpers/world.js'
 
+// These run on PostgreSQL: skipped, saying why, where no server can be reached.
+const PG = await needsServer('postgresql')
+
 const ORDERS = 1_000
 const NOTIFICATIONS = 3
 
-t.test('1,000 orders x (3 notifications + pollers in 2 instances)', async (t) => {
+t.test('1,000 orders x (3 notifications + pollers in 2 instances)', PG, async (t) => {
   const world = await buildWorld(t, { listen: false })
   const second = await world.addApp()
   const apps = [world.app, second]
