@@ -2,8 +2,13 @@ import { MAX_ORDER_NO_LENGTH, ORDER_NO_PATTERN } from '../store/order-no.js'
 import type { PaymentResultInput } from '../store/order-store.js'
 
 // JSON schema of the notifyPayment body (Alipay+ ACQP docs). Unknown fields are allowed:
-// Alipay+ adds fields over time and they are kept in the audit event as received.
+// Alipay+ adds fields over time and they are kept in the audit event as received. It checks
+// only what the plugin relies on: every other message Alipay+ can sign must be recordable, so
+// optional fields may be null and descriptive ones have no length limit (the raw message is
+// stored as text; the typed columns take adjusted copies, see store/recordable.ts).
 const shortString = { type: 'string', minLength: 1, maxLength: 64 } as const
+const optional = (schema: object) => ({ anyOf: [schema, { type: 'null' }] }) as const
+const anyString = { type: 'string' } as const
 
 const amount = {
   type: 'object',
@@ -25,37 +30,37 @@ export const notifyBodySchema = {
         resultCode: shortString,
         // notifyPayment reports final results only: never U.
         resultStatus: { type: 'string', enum: ['S', 'F'] },
-        resultMessage: { type: 'string', maxLength: 256 },
+        resultMessage: optional(anyString),
       },
     },
     // Our orderNo: the same rule as assertOrderNo, so a bad id is a 400 here and never reaches the store.
     paymentRequestId: { type: 'string', minLength: 1, maxLength: MAX_ORDER_NO_LENGTH, pattern: ORDER_NO_PATTERN },
-    paymentId: shortString,
+    paymentId: optional(shortString),
     acquirerId: shortString,
-    pspId: { type: 'string', maxLength: 64 },
-    customerId: { type: 'string', maxLength: 64 },
-    walletBrandName: { type: 'string', maxLength: 128 },
-    paymentAmount: amount,
-    paymentTime: { type: 'string', maxLength: 64 },
+    pspId: optional(anyString),
+    customerId: optional(anyString),
+    walletBrandName: optional(anyString),
+    paymentAmount: optional(amount),
+    paymentTime: optional(anyString),
   },
   // A success must carry the amount: it is checked against the order before recording.
   if: {
     type: 'object',
     properties: { paymentResult: { type: 'object', properties: { resultStatus: { const: 'S' } } } },
   },
-  then: { required: ['paymentAmount'] },
+  then: { required: ['paymentAmount'], properties: { paymentAmount: amount } },
 } as const
 
 export interface NotifyBody {
-  paymentResult: { resultCode: string; resultStatus: 'S' | 'F'; resultMessage?: string }
+  paymentResult: { resultCode: string; resultStatus: 'S' | 'F'; resultMessage?: string | null }
   paymentRequestId: string
-  paymentId?: string
+  paymentId?: string | null
   acquirerId: string
-  pspId?: string
-  customerId?: string
-  walletBrandName?: string
-  paymentAmount?: { currency: string; value: string }
-  paymentTime?: string
+  pspId?: string | null
+  customerId?: string | null
+  walletBrandName?: string | null
+  paymentAmount?: { currency: string; value: string } | null
+  paymentTime?: string | null
 }
 
 /** The store's input for a verified, schema-valid notification; `raw` is its exact text. */
