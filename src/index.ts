@@ -36,5 +36,6 @@ export {
   type VerifyMessageInput,
   type VerifyMessageResult,
 } from './protocol/signature.js'
-export { InquiryClient, INQUIRY_PAYMENT_PATH, type InquiryClientOptions } from './protocol/inquiry-client.js'
+export { InquiryClient, INQUIRY_PAYMENT_PATH, CANCEL_PAYMENT_PATH, type InquiryClientOptions } from './protocol/inquiry-client.js'
 export { classifyInquiryResponse, type InquiryOutcome, type FinalOutcome } from './protocol/inquiry-outcome.js'
+export { classifyCancelResponse, type CancelOutcome, type CancelledOutcome, type CancelRefusedOutcome } from './protocol/cancel-outcome.js'
