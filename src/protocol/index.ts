@@ -1,6 +1,6 @@
 // fastify-alipayplus/protocol: the Alipay+ protocol without Fastify or a database: message
 // signing and verification, key loading, the inquiryPayment client, how an inquiry answer is
-// read, and the notifyPayment message shape. The plugin is built on these; an application
+// read, cancelPayment, and the notifyPayment message shape. The plugin is built on these; an application
 // may use them for calls the plugin does not make.
 export { loadPrivateKey, loadPublicKeys } from './keys.js'
 export {
@@ -21,7 +21,13 @@ export {
   type HeaderSource,
   type TimeHeader,
 } from './signature.js'
-export { InquiryClient, INQUIRY_PAYMENT_PATH, type InquiryClientOptions } from './inquiry-client.js'
+export { InquiryClient, INQUIRY_PAYMENT_PATH, CANCEL_PAYMENT_PATH, type InquiryClientOptions } from './inquiry-client.js'
+export {
+  classifyCancelResponse,
+  type CancelOutcome,
+  type CancelledOutcome,
+  type CancelRefusedOutcome,
+} from './cancel-outcome.js'
 export {
   classifyInquiryResponse,
   type InquiryOutcome,

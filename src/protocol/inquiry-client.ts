@@ -1,15 +1,17 @@
-// Calls inquiryPayment and turns every possible answer, or the lack of one, into an
-// InquiryOutcome. Only the caller's abort and close() reject: everything else is an outcome.
+// Calls inquiryPayment (and cancelPayment) and turns every possible answer, or the lack of
+// one, into an outcome. Only the caller's abort and close() reject: everything else is an outcome.
 import type { KeyObject } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { InvalidOptionError } from '../errors.js'
 import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
 import { InquiryClientClosedError } from './errors.js'
 import { parseJson } from './parse-json.js'
-import { classifyInquiryResponse, type InquiryOutcome, type SetupErrorOutcome } from './inquiry-outcome.js'
+import { type CancelOutcome, classifyCancelResponse } from './cancel-outcome.js'
+import { classifyInquiryResponse, type InquiryOutcome, type RetryOutcome, type SetupErrorOutcome } from './inquiry-outcome.js'
 import { nowRequestTime, signMessage, verifyMessage } from './signature.js'
 
 export const INQUIRY_PAYMENT_PATH = '/aps/api/v1/payments/inquiryPayment'
+export const CANCEL_PAYMENT_PATH = '/aps/api/v1/payments/cancelPayment'
 
 export interface InquiryClientOptions {
   /** e.g. https://open-sea-global.alipayplus.com; a path prefix is kept in the URL, never signed. */
@@ -27,7 +29,8 @@ export interface InquiryClientOptions {
   acceptUnsignedInquiryResponses?: boolean
 }
 
-function inquiryEndpoint(gatewayUrl: string): URL {
+/** The gateway URL, checked: http(s), no query or fragment. */
+function gatewayBase(gatewayUrl: string): URL {
   let gateway: URL
   try {
     gateway = new URL(gatewayUrl)
@@ -37,8 +40,20 @@ function inquiryEndpoint(gatewayUrl: string): URL {
   if ((gateway.protocol !== 'https:' && gateway.protocol !== 'http:') || gateway.search !== '' || gateway.hash !== '') {
     throw new InvalidOptionError('gatewayUrl', 'must be an http(s) URL without query or fragment')
   }
+  return gateway
+}
+
+/** Where a call goes: the gateway URL, its path prefix included, then the API path. */
+function endpoint(gateway: URL, apiPath: string): URL {
   const prefix = gateway.pathname.replace(/\/+$/, '')
-  return new URL(`${prefix}${INQUIRY_PAYMENT_PATH}`, gateway.origin)
+  return new URL(`${prefix}${apiPath}`, gateway.origin)
+}
+
+/** What came back over HTTP, before anything in it is trusted. */
+interface Exchange {
+  status: number
+  headers: Headers
+  raw: Buffer
 }
 
 function untrusted(resultMessage: string, httpStatus: number, resultCode = 'INVALID_RESPONSE_SIGNATURE'): SetupErrorOutcome {
@@ -54,14 +69,11 @@ function describeNetworkError(error: unknown): string {
 }
 
 export class InquiryClient {
-  /** Where the request goes: the gateway URL, its path prefix included, then the API path. */
-  readonly #endpoint: URL
-  /**
-   * What is signed (and what the answer is signed over): the API path alone. The SDKs send to
-   * gatewayUrl + path but sign only path, so a prefix such as /sandbox, which a proxy in front
-   * of Alipay+ strips, never enters the signature.
-   */
-  readonly #path = INQUIRY_PAYMENT_PATH
+  // What is signed (and what the answer is signed over) is the API path alone: the SDKs send to
+  // gatewayUrl + path but sign only path, so a prefix such as /sandbox, which a proxy in front
+  // of Alipay+ strips, never enters the signature.
+  readonly #inquiryEndpoint: URL
+  readonly #cancelEndpoint: URL
   readonly #options: InquiryClientOptions
   readonly #closing = new AbortController()
 
@@ -70,19 +82,40 @@ export class InquiryClient {
       throw new InvalidOptionError('requestTimeoutMs', 'must be a positive integer number of milliseconds')
     }
     if (options.requestTimeoutMs > MAX_TIMER_MS) throw new InvalidOptionError('requestTimeoutMs', TIMER_LIMIT_PROBLEM)
-    this.#endpoint = inquiryEndpoint(options.gatewayUrl)
+    const gateway = gatewayBase(options.gatewayUrl)
+    this.#inquiryEndpoint = endpoint(gateway, INQUIRY_PAYMENT_PATH)
+    this.#cancelEndpoint = endpoint(gateway, CANCEL_PAYMENT_PATH)
     this.#options = options
     // Every call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
     setMaxListeners(0, this.#closing.signal)
   }
 
   async inquire(orderNo: string, options: { signal?: AbortSignal } = {}): Promise<InquiryOutcome> {
+    const exchange = await this.#post(this.#inquiryEndpoint, INQUIRY_PAYMENT_PATH, orderNo, options.signal)
+    if (!('raw' in exchange)) return exchange
+    const read = await this.#readTrusted(INQUIRY_PAYMENT_PATH, orderNo, exchange)
+    return 'kind' in read ? read : classifyInquiryResponse(exchange.status, read.body)
+  }
+
+  /**
+   * Asks Alipay+ to cancel the payment: an unpaid one is closed, a paid one (even one paid after
+   * the cancel) refunded in full. Only `cancelled` (result S) means the payment will not stand.
+   */
+  async cancel(paymentRequestId: string, options: { signal?: AbortSignal } = {}): Promise<CancelOutcome> {
+    const exchange = await this.#post(this.#cancelEndpoint, CANCEL_PAYMENT_PATH, paymentRequestId, options.signal)
+    if (!('raw' in exchange)) return exchange
+    const read = await this.#readTrusted(CANCEL_PAYMENT_PATH, paymentRequestId, exchange)
+    return 'kind' in read ? read : classifyCancelResponse(exchange.status, read.body)
+  }
+
+  /** One signed POST of {"paymentRequestId": ...}; a timeout or network error is a retry. */
+  async #post(url: URL, apiPath: string, paymentRequestId: string, signal: AbortSignal | undefined): Promise<Exchange | RetryOutcome> {
     if (this.#closing.signal.aborted) throw new InquiryClientClosedError()
-    options.signal?.throwIfAborted()
+    signal?.throwIfAborted()
     const { clientId, privateKey, keyVersion, requestTimeoutMs } = this.#options
-    const body = JSON.stringify({ paymentRequestId: orderNo })
+    const body = JSON.stringify({ paymentRequestId })
     const headers = await signMessage({
-      path: this.#path,
+      path: apiPath,
       clientId,
       time: nowRequestTime(),
       body,
@@ -103,33 +136,32 @@ export class InquiryClient {
     }, requestTimeoutMs)
     const closing = this.#closing.signal
     closing.addEventListener('abort', abort)
-    options.signal?.addEventListener('abort', abort)
-    let status: number
-    let responseHeaders: Headers
-    let raw: Buffer
+    signal?.addEventListener('abort', abort)
     try {
       // Alipay+ never redirects; following one would turn the POST into a GET elsewhere.
-      const response = await fetch(this.#endpoint, { method: 'POST', headers, body, redirect: 'manual', signal: controller.signal })
-      status = response.status
-      responseHeaders = response.headers
-      raw = Buffer.from(await response.arrayBuffer())
+      const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: controller.signal })
+      return { status: response.status, headers: response.headers, raw: Buffer.from(await response.arrayBuffer()) }
     } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason
+      if (signal?.aborted) throw signal.reason
       if (closing.aborted) throw new InquiryClientClosedError()
       if (timedOut) return { kind: 'retry', reason: 'timeout', message: `no answer within ${requestTimeoutMs} ms` }
       return { kind: 'retry', reason: 'network', message: describeNetworkError(error) }
     } finally {
       clearTimeout(timer)
       closing.removeEventListener('abort', abort)
-      options.signal?.removeEventListener('abort', abort)
+      signal?.removeEventListener('abort', abort)
     }
-    return this.#read(orderNo, status, responseHeaders, raw)
   }
 
-  async #read(orderNo: string, status: number, headers: Headers, raw: Buffer): Promise<InquiryOutcome> {
+  /**
+   * The answer's body once its signature holds, or a setup error when it cannot be trusted.
+   * `body` is undefined when only the HTTP status may be read.
+   */
+  async #readTrusted(apiPath: string, paymentRequestId: string, exchange: Exchange): Promise<{ body: unknown } | SetupErrorOutcome> {
+    const { status, headers, raw } = exchange
     if (headers.has('signature')) {
       const verified = await verifyMessage({
-        path: this.#path,
+        path: apiPath,
         headers,
         body: raw,
         publicKeys: this.#options.alipayPublicKeys,
@@ -141,15 +173,15 @@ export class InquiryClient {
       // A gateway or proxy error page (5xx, 429, 408, a 404 for a wrong path) is never signed:
       // it is read from its status alone, its body ignored. A 2xx is an answer about the
       // payment, and unsigned it may come from anyone: never a result.
-      if (status < 200 || status >= 300) return classifyInquiryResponse(status, undefined)
+      if (status < 200 || status >= 300) return { body: undefined }
       return untrusted('the response carries no Signature header', status)
     }
     const body = parseJson(raw)
     const answeredFor = (body as { paymentRequestId?: unknown } | null | undefined)?.paymentRequestId
-    if (typeof answeredFor === 'string' && answeredFor !== orderNo) {
+    if (typeof answeredFor === 'string' && answeredFor !== paymentRequestId) {
       return untrusted('the response is about another paymentRequestId', status, 'PAYMENT_REQUEST_ID_MISMATCH')
     }
-    return classifyInquiryResponse(status, body)
+    return { body }
   }
 
   /** Rejects calls in flight and later ones with InquiryClientClosedError. */

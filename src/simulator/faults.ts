@@ -30,6 +30,10 @@ export interface Faults {
   inquirySlowMs: number
   /** The answer body is altered after it was signed. */
   inquiryTamperRate: number
+  /** cancelPayment answers result U UNKNOWN_EXCEPTION, and cancels nothing. */
+  cancelUnknownRate: number
+  /** cancelPayment answers result F PROCESS_FAIL, and cancels nothing. */
+  cancelFailRate: number
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -46,6 +50,8 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   inquiryTrafficLimitRate: 0,
   inquirySlowMs: 0,
   inquiryTamperRate: 0,
+  cancelUnknownRate: 0,
+  cancelFailRate: 0,
 })
 
 type FaultKind = 'rate' | 'count' | 'flag'
@@ -64,6 +70,8 @@ const KINDS: Record<keyof Faults, FaultKind> = {
   inquiryTrafficLimitRate: 'rate',
   inquirySlowMs: 'count',
   inquiryTamperRate: 'rate',
+  cancelUnknownRate: 'rate',
+  cancelFailRate: 'rate',
 }
 
 function validValue(kind: FaultKind, value: unknown): boolean {

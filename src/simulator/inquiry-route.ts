@@ -9,6 +9,7 @@ import { parseJson } from '../protocol/parse-json.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
 import type { FaultDice, Faults } from './faults.js'
 import type { Identity } from './notifier.js'
+import { lookupPayment } from './lookup-payment.js'
 import { paymentFields } from './payment-fields.js'
 import type { PaymentBook, SimPayment } from './payments.js'
 import type { InquiryAnswerKind, InquiryStats } from './stats.js'
@@ -48,20 +49,6 @@ function paymentAnswer(payment: SimPayment, identity: Identity, reportFinal: boo
     kind: !final ? 'in_process' : success ? 'success' : 'fail',
     body: { result: SUCCESS_RESULT, paymentResult, ...paymentFields(payment, identity, success) },
   }
-}
-
-/** The payment asked about, by paymentRequestId or by paymentId as the API allows. */
-function lookup(body: unknown, payments: PaymentBook): { id: string | undefined; payment: SimPayment | undefined } {
-  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}
-  const { paymentRequestId, paymentId } = fields
-  if (typeof paymentRequestId === 'string' && paymentRequestId !== '') {
-    return { id: paymentRequestId, payment: payments.get(paymentRequestId) }
-  }
-  if (typeof paymentId === 'string' && paymentId !== '') {
-    const payment = payments.getByPaymentId(paymentId)
-    return { id: payment?.paymentRequestId ?? paymentId, payment }
-  }
-  return { id: undefined, payment: undefined }
 }
 
 /** A man in the middle's edit: flips the payment's status, or rewrites the message. */
@@ -122,7 +109,7 @@ export function inquiryRoute(ctx: InquiryRouteContext): FastifyPluginAsync {
       try {
         // An empty body reaches the handler as undefined; it is then simply an unsigned empty message.
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-        const { id, payment } = lookup(parseJson(raw), ctx.payments)
+        const { id, payment } = lookupPayment(parseJson(raw), ctx.payments)
         if (id !== undefined) ctx.stats.forPayment(id)
         const faults = ctx.faultsFor(payment)
 

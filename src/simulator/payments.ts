@@ -22,6 +22,10 @@ export interface SimPayment {
   faults: Partial<Faults>
   /** Inquiries answered since the payment became final (for inquiryInProcessFirstN). */
   inquiriesSinceFinal: number
+  /** A cancelPayment succeeded: the payment was closed, or (paid) refunded. */
+  cancelled: boolean
+  /** Paid, then cancelled: refunded in full. status stays SUCCESS, as the payment did happen. */
+  refunded: boolean
 }
 
 export interface CreatePaymentInput {
@@ -62,6 +66,8 @@ export class PaymentBook {
       status: 'PROCESSING',
       faults: input.faults === undefined ? {} : parseFaults(input.faults),
       inquiriesSinceFinal: 0,
+      cancelled: false,
+      refunded: false,
     }
     this.#byRequestId.set(id, payment)
     return payment
@@ -86,6 +92,24 @@ export class PaymentBook {
       payment.resultCode = input.resultCode ?? 'ORDER_IS_CLOSED'
       payment.resultMessage = input.resultMessage ?? 'The order is closed.'
     }
+    return payment
+  }
+
+  /**
+   * cancelPayment's effect, as Alipay+ describes it: an unpaid payment is closed (FAIL,
+   * ORDER_IS_CLOSED) and can no longer be paid; a paid one is refunded in full. Cancelling
+   * again changes nothing.
+   */
+  cancel(paymentRequestId: string): SimPayment {
+    const payment = this.require(paymentRequestId)
+    if (payment.status === 'PROCESSING') {
+      payment.status = 'FAIL'
+      payment.resultCode = 'ORDER_IS_CLOSED'
+      payment.resultMessage = 'The order is closed by cancelPayment.'
+    } else if (payment.status === 'SUCCESS') {
+      payment.refunded = true
+    }
+    payment.cancelled = true
     return payment
   }
 

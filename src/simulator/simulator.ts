@@ -6,6 +6,7 @@ import { fastify, type FastifyInstance } from 'fastify'
 import { SimNoNotificationError } from './errors.js'
 import { controlRoutes, type SimulatorControl } from './control-routes.js'
 import { FaultDice, type Faults, parseFaults } from './faults.js'
+import { cancelRoute } from './cancel-route.js'
 import { inquiryRoute } from './inquiry-route.js'
 import { type NotificationStatsSnapshot, Notifier, type SettledNotificationState } from './notifier.js'
 import { checkNotifyUrl, type ResolvedOptions, resolveOptions, type SimulatorOptions } from './options.js'
@@ -68,6 +69,18 @@ export class AlipayPlusSimulator implements SimulatorControl {
         dice,
         stats: this.#inquiryStats,
         closing: this.#closing.signal,
+      }),
+      { prefix: this.#options.pathPrefix },
+    )
+    this.app.register(
+      cancelRoute({
+        clientId: this.#options.clientId,
+        keyVersion: this.#options.keyVersion,
+        alipayPrivateKey: this.#options.alipayPrivateKey,
+        merchantPublicKeys: this.#options.merchantPublicKeys,
+        payments: this.#payments,
+        faultsFor,
+        dice,
       }),
       { prefix: this.#options.pathPrefix },
     )

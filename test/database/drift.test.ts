@@ -151,6 +151,7 @@ const MYSQL_COLUMNS: Record<string, Column[]> = {
     ['finalEventId', 'varchar(191)', 'YES', null],
     ['leaseOwner', 'varchar(191)', 'YES', null],
     ['leaseUntil', 'datetime(3)', 'YES', null],
+    ['attention', 'varchar(191)', 'YES', null],
     ['createdAt', 'datetime(3)', 'NO', 'CURRENT_TIMESTAMP(3)'],
     ['updatedAt', 'datetime(3)', 'NO', null],
   ],

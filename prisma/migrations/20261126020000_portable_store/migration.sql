@@ -9,6 +9,9 @@
 ALTER TYPE "ResultSource" ADD VALUE 'cancel';
 
 -- AlterTable
+ALTER TABLE "PaymentOrder" ADD COLUMN     "attention" TEXT;
+
+-- AlterTable
 -- hand-edited: "digest" is added nullable, backfilled, then made NOT NULL (the engine adds it
 -- NOT NULL without a default, which fails on a table with rows). The explicit USING keeps
 -- every payload: the JSON text PostgreSQL stored for the jsonb value.

@@ -21,6 +21,7 @@ CREATE TABLE `PaymentOrder` (
     `finalEventId` VARCHAR(191) NULL,
     `leaseOwner` VARCHAR(191) NULL,
     `leaseUntil` DATETIME(3) NULL,
+    `attention` VARCHAR(191) NULL,
     `createdAt` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     `updatedAt` DATETIME(3) NOT NULL,
 

@@ -13,6 +13,7 @@ CREATE TABLE "PaymentOrder" (
     "finalEventId" TEXT,
     "leaseOwner" TEXT,
     "leaseUntil" DATETIME,
+    "attention" TEXT,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
 );

@@ -1,0 +1,65 @@
+// Reads a cancelPayment answer into what the caller should do. Only result S means the payment
+// will not stand (an unpaid one is closed, a paid one refunded): anything else must never be
+// recorded as a failure. U, 5xx, timeouts and network errors say nothing: cancel again. F means
+// the cancel did not happen (PROCESS_FAIL, outside the cancellable period, ...): inquire again,
+// and leave the order to a human if it stays unknown.
+import type { JsonObject, RetryOutcome, RetryReason, SetupErrorOutcome } from './inquiry-outcome.js'
+
+export interface CancelledOutcome {
+  kind: 'cancelled'
+  response: JsonObject
+}
+
+export interface CancelRefusedOutcome {
+  kind: 'refused'
+  /** result.resultCode, e.g. PROCESS_FAIL or ORDER_NOT_EXIST. */
+  resultCode: string
+  resultMessage: string
+  httpStatus: number
+  response: JsonObject
+}
+
+/** setup_error: the answer cannot be trusted (signature) or is no Alipay+ answer (wrong URL). */
+export type CancelOutcome = CancelledOutcome | RetryOutcome | CancelRefusedOutcome | SetupErrorOutcome
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function retry(reason: RetryReason, message: string, httpStatus: number, resultCode?: string): RetryOutcome {
+  const outcome: RetryOutcome = { kind: 'retry', reason, httpStatus, message }
+  if (resultCode !== undefined) outcome.resultCode = resultCode
+  return outcome
+}
+
+/**
+ * Pure classification of an answer that has already passed the signature check.
+ * `body` is the parsed JSON, or undefined when the body was not JSON (or must not be read).
+ */
+export function classifyCancelResponse(httpStatus: number, body: unknown): CancelOutcome {
+  const result = isObject(body) && isObject(body.result) ? body.result : null
+  const resultCode = typeof result?.resultCode === 'string' ? result.resultCode : undefined
+  const resultStatus = result?.resultStatus
+  const resultMessage = typeof result?.resultMessage === 'string' ? result.resultMessage : resultCode
+  if (httpStatus >= 500) return retry('http_status', `HTTP ${httpStatus}`, httpStatus, resultCode)
+  if (httpStatus === 429) return retry('traffic_limit', 'HTTP 429', httpStatus)
+  if (httpStatus === 408) return retry('http_status', 'HTTP 408', httpStatus)
+
+  if (resultCode !== undefined && resultStatus === 'S') return { kind: 'cancelled', response: body as JsonObject }
+  if (resultCode !== undefined && resultStatus === 'U') {
+    const reason = resultCode === 'REQUEST_TRAFFIC_EXCEED_LIMIT' ? 'traffic_limit' : 'unknown_exception'
+    return retry(reason, resultMessage ?? resultCode, httpStatus, resultCode)
+  }
+  if (resultCode !== undefined && resultStatus === 'F') {
+    return { kind: 'refused', resultCode, resultMessage: resultMessage ?? resultCode, httpStatus, response: body as JsonObject }
+  }
+  if (httpStatus >= 200 && httpStatus < 300) {
+    return retry('malformed_response', `HTTP ${httpStatus} without a readable result`, httpStatus)
+  }
+  return {
+    kind: 'setup_error',
+    resultCode: `HTTP_${httpStatus}`,
+    resultMessage: `HTTP ${httpStatus} without a readable result; check the gateway URL`,
+    httpStatus,
+  }
+}
