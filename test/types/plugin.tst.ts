@@ -19,6 +19,7 @@ import type { OrderStore } from '../../src/store/index.js'
 import type { PrismaClient as PostgresClient } from '../../generated/prisma/client.js'
 import type { PrismaClient as MysqlClient } from '../../generated/mysql/client.js'
 import type { PrismaClient as SqliteClient } from '../../generated/sqlite/client.js'
+import type { PrismaClient as RenamedClient } from '../../generated/renamed/client.js'
 
 declare const prisma: PaymentPrismaClient
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -67,6 +68,15 @@ describe('options', () => {
     expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, polling: { factor: '2' } })
     expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, reconcile: true })
     expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, prisma: {} })
+  })
+
+  test('renamed models: any client with `models`; without it, the client must have the default names', () => {
+    const renamed = {} as RenamedClient
+    const models = { order: 'alipayOrder', event: 'alipayEvent' }
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, prisma: renamed, models })
+    // Its `paymentOrder` is the application's own model, not the plugin's.
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, prisma: renamed })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, prisma: renamed, models: { order: 1 } })
   })
 
   test('a misspelt option does not compile', () => {
