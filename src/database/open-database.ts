@@ -41,6 +41,8 @@ export interface OpenedDatabase<Client> {
 
 /** The URL with its password replaced, fit for logs and error messages. */
 export function redactUrl(url: string): string {
+  // A file: URL holds no secret, and a relative one (file:./app.db) must stay relative.
+  if (/^file:/i.test(url)) return url
   try {
     const parsed = new URL(url)
     if (parsed.password) parsed.password = '***'
@@ -91,13 +93,7 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
     const schema = url.searchParams.get('schema')
     url.searchParams.delete('schema')
     const connectionString = url.toString()
-    if (migrate) {
-      migrations = await migrateWith(async () => {
-        const session = await openPgSession(connectionString)
-        if (schema) await useSchema(session, schema)
-        return session
-      }, migrationOptions)
-    }
+    if (migrate) migrations = await migrateWith(() => openPgSession(databaseUrl), migrationOptions)
     const { PrismaPg } = await import('@prisma/adapter-pg')
     adapter = new PrismaPg({ connectionString }, schema ? { schema } : undefined)
   } else if (kind === 'mysql') {
@@ -111,12 +107,6 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   }
   const prisma = new options.PrismaClient({ adapter })
   return { prisma, kind, location, migrations, close: () => prisma.$disconnect() }
-}
-
-// Migrations create their objects unqualified: in the URL's schema, made if missing.
-async function useSchema(session: SqlSession, schema: string): Promise<void> {
-  const quoted = `"${schema.replaceAll('"', '""')}"`
-  await session.exec(`CREATE SCHEMA IF NOT EXISTS ${quoted}; SET search_path TO ${quoted}`)
 }
 
 async function openPGlite<Client extends { $disconnect(): Promise<void> }>(

@@ -29,8 +29,17 @@ interface PGliteLike {
 /** A session on a PostgreSQL server, through `pg` (the driver under @prisma/adapter-pg). */
 export async function openPgSession(connectionString: string): Promise<SqlSession> {
   const { default: pg } = await import('pg')
-  const client: PgClientLike = new pg.Client({ connectionString })
+  // Prisma's URL convention names the schema in `?schema=`; pg does not know it. Migrations
+  // create their objects unqualified: in that schema, made if missing, as `prisma migrate` does.
+  const url = new URL(connectionString)
+  const schema = url.searchParams.get('schema')
+  url.searchParams.delete('schema')
+  const client: PgClientLike = new pg.Client({ connectionString: url.toString() })
   await client.connect()
+  if (schema) {
+    const quoted = `"${schema.replaceAll('"', '""')}"`
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}; SET search_path TO ${quoted}`)
+  }
   return {
     provider: 'postgresql',
     query: async (sql, params) => (await client.query(sql, params)).rows,

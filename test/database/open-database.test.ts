@@ -4,6 +4,7 @@ import t from 'tap'
 import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client.js'
+import { applyMigrations } from '../../src/database/apply-migrations.js'
 import { openDatabase, redactUrl } from '../../src/database/open-database.js'
 import { openPgSession } from '../../src/database/sql-session.js'
 import { createEmptyMysql, createEmptyPostgres, createEmptySqlite, needsServer } from '../helpers/databases.js'
@@ -56,6 +57,16 @@ t.test('a postgresql:// URL may name a schema, where the migrations and the clie
     [{ table_schema: 'payments' }],
   )
   t.same(await session.query(`SELECT "orderNo" FROM payments."PaymentOrder"`), [{ orderNo: 'o-1' }])
+
+  // applyMigrations on a session of the same URL works in that schema too, not in public.
+  url.searchParams.set('schema', 'billing')
+  const billing = await openPgSession(url.toString())
+  t.teardown(() => billing.close())
+  t.equal((await applyMigrations(billing)).applied.length, 3)
+  t.same(
+    await session.query(`SELECT table_schema FROM information_schema.tables WHERE table_name = '_prisma_migrations' ORDER BY 1`),
+    [{ table_schema: 'billing' }, { table_schema: 'payments' }],
+  )
 })
 
 t.test('other URLs are refused, and locations hide passwords', async (t) => {
@@ -65,4 +76,5 @@ t.test('other URLs are refused, and locations hide passwords', async (t) => {
   })
   t.equal(redactUrl('mysql://root:hunter2@db:3306/shop'), 'mysql://root:***@db:3306/shop')
   t.equal(redactUrl('postgresql://app@db/shop'), 'postgresql://app@db/shop')
+  t.equal(redactUrl('file:./data/app.db'), 'file:./data/app.db', 'a relative file: URL stays relative')
 })

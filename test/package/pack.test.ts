@@ -152,8 +152,8 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
   t.teardown(() => rm(work, { recursive: true, force: true }))
   const consumer = join(work, 'consumer')
 
-  // What prepack runs, then pack without scripts: `npm pack` would also run `prepare`
-  // (prisma generate), rewriting generated/ under the tests that run next to this one.
+  // What prepack runs, then pack without scripts, so that the build's output stays out of the
+  // --json answer.
   await run('npm', ['run', 'build'], root, 'the build (npm run build)')
   const packed = JSON.parse(
     (await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root, 'npm pack')).stdout,
@@ -204,6 +204,14 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
   )
   await copyFile(join(fixtures, 'esm-app.mjs'), join(consumer, 'esm-app.mjs'))
   await copyFile(join(fixtures, 'cjs-app.cjs'), join(consumer, 'cjs-app.cjs'))
+
+  await t.test('installing it runs nothing: no install-time script for npm to warn about', async (t) => {
+    const installed = JSON.parse(await readFile(join(consumer, 'node_modules/fastify-alipayplus/package.json'), 'utf8')) as {
+      scripts?: Record<string, string>
+    }
+    const installTime = ['preinstall', 'install', 'postinstall', 'prepare'].filter((name) => installed.scripts?.[name])
+    t.same(installTime, [])
+  })
 
   await t.test('an ESM app imports every entry point and registers the plugin', async (t) => {
     const { stdout } = await run(process.execPath, ['esm-app.mjs'], consumer, 'the ESM app (node esm-app.mjs)')
