@@ -80,18 +80,7 @@ export interface PaymentOrderDelegate {
 }
 
 export interface PaymentEventDelegate {
-  create(args: {
-    data: {
-      id: string
-      orderNo: string
-      source: ResultSource
-      resultStatus: string
-      resultCode: string | null
-      reason: string | null
-      payload: string
-      digest: string
-    }
-  }): PromiseLike<PaymentEventRecord>
+  create(args: { data: Omit<PaymentEventRecord, 'deliveries' | 'createdAt'> }): PromiseLike<PaymentEventRecord>
   findFirst(args: { where: { orderNo: string; digest: string } }): PromiseLike<PaymentEventRecord | null>
   findMany(args: {
     where: { orderNo: string }
