@@ -5,10 +5,11 @@ import type { KeyObject } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import { CANCEL_PAYMENT_PATH } from '../protocol/inquiry-client.js'
 import { parseJson } from '../protocol/parse-json.js'
-import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
+import { verifyMessage } from '../protocol/signature.js'
 import type { FaultDice, Faults } from './faults.js'
 import { lookupPayment } from './lookup-payment.js'
 import type { PaymentBook, SimPayment } from './payments.js'
+import { signAnswer } from './sign-answer.js'
 
 export interface CancelRouteContext {
   clientId: string
@@ -55,18 +56,7 @@ export function cancelRoute(ctx: CancelRouteContext): FastifyPluginAsync {
     scope.post(CANCEL_PAYMENT_PATH, async (request, reply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
       const body = JSON.stringify(await decide(ctx, request.headers, raw))
-      const requestClientId = request.headers['client-id']
-      const headers = await signMessage({
-        // Signed over the API path alone, whatever pathPrefix the simulator is served under.
-        path: CANCEL_PAYMENT_PATH,
-        // Alipay+ answers with the Client-Id it was called with.
-        clientId: typeof requestClientId === 'string' && requestClientId !== '' ? requestClientId : ctx.clientId,
-        time: nowRequestTime(),
-        body,
-        privateKey: ctx.alipayPrivateKey,
-        keyVersion: ctx.keyVersion,
-        timeHeader: 'Response-Time',
-      })
+      const headers = await signAnswer(ctx, CANCEL_PAYMENT_PATH, request.headers, body)
       return reply.code(200).headers(headers).send(body)
     })
   }

@@ -6,10 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyPluginAsync } from 'fastify'
 import { INQUIRY_PAYMENT_PATH } from '../protocol/inquiry-client.js'
 import { parseJson } from '../protocol/parse-json.js'
-import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
+import { verifyMessage } from '../protocol/signature.js'
 import type { FaultDice, Faults } from './faults.js'
 import type { Identity } from './notifier.js'
 import { lookupPayment } from './lookup-payment.js'
+import { signAnswer } from './sign-answer.js'
 import { paymentFields } from './payment-fields.js'
 import type { PaymentBook, SimPayment } from './payments.js'
 import type { InquiryAnswerKind, InquiryStats } from './stats.js'
@@ -123,21 +124,9 @@ export function inquiryRoute(ctx: InquiryRouteContext): FastifyPluginAsync {
           return reply.code(status).type('text/html').send(`<html><body>${status}</body></html>`)
         }
 
-        const requestClientId = request.headers['client-id']
-        // Signed content holds the API path alone, whatever pathPrefix the simulator is served
-        // under: that prefix plays a proxy's, which Alipay+ never sees.
         const answer = await decide(ctx, request.headers, raw, id, payment, faults)
         const body = JSON.stringify(answer.body)
-        const headers = await signMessage({
-          path: INQUIRY_PAYMENT_PATH,
-          // Alipay+ answers with the Client-Id it was called with.
-          clientId: typeof requestClientId === 'string' && requestClientId !== '' ? requestClientId : ctx.clientId,
-          time: nowRequestTime(),
-          body,
-          privateKey: ctx.alipayPrivateKey,
-          keyVersion: ctx.keyVersion,
-          timeHeader: 'Response-Time',
-        })
+        const headers = await signAnswer(ctx, INQUIRY_PAYMENT_PATH, request.headers, body)
         ctx.stats.answered(answer.kind)
         let sent = body
         if (ctx.dice.chance(faults.inquiryTamperRate)) {
