@@ -47,7 +47,7 @@ interface MeasuredRun {
   seconds: number
   run: LoadRun
   count: RunCount
-  /** Queries sent over the server's pg connections per answered request (PostgreSQL only). */
+  /** Queries sent over the server's pg connections per message recorded (PostgreSQL only). */
   queriesPerRequest: number | null
 }
 
@@ -71,10 +71,11 @@ async function measured(
   await waitForQuiet(10_000)
   const queries0 = await target.child.call<number>('pgQueries')
   const run = await load({ url: target.url, path: TARGET_PATHS[mode], requests, seconds, connections: CONNECTIONS, server: target.child })
-  const queries = (await target.child.call<number>('pgQueries')) - queries0
   const count = await settledCount(target.rows, prefix)
-  const answered = run.result['2xx'] + run.result.non2xx
-  return { label, kind, seconds, run, count, queriesPerRequest: kind === 'postgresql' && answered > 0 ? queries / answered : null }
+  // Per message the run recorded, once the requests in flight at its end are done too (the
+  // warm-up's were done before it started: waitForQuiet takes at least a second).
+  const queries = (await target.child.call<number>('pgQueries')) - queries0
+  return { label, kind, seconds, run, count, queriesPerRequest: kind === 'postgresql' && count.messages > 0 ? queries / count.messages : null }
 }
 
 /**
