@@ -1,5 +1,6 @@
 // Where the cores went during a timed run, all as "cores busy" over the same interval: the
 // whole machine (/proc/stat), PostgreSQL's processes (/proc/<pid>/stat of every "postgres"),
+// MariaDB's server ("mariadbd" or "mysqld"),
 // this process (process.cpuUsage) and, given by the caller, a child server process. What is
 // left is other processes: load that is not ours and disturbs the figures.
 import { readdirSync, readFileSync } from 'node:fs'
@@ -13,12 +14,17 @@ interface Ticks {
   total: number
   /** CPU ticks of each PostgreSQL process, by pid (a backend that exits meanwhile is lost, not negative). */
   postgres: Map<string, number>
+  /** The same for MariaDB/MySQL's server process. */
+  mariadb: Map<string, number>
 }
+
+const MARIADB_NAMES: ReadonlySet<string> = new Set(['mariadbd', 'mysqld'])
 
 function readTicks(): Ticks {
   let busy = 0
   let total = 0
   const postgres = new Map<string, number>()
+  const mariadb = new Map<string, number>()
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
     const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields
@@ -29,10 +35,12 @@ function readTicks(): Ticks {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
         const close = stat.lastIndexOf(')')
-        if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue
+        const comm = stat.slice(stat.indexOf('(') + 1, close)
+        const into = comm === 'postgres' ? postgres : MARIADB_NAMES.has(comm) ? mariadb : undefined
+        if (!into) continue
         const rest = stat.slice(close + 2).split(' ')
         // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after "pid (comm) ".
-        postgres.set(pid, Number(rest[11]) + Number(rest[12]))
+        into.set(pid, Number(rest[11]) + Number(rest[12]))
       } catch {
         // the process ended meanwhile
       }
@@ -40,12 +48,19 @@ function readTicks(): Ticks {
   } catch {
     // not Linux: figures stay NaN
   }
-  return { busy, total, postgres }
+  return { busy, total, postgres, mariadb }
+}
+
+function delta(now: Map<string, number>, before: Map<string, number>): number {
+  let ticks = 0
+  for (const [pid, value] of now) ticks += value - (before.get(pid) ?? 0)
+  return ticks
 }
 
 export interface CpuSplit {
   machine: number
   postgres: number
+  mariadb: number
   /** This process. */
   self: number
   /** The child server process, when one was given. */
@@ -68,12 +83,11 @@ export class CpuMeter {
     // Jiffies per core over the interval, whatever the clock tick rate.
     const perCore = totalTicks / CORES
     const machine = totalTicks > 0 ? (ticks.busy - this.#ticks.busy) / perCore : Number.NaN
-    let postgresTicks = 0
-    for (const [pid, now] of ticks.postgres) postgresTicks += now - (this.#ticks.postgres.get(pid) ?? 0)
-    const postgres = totalTicks > 0 ? postgresTicks / perCore : Number.NaN
+    const postgres = totalTicks > 0 ? delta(ticks.postgres, this.#ticks.postgres) / perCore : Number.NaN
+    const mariadb = totalTicks > 0 ? delta(ticks.mariadb, this.#ticks.mariadb) / perCore : Number.NaN
     const selfCores = (self.user + self.system) / 1000 / wallMs
     const server = serverMicros / 1000 / wallMs
-    return { machine, postgres, self: selfCores, server, other: machine - postgres - selfCores - server }
+    return { machine, postgres, mariadb, self: selfCores, server, other: machine - postgres - mariadb - selfCores - server }
   }
 }
 

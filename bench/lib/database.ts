@@ -1,25 +1,76 @@
-// A throw-away PostgreSQL database per benchmark, migrated with the project's migrations and
-// dropped afterwards, plus the bulk SQL the harness needs (creating orders, counting events).
+// Throw-away databases for the benchmarks, one per run, migrated with the project's migrations
+// for their provider and removed afterwards: a PostgreSQL database `fap_bench_<random>`, a
+// MariaDB/MySQL database `fap_bench_<random>`, a SQLite file in a temporary directory, and
+// PGlite in a temporary directory (opened by the server process itself: PGlite is in process,
+// one connection). Plus the bulk work the harness needs (creating orders, counting what a run
+// recorded); the harness is not the code under test: SQL on PostgreSQL, Prisma's createMany
+// elsewhere (SQLite and PGlite through the server process, which holds the database).
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import mariadb from 'mariadb'
 import pg from 'pg'
+import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
 import { applyMigrations } from '../../src/database/apply-migrations.js'
-import { openPgSession } from '../../src/database/sql-session.js'
+import { openDatabase } from '../../src/database/open-database.js'
+import { openMysqlSession, openPgSession, openSqliteSession, type SqlSession } from '../../src/database/sql-session.js'
+import type { BenchChild } from './child.js'
+import { prismaOrderRows, type BenchPrisma } from './prisma-order-rows.js'
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+export const MYSQL_ADMIN_URL = process.env.BENCH_MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306'
 
-export interface BenchDatabase {
+export type BenchDbKind = 'postgresql' | 'mysql' | 'sqlite' | 'pglite'
+
+export const DB_LABELS: Record<BenchDbKind, string> = {
+  postgresql: 'PostgreSQL',
+  mysql: 'MariaDB',
+  sqlite: 'SQLite (file)',
+  pglite: 'PGlite (in process)',
+}
+
+/** What a run recorded for the orders whose orderNo starts with a prefix. */
+export interface RunCount {
+  /** Orders that are final and name their deciding event (finalEventId). */
+  firstTransitions: number
+  /** Messages recorded: the sum of the events' deliveries (an identical message is counted on its event). */
+  messages: number
+}
+
+/** The harness's bulk work on one database. */
+export interface OrderRows {
+  /** Inserts orders in status init, as OrderStore.createOrder would. */
+  insertOrders(orderNos: string[], amount?: { currency: string; value: string }): Promise<void>
+  countRun(prefix: string): Promise<RunCount>
+}
+
+/** What a server process needs to open the database itself. */
+export interface DatabaseLocation {
+  /** postgresql://, mysql:// or file: URL; '' for PGlite. */
+  databaseUrl: string
+  /** PGlite's data directory (PGlite only). */
+  pgliteDir?: string
+}
+
+export interface NotifyDatabase {
+  kind: BenchDbKind
+  location: DatabaseLocation
+  /** The harness's bulk work; PGlite's goes through the server process that holds it. */
+  rows(server: BenchChild): OrderRows
+  drop(): Promise<void>
+}
+
+export interface BenchDatabase extends OrderRows {
   name: string
   url: string
   /** A harness connection to the benchmark database (not the code under test). */
   sql: pg.Client
-  /** Inserts orders in status init, as OrderStore.createOrder would, in one statement. */
-  insertOrders(orderNos: string[], amount?: { currency: string; value: string }): Promise<void>
-  /** Audit events of the orders whose orderNo starts with `prefix`, by applied. */
-  countEvents(prefix: string): Promise<{ applied: number; notApplied: number }>
   drop(): Promise<void>
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+async function pgAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL })
   await client.connect()
   try {
@@ -29,46 +80,155 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createBenchDatabase(): Promise<BenchDatabase> {
-  const name = `fap_bench_${randomBytes(6).toString('hex')}`
-  await admin((client) => client.query(`CREATE DATABASE ${name}`))
-  const url = new URL(PG_ADMIN_URL)
-  url.pathname = `/${name}`
-  const session = await openPgSession(url.toString())
+async function migrate(open: () => Promise<SqlSession>): Promise<void> {
+  const session = await open()
   try {
     await applyMigrations(session)
   } finally {
     await session.close()
   }
-  const sql = new pg.Client({ connectionString: url.toString() })
-  await sql.connect()
+}
+
+function benchName(): string {
+  return `fap_bench_${randomBytes(6).toString('hex')}`
+}
+
+/** A fresh, migrated PostgreSQL database with a harness connection. */
+export async function createBenchDatabase(): Promise<BenchDatabase> {
+  const name = benchName()
+  await pgAdmin((client) => client.query(`CREATE DATABASE ${name}`))
+  const url = new URL(PG_ADMIN_URL)
+  url.pathname = `/${name}`
+  let sql: pg.Client | undefined
   let dropped = false
+  const drop = async () => {
+    if (dropped) return
+    dropped = true
+    await sql?.end().catch(() => {})
+    await pgAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+  }
+  try {
+    await migrate(() => openPgSession(url.toString()))
+    sql = new pg.Client({ connectionString: url.toString() })
+    await sql.connect()
+  } catch (error) {
+    await drop()
+    throw error
+  }
+  const client = sql
   return {
     name,
     url: url.toString(),
-    sql,
+    sql: client,
     async insertOrders(orderNos, amount = { currency: 'USD', value: '100' }) {
       for (let i = 0; i < orderNos.length; i += 50_000) {
-        await sql.query(
+        await client.query(
           `INSERT INTO "PaymentOrder" ("orderNo", "amount", "currency", "updatedAt")
            SELECT unnest($1::text[]), $2, $3, now()`,
           [orderNos.slice(i, i + 50_000), amount.value, amount.currency],
         )
       }
     },
-    async countEvents(prefix) {
-      const { rows } = await sql.query<{ applied: boolean; n: string }>(
-        `SELECT "applied", count(*) AS n FROM "PaymentEvent" WHERE "orderNo" LIKE $1 GROUP BY "applied"`,
+    async countRun(prefix) {
+      const { rows } = await client.query<{ first: string; messages: string | null }>(
+        `SELECT
+           (SELECT count(*) FROM "PaymentOrder" WHERE "orderNo" LIKE $1 AND "status" <> 'init' AND "finalEventId" IS NOT NULL) AS first,
+           (SELECT sum("deliveries") FROM "PaymentEvent" WHERE "orderNo" LIKE $1) AS messages`,
         [`${prefix}%`],
       )
-      const count = (applied: boolean) => Number(rows.find((row) => row.applied === applied)?.n ?? 0)
-      return { applied: count(true), notApplied: count(false) }
+      return { firstTransitions: Number(rows[0]?.first ?? 0), messages: Number(rows[0]?.messages ?? 0) }
     },
-    async drop() {
-      if (dropped) return
-      dropped = true
-      await sql.end().catch(() => {})
-      await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-    },
+    drop,
+  }
+}
+
+async function createMysqlDatabase(): Promise<NotifyDatabase> {
+  const admin = new URL(MYSQL_ADMIN_URL)
+  const adminConnection = () =>
+    mariadb.createConnection({
+      host: admin.hostname,
+      port: Number(admin.port || 3306),
+      user: decodeURIComponent(admin.username) || 'root',
+      password: decodeURIComponent(admin.password),
+    })
+  const name = benchName()
+  const connection = await adminConnection()
+  try {
+    await connection.query(`CREATE DATABASE \`${name}\``)
+  } finally {
+    await connection.end()
+  }
+  const url = new URL(MYSQL_ADMIN_URL)
+  url.pathname = `/${name}`
+  let harness: Awaited<ReturnType<typeof openDatabase<MysqlPrismaClient>>> | undefined
+  let dropped = false
+  const drop = async () => {
+    if (dropped) return
+    dropped = true
+    await harness?.close().catch(() => {})
+    const connection = await adminConnection()
+    try {
+      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``)
+    } finally {
+      await connection.end()
+    }
+  }
+  try {
+    await migrate(() => openMysqlSession(url.toString()))
+    harness = await openDatabase({ PrismaClient: MysqlPrismaClient, databaseUrl: url.toString(), migrate: false })
+  } catch (error) {
+    await drop()
+    throw error
+  }
+  const rows = prismaOrderRows(harness.prisma as unknown as BenchPrisma)
+  return { kind: 'mysql', location: { databaseUrl: url.toString() }, rows: () => rows, drop }
+}
+
+async function createSqliteDatabase(): Promise<NotifyDatabase> {
+  const dir = await mkdtemp(join(tmpdir(), 'fap-bench-sqlite-'))
+  const databaseUrl = pathToFileURL(join(dir, 'bench.db')).href
+  try {
+    await migrate(() => openSqliteSession(databaseUrl))
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true })
+    throw error
+  }
+  // A second connection from this process waits on the server's locks (SQLITE_BUSY after
+  // the load): the harness works through the server process, as with PGlite.
+  return { kind: 'sqlite', location: { databaseUrl }, rows: serverRows, drop: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/** The harness's bulk work done by the server process, on its own client. */
+function serverRows(server: BenchChild): OrderRows {
+  return {
+    insertOrders: (orderNos, amount) => server.call('insertOrders', orderNos, amount),
+    countRun: (prefix) => server.call('countRun', prefix),
+  }
+}
+
+async function createPgliteDatabase(): Promise<NotifyDatabase> {
+  // Migrated and opened by the server process (openDatabase with no URL), which owns it.
+  const dir = await mkdtemp(join(tmpdir(), 'fap-bench-pglite-'))
+  return {
+    kind: 'pglite',
+    location: { databaseUrl: '', pgliteDir: dir },
+    rows: serverRows,
+    drop: () => rm(dir, { recursive: true, force: true }),
+  }
+}
+
+/** A throw-away database of the kind, for bench/notify.ts. */
+export async function createNotifyDatabase(kind: BenchDbKind): Promise<NotifyDatabase & { pg?: BenchDatabase }> {
+  switch (kind) {
+    case 'postgresql': {
+      const db = await createBenchDatabase()
+      return { kind, location: { databaseUrl: db.url }, rows: () => db, drop: () => db.drop(), pg: db }
+    }
+    case 'mysql':
+      return createMysqlDatabase()
+    case 'sqlite':
+      return createSqliteDatabase()
+    case 'pglite':
+      return createPgliteDatabase()
   }
 }

@@ -1,9 +1,13 @@
 // The merchant application under test, as a user would write it: Fastify, the application's
-// own PrismaClient on PostgreSQL (adapter-pg, default pool), and the plugin. No request
+// own PrismaClient opened by openDatabase (PostgreSQL by adapter-pg with its default pool of
+// 10, MariaDB by adapter-mariadb, pool of 10, SQLite by adapter-libsql, PGlite in process),
+// and the plugin. No request
 // logging (logger off), as in most benchmark setups; reconcile off, so no background pass adds
 // work the benchmark did not ask for.
 import Fastify, { type FastifyInstance } from 'fastify'
+import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
+import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client.js'
 import { openDatabase } from '../../src/database/open-database.js'
 import fastifyAlipayPlus, { type AlipayPlusOptions } from '../../src/index.js'
 import type { MerchantKeyPems } from './keys.js'
@@ -15,16 +19,30 @@ export interface MerchantApp {
   close(): Promise<void>
 }
 
-export async function openPrisma(databaseUrl: string): Promise<{ prisma: PrismaClient; close(): Promise<void> }> {
-  const db = await openDatabase({ PrismaClient, databaseUrl, migrate: false })
+/**
+ * The client generated for the URL's provider. Typed as the PostgreSQL client: the model calls
+ * are the same on every provider, and the plugin takes any of them.
+ */
+function clientFor(databaseUrl: string): new (options: { adapter: any }) => PrismaClient {
+  if (/^(mysql|mariadb):/i.test(databaseUrl)) return MysqlPrismaClient as unknown as typeof PrismaClient
+  if (/^file:/i.test(databaseUrl)) return SqlitePrismaClient as unknown as typeof PrismaClient
+  return PrismaClient
+}
+
+/**
+ * A client on an already migrated database, or, with no URL, on PGlite in `pgliteDir`,
+ * migrated here (PGlite lives in this process: one connection, no server).
+ */
+export async function openPrisma(databaseUrl: string, pgliteDir?: string): Promise<{ prisma: PrismaClient; close(): Promise<void> }> {
+  const db = await openDatabase({ PrismaClient: clientFor(databaseUrl), databaseUrl, pgliteDir, migrate: databaseUrl === '' })
   return { prisma: db.prisma, close: () => db.close() }
 }
 
 export async function buildMerchantApp(
-  input: MerchantKeyPems & { databaseUrl: string; gatewayUrl: string } & Partial<Omit<AlipayPlusOptions, 'prisma'>>,
+  input: MerchantKeyPems & { databaseUrl: string; pgliteDir?: string; gatewayUrl: string } & Partial<Omit<AlipayPlusOptions, 'prisma'>>,
 ): Promise<MerchantApp> {
-  const { databaseUrl, merchantPrivatePem, alipayPublicPem, gatewayUrl, ...overrides } = input
-  const db = await openPrisma(databaseUrl)
+  const { databaseUrl, pgliteDir, merchantPrivatePem, alipayPublicPem, gatewayUrl, ...overrides } = input
+  const db = await openPrisma(databaseUrl, pgliteDir)
   // forceCloseConnections: close() does not wait for the load generator's keep-alive sockets.
   const app = Fastify({ logger: false, forceCloseConnections: true })
   await app.register(fastifyAlipayPlus, {

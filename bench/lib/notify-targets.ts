@@ -1,6 +1,6 @@
 // The three servers bench/notify.ts loads, and the path each one answers on.
 import { NOTIFY_PATH } from './notify-requests.js'
 
-export type TargetMode = 'plugin' | 'store' | 'bare'
+export type TargetMode = 'plugin' | 'store' | 'baseline'
 
-export const TARGET_PATHS: Record<TargetMode, string> = { plugin: NOTIFY_PATH, store: '/bench/store', bare: '/bench/bare' }
+export const TARGET_PATHS: Record<TargetMode, string> = { plugin: NOTIFY_PATH, store: '/bench/store', baseline: '/bench/baseline' }
