@@ -80,3 +80,22 @@ export const AmountMismatchError = createError<[string]>(
   'Alipay+ reports a successful payment for order "%s" with an amount that differs from the order: the order stays init and the event is recorded; a human must look',
   409,
 )
+
+// Reasons of the AbortSignal an onPaymentResult handler receives in its context.
+export const DeliveryTimeoutError = createError<[string, number]>(
+  'FST_ALIPAYPLUS_DELIVERY_TIMEOUT',
+  'onPaymentResult for order "%s" timed out after %d ms (delivery.timeoutMs): it will be retried',
+  500,
+)
+
+export const DeliveryClaimLostError = createError<[string]>(
+  'FST_ALIPAYPLUS_DELIVERY_CLAIM_LOST',
+  'onPaymentResult for order "%s" lost its delivery claim (it could not be renewed in time): another instance may run it',
+  500,
+)
+
+export const DeliveryClosedError = createError<[string]>(
+  'FST_ALIPAYPLUS_DELIVERY_CLOSED',
+  'onPaymentResult for order "%s" was interrupted: the server is closing; it will be delivered again',
+  503,
+)

@@ -3,6 +3,12 @@
 // payment. Key material never appears in those messages.
 import type { KeyObject } from 'node:crypto'
 import { isIPv4 } from 'node:net'
+import {
+  type DeliveryOptions,
+  type PaymentResultHandler,
+  type ResolvedDeliveryOptions,
+  resolveDelivery,
+} from './delivery/delivery-options.js'
 import { InvalidOptionError } from './errors.js'
 import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
 import { type ModelNames, resolvePaymentModels } from './store/payment-models.js'
@@ -101,6 +107,14 @@ export interface AlipayPlusCommonOptions {
    * answer is a setup error, never a result. Only for a test gateway that cannot sign.
    */
   acceptUnsignedInquiryResponses?: boolean
+  /**
+   * Called with every result that becomes final (on any instance, by notification, inquiry or
+   * the reconciler; after a restart too), once it is durably recorded: at least once, exactly
+   * once in the normal case. Default: none.
+   */
+  onPaymentResult?: PaymentResultHandler
+  /** How onPaymentResult runs and is retried. */
+  delivery?: DeliveryOptions
 }
 
 export interface ResolvedOptions {
@@ -124,6 +138,8 @@ export interface ResolvedOptions {
   reconcile: Required<ReconcileOptions> | false
   leaseMs: number
   acceptUnsignedInquiryResponses: boolean
+  onPaymentResult: PaymentResultHandler | undefined
+  delivery: ResolvedDeliveryOptions
 }
 
 export const DEFAULTS = {
@@ -259,7 +275,7 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
   if (raw.alipayPublicKey === undefined) throw new InvalidOptionError('alipayPublicKey', 'is required')
   const clientId = requireString(options, 'clientId')
   return {
-    models: resolvePaymentModels(raw.prisma, raw.models),
+    models: resolvePaymentModels(raw.prisma, raw.models, { delivery: raw.onPaymentResult !== undefined }),
     clientId,
     privateKey: loadPrivateKey(raw.privateKey, 'privateKey'),
     alipayPublicKeys: loadPublicKeys(raw.alipayPublicKey, 'alipayPublicKey'),
@@ -281,5 +297,6 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
       'acceptUnsignedInquiryResponses',
       DEFAULTS.acceptUnsignedInquiryResponses,
     ),
+    ...resolveDelivery(raw.onPaymentResult, raw.delivery),
   }
 }

@@ -2,6 +2,7 @@
 // awaitPaymentResult(orderNo) and `alipayplus` (the order store and counters).
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { type DeliveryStats, ResultDelivery } from './delivery/result-delivery.js'
 import { notifyRoute } from './notify/notify-route.js'
 import { type AlipayPlusOptions, resolveOptions } from './options.js'
 import { InquiryLimiter } from './polling/inquiry-limiter.js'
@@ -21,6 +22,13 @@ export interface AlipayPlusDecorator {
   /** Runs one reconcile pass now (resolves with the number of orders it started polling). */
   reconcileNow(): Promise<number>
   stats(): PollerStats
+  /**
+   * Runs one onPaymentResult sweep now: queues the undelivered, due results nobody is
+   * delivering (resolves with how many). 0 without onPaymentResult.
+   */
+  sweepDeliveries(): Promise<number>
+  /** This instance's onPaymentResult runs; null without onPaymentResult. */
+  deliveryStats(): DeliveryStats | null
 }
 
 declare module 'fastify' {
@@ -61,6 +69,13 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     log,
   })
   const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log)
+  const delivery =
+    options.onPaymentResult === undefined
+      ? null
+      : new ResultDelivery({ store, handler: options.onPaymentResult, options: options.delivery, log })
+  // Every transition this instance wins (notification, inquiry, or the application's own
+  // store.recordResult), once committed; the sweep covers every other instance's and restarts.
+  if (delivery) store.onFinalized((order) => delivery.finalized(order))
 
   await fastify.register(notifyRoute, { options, store, hub })
 
@@ -72,13 +87,18 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     inquiryClient,
     reconcileNow: () => reconciler?.runOnce() ?? Promise.resolve(0),
     stats: () => poller.stats(),
+    sweepDeliveries: () => delivery?.sweepNow() ?? Promise.resolve(0),
+    deliveryStats: () => delivery?.stats() ?? null,
   })
 
   if (reconciler) fastify.addHook('onReady', async () => reconciler.start())
+  if (delivery) fastify.addHook('onReady', async () => delivery.start())
   // Release what the plugin started; the PrismaClient is the application's and stays connected.
   fastify.addHook('onClose', async () => {
     await reconciler?.stop()
     await poller.close()
+    // After the poller: its last transitions are queued before the delivery stops.
+    await delivery?.close()
     inquiryClient.close()
   })
 }

@@ -7,6 +7,7 @@ export {
   type RecordOutcome,
   type NotAppliedReason,
   type AuditedEvent,
+  type DeliveryLimits,
 } from './order-store.js'
 export { resolvePaymentModels, DEFAULT_MODEL_NAMES, type ModelNames } from './payment-models.js'
 export { type Amount, assertAmount } from './amount.js'

@@ -10,6 +10,7 @@ import { type Amount, assertAmount } from './amount.js'
 import { assertOrderNo } from './order-no.js'
 import { type ModelNames, resolvePaymentModels } from './payment-models.js'
 import type {
+  DeliveryDueWhere,
   FinalFields,
   FinalStatus,
   PaymentEventRecord,
@@ -91,9 +92,36 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION
 }
 
+/** Retry limits of delivery: results beyond them are left undelivered (and listed as such). */
+export interface DeliveryLimits {
+  /** Runs allowed in all (p-retry's retries + 1). Default: no limit. */
+  maxAttempts?: number
+  /** Only results finalized at or after this time. Default: any. */
+  finalizedSince?: Date
+}
+
+const FINAL: { in: FinalStatus[] } = { in: ['SUCCESS', 'FAIL'] }
+
+/** The where clause of a result due for delivery and claimed by nobody live. */
+function dueForDelivery(now: Date, limits: DeliveryLimits): DeliveryDueWhere {
+  return {
+    status: FINAL,
+    deliveredAt: null,
+    AND: [
+      { OR: [{ deliveryUntil: null }, { deliveryUntil: { lt: now } }] },
+      { OR: [{ deliveryDueAt: null }, { deliveryDueAt: { lte: now } }] },
+    ],
+    ...(limits.maxAttempts !== undefined && Number.isFinite(limits.maxAttempts)
+      ? { deliveryAttempts: { lt: limits.maxAttempts } }
+      : {}),
+    ...(limits.finalizedSince !== undefined ? { finalizedAt: { gte: limits.finalizedSince } } : {}),
+  }
+}
+
 export class OrderStore {
   readonly #orders: PaymentModels['orders']
   readonly #events: PaymentModels['events']
+  readonly #onFinalized = new Set<(order: PaymentOrderRecord) => void>()
 
   constructor(models: PaymentModels) {
     this.#orders = models.orders
@@ -178,7 +206,12 @@ export class OrderStore {
       updatedAt: now,
     }
     const { count } = await this.#orders.updateMany({ where: { orderNo: input.orderNo, status: 'init' }, data: final })
-    if (count === 1) return { applied: true, reason: null, order: { ...order, ...final }, eventId: event.id }
+    if (count === 1) {
+      const finalized: PaymentOrderRecord = { ...order, ...final }
+      // Durable now: tell the listeners (the plugin's delivery), which must not throw or block.
+      for (const listener of this.#onFinalized) listener(finalized)
+      return { applied: true, reason: null, order: finalized, eventId: event.id }
+    }
 
     const winner = await this.#orders.findFirst({ where: { orderNo: input.orderNo } })
     if (winner === null) throw new UnknownOrderError(input.orderNo)
@@ -230,6 +263,80 @@ export class OrderStore {
   }
 
   /**
+   * Calls `listener` with the order after every init -> final transition this store performs,
+   * once it is committed. Returns the function that removes the listener.
+   */
+  onFinalized(listener: (order: PaymentOrderRecord) => void): () => void {
+    this.#onFinalized.add(listener)
+    return () => void this.#onFinalized.delete(listener)
+  }
+
+  /**
+   * Final results that onPaymentResult has not (yet) handled successfully, oldest first: those
+   * waiting for their first or next run, being run, and those past the retry limits.
+   */
+  async findUndelivered(options: { limit?: number } = {}): Promise<PaymentOrderRecord[]> {
+    return this.#orders.findMany({
+      where: { status: FINAL, deliveredAt: null },
+      orderBy: [{ finalizedAt: 'asc' }, { orderNo: 'asc' }],
+      take: options.limit ?? 100,
+    })
+  }
+
+  /**
+   * Final results due for delivery and claimed by nobody live, never-failed first, then by
+   * due time: the delivery sweep's batch.
+   */
+  async findDueDeliveries(limit: number, limits: DeliveryLimits = {}): Promise<string[]> {
+    const rows = await this.#orders.findMany({
+      where: dueForDelivery(new Date(), limits),
+      orderBy: [{ deliveryDueAt: { sort: 'asc', nulls: 'first' } }, { finalizedAt: 'asc' }],
+      take: limit,
+    })
+    return rows.map((row) => row.orderNo)
+  }
+
+  /**
+   * Claims the delivery of a final, undelivered, due result for `owner` until `until`, counting
+   * the run it is about to start: one atomic updateMany. false: delivered, not due, beyond the
+   * limits, not final, or claimed by another live owner.
+   */
+  async claimDelivery(orderNo: string, owner: string, until: Date, limits: DeliveryLimits = {}): Promise<boolean> {
+    const { count } = await this.#orders.updateMany({
+      where: { ...dueForDelivery(new Date(), limits), orderNo },
+      data: { deliveryOwner: owner, deliveryUntil: until, deliveryAttempts: { increment: 1 } },
+    })
+    return count === 1
+  }
+
+  /** Extends `owner`'s delivery claim while its run goes on. false: the claim was lost. */
+  async renewDelivery(orderNo: string, owner: string, until: Date): Promise<boolean> {
+    const { count } = await this.#orders.updateMany({
+      where: { orderNo, deliveryOwner: owner, deliveredAt: null },
+      data: { deliveryUntil: until },
+    })
+    return count === 1
+  }
+
+  /** Marks the result delivered, if `owner` still holds its claim. */
+  async markDelivered(orderNo: string, owner: string): Promise<boolean> {
+    const { count } = await this.#orders.updateMany({
+      where: { orderNo, deliveryOwner: owner, deliveredAt: null },
+      data: { deliveredAt: new Date(), deliveryOwner: null, deliveryUntil: null, deliveryError: null },
+    })
+    return count === 1
+  }
+
+  /** Gives `owner`'s claim back after a run that did not succeed, with the next due time. */
+  async releaseDelivery(orderNo: string, owner: string, next: { error: string | null; dueAt: Date }): Promise<boolean> {
+    const { count } = await this.#orders.updateMany({
+      where: { orderNo, deliveryOwner: owner, deliveredAt: null },
+      data: { deliveryOwner: null, deliveryUntil: null, deliveryError: next.error, deliveryDueAt: next.dueAt },
+    })
+    return count === 1
+  }
+
+  /**
    * Takes or renews the polling lease of an order that is still init: one atomic updateMany
    * that matches a free, expired or already-owned lease. false: the order is final, unknown,
    * or another owner's lease is live.
@@ -253,7 +360,6 @@ export class OrderStore {
       where: { status: 'init', createdAt: { lte: createdBefore }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
       orderBy: [{ leaseUntil: { sort: 'asc', nulls: 'first' } }, { createdAt: 'asc' }],
       take: limit,
-      select: { orderNo: true },
     })
     return rows.map((row) => row.orderNo)
   }

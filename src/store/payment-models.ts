@@ -24,6 +24,10 @@ const REQUIRED_FIELDS = {
   event: ['id', 'orderNo', 'source', 'resultStatus', 'resultCode', 'reason', 'payload', 'digest', 'deliveries', 'createdAt'],
 } as const
 
+// Read and written only with onPaymentResult: checked then, so that a schema from before them
+// keeps working without it.
+const DELIVERY_FIELDS = ['deliveredAt', 'deliveryAttempts', 'deliveryError', 'deliveryOwner', 'deliveryUntil', 'deliveryDueAt'] as const
+
 function delegateNames(client: object): string[] {
   // Prisma clients expose each model as a camelCase property holding its delegate (and a
   // PascalCase alias of it); $-prefixed ones are the client's own methods.
@@ -39,14 +43,15 @@ function isDelegate(value: unknown): boolean {
   return DELEGATE_METHODS.every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
 }
 
-function missingFields(delegate: unknown, model: 'order' | 'event'): string[] {
+function missingFields(delegate: unknown, model: 'order' | 'event', delivery: boolean): string[] {
   // Prisma clients list a model's scalar fields on `delegate.fields`.
   const fields = (delegate as { fields?: unknown }).fields
   if (typeof fields !== 'object' || fields === null) return []
-  return REQUIRED_FIELDS[model].filter((field) => !(field in fields))
+  const required: readonly string[] = model === 'order' && delivery ? [...REQUIRED_FIELDS.order, ...DELIVERY_FIELDS] : REQUIRED_FIELDS[model]
+  return required.filter((field) => !(field in fields))
 }
 
-function pick(client: object, option: string, name: unknown, model: 'order' | 'event'): unknown {
+function pick(client: object, option: string, name: unknown, model: 'order' | 'event', delivery = false): unknown {
   if (typeof name !== 'string' || name === '') throw new InvalidOptionError(option, 'must be a non-empty string')
   const delegate = (client as Record<string, unknown>)[name]
   if (!isDelegate(delegate)) {
@@ -58,7 +63,14 @@ function pick(client: object, option: string, name: unknown, model: 'order' | 'e
         'your schema (see prisma/schema.prisma) and run prisma generate, or name yours with the `models` option',
     )
   }
-  const missing = missingFields(delegate, model)
+  const missing = missingFields(delegate, model, delivery)
+  if (missing.length > 0 && missing.every((field) => (DELIVERY_FIELDS as readonly string[]).includes(field))) {
+    throw new InvalidOptionError(
+      option,
+      `names the model "${name}", which lacks the fields onPaymentResult needs: ${missing.join(', ')}. Add them ` +
+        '(see prisma/schema.prisma), migrate, and run prisma generate',
+    )
+  }
   if (missing.length > 0) {
     throw new InvalidOptionError(
       option,
@@ -69,7 +81,12 @@ function pick(client: object, option: string, name: unknown, model: 'order' | 'e
   return delegate
 }
 
-export function resolvePaymentModels(prisma: unknown, names: ModelNames | undefined): PaymentModels {
+/** `delivery`: the delivery fields are required too (onPaymentResult is set). */
+export function resolvePaymentModels(
+  prisma: unknown,
+  names: ModelNames | undefined,
+  { delivery = false }: { delivery?: boolean } = {},
+): PaymentModels {
   if (typeof prisma !== 'object' || prisma === null) throw new InvalidOptionError('prisma', 'is required: pass your PrismaClient')
   if (names !== undefined && (typeof names !== 'object' || names === null)) {
     throw new InvalidOptionError('models', 'must be an object { order, event }')
@@ -78,7 +95,7 @@ export function resolvePaymentModels(prisma: unknown, names: ModelNames | undefi
   const event = names?.event ?? DEFAULT_MODEL_NAMES.event
   const option = (key: 'order' | 'event') => (names?.[key] === undefined ? 'prisma' : `models.${key}`)
   return {
-    orders: pick(prisma, option('order'), order, 'order') as PaymentOrderDelegate,
+    orders: pick(prisma, option('order'), order, 'order', delivery) as PaymentOrderDelegate,
     events: pick(prisma, option('event'), event, 'event') as PaymentEventDelegate,
   }
 }

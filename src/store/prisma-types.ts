@@ -22,6 +22,17 @@ export interface PaymentOrderRecord {
   finalEventId: string | null
   leaseOwner: string | null
   leaseUntil: Date | null
+  /** When onPaymentResult succeeded for this final result; null: not (yet) delivered. */
+  deliveredAt: Date | null
+  /** onPaymentResult runs started for this result (a run cut short by a crash counts too). */
+  deliveryAttempts: number
+  /** The last failed run's error message (truncated); null once delivered. */
+  deliveryError: string | null
+  /** Delivery claim: the plugin instance running onPaymentResult for this order until deliveryUntil. */
+  deliveryOwner: string | null
+  deliveryUntil: Date | null
+  /** When the next run is due after a failure; null: at once. */
+  deliveryDueAt: Date | null
   createdAt: Date
   updatedAt: Date
 }
@@ -58,6 +69,26 @@ export interface FinalFields {
 
 type LeaseFree = Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } } | { leaseOwner: string }>
 
+type FinalStatuses = { in: FinalStatus[] }
+/** A final result not delivered yet, whose next run is due, claimed by nobody live. */
+export interface DeliveryDueWhere {
+  status: FinalStatuses
+  deliveredAt: null
+  /** Claimed by nobody live, and due. */
+  AND: Array<{
+    OR: Array<{ deliveryUntil: null } | { deliveryUntil: { lt: Date } } | { deliveryDueAt: null } | { deliveryDueAt: { lte: Date } }>
+  }>
+  /** Retry limits: attempts made so far, and how long ago the result became final. */
+  deliveryAttempts?: { lt: number }
+  finalizedAt?: { gte: Date }
+}
+/** The delivery claim held by `deliveryOwner` on a result not delivered yet. */
+interface DeliveryClaimWhere {
+  orderNo: string
+  deliveryOwner: string
+  deliveredAt: null
+}
+
 // Prisma delegates return PrismaPromise, a PromiseLike.
 export interface PaymentOrderDelegate {
   // findFirst, not findUnique: Prisma batches same-tick findUnique calls and matches the rows
@@ -65,17 +96,46 @@ export interface PaymentOrderDelegate {
   // 10,000 concurrent awaitPaymentResult calls (measured in bench/awaiters.ts).
   findFirst(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord | null>
   create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
+  /**
+   * Init orders left to the reconciler, results due for delivery (the sweep), and results not
+   * delivered yet. One signature with a union, not overloads: a generated client's generic
+   * findMany is checked against each overload with its type argument lost.
+   */
   findMany(args: {
-    where: { status: 'init'; createdAt: { lte: Date }; OR: LeaseFree }
-    orderBy: Array<{ leaseUntil: { sort: 'asc'; nulls: 'first' } } | { createdAt: 'asc' }>
+    where:
+      | { status: 'init'; createdAt: { lte: Date }; OR: LeaseFree }
+      | DeliveryDueWhere
+      | { status: FinalStatuses; deliveredAt: null }
+    orderBy: Array<
+      | { leaseUntil: { sort: 'asc'; nulls: 'first' } }
+      | { deliveryDueAt: { sort: 'asc'; nulls: 'first' } }
+      | { createdAt: 'asc' }
+      | { finalizedAt: 'asc' }
+      | { orderNo: 'asc' }
+    >
     take: number
-    select: { orderNo: true }
-  }): PromiseLike<Array<{ orderNo: string }>>
-  /** The init -> final transition (count 1: this call won), and the polling lease claim. */
+  }): PromiseLike<PaymentOrderRecord[]>
+  /**
+   * The init -> final transition (count 1: this call won), the polling lease claim, and the
+   * delivery claim, its renewal, its release after a failed run, and the delivered mark.
+   */
   updateMany(
     args:
       | { where: { orderNo: string; status: 'init' }; data: FinalFields }
-      | { where: { orderNo: string; status: 'init'; OR: LeaseFree }; data: { leaseOwner: string; leaseUntil: Date } },
+      | { where: { orderNo: string; status: 'init'; OR: LeaseFree }; data: { leaseOwner: string; leaseUntil: Date } }
+      | {
+          where: DeliveryDueWhere & { orderNo: string }
+          data: { deliveryOwner: string; deliveryUntil: Date; deliveryAttempts: { increment: 1 } }
+        }
+      | { where: DeliveryClaimWhere; data: { deliveryUntil: Date } }
+      | {
+          where: DeliveryClaimWhere
+          data: { deliveryOwner: null; deliveryUntil: null; deliveryError: string | null; deliveryDueAt: Date }
+        }
+      | {
+          where: DeliveryClaimWhere
+          data: { deliveredAt: Date; deliveryOwner: null; deliveryUntil: null; deliveryError: null }
+        },
   ): PromiseLike<{ count: number }>
 }
 

@@ -152,6 +152,12 @@ const MYSQL_COLUMNS: Record<string, Column[]> = {
     ['leaseOwner', 'varchar(191)', 'YES', null],
     ['leaseUntil', 'datetime(3)', 'YES', null],
     ['attention', 'varchar(191)', 'YES', null],
+    ['deliveredAt', 'datetime(3)', 'YES', null],
+    ['deliveryAttempts', 'int', 'NO', '0'],
+    ['deliveryError', 'text', 'YES', null],
+    ['deliveryOwner', 'varchar(191)', 'YES', null],
+    ['deliveryUntil', 'datetime(3)', 'YES', null],
+    ['deliveryDueAt', 'datetime(3)', 'YES', null],
     ['createdAt', 'datetime(3)', 'NO', 'CURRENT_TIMESTAMP(3)'],
     ['updatedAt', 'datetime(3)', 'NO', null],
   ],
@@ -176,6 +182,7 @@ const MYSQL_INDEXES: Array<[string, string, boolean, string[]]> = [
   ['PaymentEvent', 'PaymentEvent_orderNo_digest_key', true, ['orderNo', 'digest']],
   ['PaymentOrder', 'PRIMARY', true, ['orderNo']],
   ['PaymentOrder', 'PaymentOrder_status_createdAt_idx', false, ['status', 'createdAt']],
+  ['PaymentOrder', 'PaymentOrder_deliveredAt_status_deliveryDueAt_idx', false, ['deliveredAt', 'status', 'deliveryDueAt']],
 ]
 
 // [table, constraint, column, referenced table, referenced column, ON UPDATE, ON DELETE]

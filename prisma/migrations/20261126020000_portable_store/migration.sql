@@ -9,7 +9,13 @@
 ALTER TYPE "ResultSource" ADD VALUE 'cancel';
 
 -- AlterTable
-ALTER TABLE "PaymentOrder" ADD COLUMN     "attention" TEXT;
+ALTER TABLE "PaymentOrder" ADD COLUMN     "attention" TEXT,
+ADD COLUMN     "deliveredAt" TIMESTAMP(3),
+ADD COLUMN     "deliveryAttempts" INTEGER NOT NULL DEFAULT 0,
+ADD COLUMN     "deliveryDueAt" TIMESTAMP(3),
+ADD COLUMN     "deliveryError" TEXT,
+ADD COLUMN     "deliveryOwner" TEXT,
+ADD COLUMN     "deliveryUntil" TIMESTAMP(3);
 
 -- AlterTable
 -- hand-edited: "digest" is added nullable, backfilled, then made NOT NULL (the engine adds it
@@ -31,3 +37,6 @@ ALTER TABLE "PaymentEvent" ALTER COLUMN "digest" SET NOT NULL;
 
 -- CreateIndex
 CREATE UNIQUE INDEX "PaymentEvent_orderNo_digest_key" ON "PaymentEvent"("orderNo", "digest");
+
+-- CreateIndex
+CREATE INDEX "PaymentOrder_deliveredAt_status_deliveryDueAt_idx" ON "PaymentOrder"("deliveredAt", "status", "deliveryDueAt");

@@ -22,10 +22,17 @@ CREATE TABLE `PaymentOrder` (
     `leaseOwner` VARCHAR(191) NULL,
     `leaseUntil` DATETIME(3) NULL,
     `attention` VARCHAR(191) NULL,
+    `deliveredAt` DATETIME(3) NULL,
+    `deliveryAttempts` INTEGER NOT NULL DEFAULT 0,
+    `deliveryError` TEXT NULL,
+    `deliveryOwner` VARCHAR(191) NULL,
+    `deliveryUntil` DATETIME(3) NULL,
+    `deliveryDueAt` DATETIME(3) NULL,
     `createdAt` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     `updatedAt` DATETIME(3) NOT NULL,
 
     INDEX `PaymentOrder_status_createdAt_idx`(`status`, `createdAt`),
+    INDEX `PaymentOrder_deliveredAt_status_deliveryDueAt_idx`(`deliveredAt`, `status`, `deliveryDueAt`),
     PRIMARY KEY (`orderNo`)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
 

@@ -14,6 +14,12 @@ CREATE TABLE "PaymentOrder" (
     "leaseOwner" TEXT,
     "leaseUntil" DATETIME,
     "attention" TEXT,
+    "deliveredAt" DATETIME,
+    "deliveryAttempts" INTEGER NOT NULL DEFAULT 0,
+    "deliveryError" TEXT,
+    "deliveryOwner" TEXT,
+    "deliveryUntil" DATETIME,
+    "deliveryDueAt" DATETIME,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
 );
@@ -35,6 +41,9 @@ CREATE TABLE "PaymentEvent" (
 
 -- CreateIndex
 CREATE INDEX "PaymentOrder_status_createdAt_idx" ON "PaymentOrder"("status", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "PaymentOrder_deliveredAt_status_deliveryDueAt_idx" ON "PaymentOrder"("deliveredAt", "status", "deliveryDueAt");
 
 -- CreateIndex
 CREATE INDEX "PaymentEvent_orderNo_createdAt_idx" ON "PaymentEvent"("orderNo", "createdAt");
