@@ -9,7 +9,7 @@ import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client.js'
 import { openDatabase } from '../../src/database/open-database.js'
-import fastifyAlipayPlus, { type AlipayPlusOptions } from '../../src/index.js'
+import fastifyAlipayPlus, { type AlipayPlusCommonOptions } from '../../src/index.js'
 import type { MerchantKeyPems } from './keys.js'
 import { CLIENT_ID } from './notify-requests.js'
 
@@ -39,7 +39,7 @@ export async function openPrisma(databaseUrl: string, pgliteDir?: string): Promi
 }
 
 export async function buildMerchantApp(
-  input: MerchantKeyPems & { databaseUrl: string; pgliteDir?: string; gatewayUrl: string } & Partial<Omit<AlipayPlusOptions, 'prisma'>>,
+  input: MerchantKeyPems & { databaseUrl: string; pgliteDir?: string; gatewayUrl: string } & Partial<AlipayPlusCommonOptions>,
 ): Promise<MerchantApp> {
   const { databaseUrl, pgliteDir, merchantPrivatePem, alipayPublicPem, gatewayUrl, ...overrides } = input
   const db = await openPrisma(databaseUrl, pgliteDir)
