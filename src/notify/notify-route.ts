@@ -66,6 +66,11 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
     return reply.code(statusCode).headers(headers).send(payload)
   }
 
+  // The Content-Type is not signed and not needed: an empty one, which Fastify would refuse
+  // with 415 before the signature is even checked, counts as none.
+  app.addHook('onRequest', async (request) => {
+    if (request.headers['content-type']?.trim() === '') delete request.raw.headers['content-type']
+  })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.notifyBodyLimit }, (_request, body, done) => {
     done(null, body)

@@ -1,82 +1,85 @@
 // Nothing stranded, nothing doubled: the reconciler of a fresh instance finishes what a dead
-// one left init, and two instances on one database never transition an order twice.
+// one left init, the polling lease keeps two instances from inquiring twice, and two instances
+// on one database never transition an order twice. On each of the four databases.
 import t from 'tap'
-import { needsServer } from '../helpers/databases.js'
+import { forEachBackend } from '../helpers/databases.js'
 import { audit } from '../helpers/audit.js'
 import { buildWorld, until } from '../helpers/world.js'
 
-// These run on PostgreSQL: skipped, saying why, where no server can be reached.
-const PG = await needsServer('postgresql')
-
 const ORDERS = 20
 
-t.test("a fresh instance's reconciler finalizes the orders a crashed one left init", PG, async (t) => {
-  const world = await buildWorld(t, { app: { leaseMs: 300 } })
-  const orderNos = Array.from({ length: ORDERS }, (_, i) => `orphan-${i}`)
-  for (const orderNo of orderNos) await world.order(orderNo)
-  // The first instance starts polling (taking leases), then goes away with the payments open.
-  const waiting = orderNos.map((orderNo) => world.app.awaitPaymentResult(orderNo).catch((e: { code: string }) => e.code))
-  await until(() => world.sim.stats().inquiries.received >= ORDERS)
-  await world.app.close()
-  t.ok((await Promise.all(waiting)).every((code) => code === 'FST_ALIPAYPLUS_CLOSED'))
+// Four databases, several instances each: more than tap's default 180 s on a loaded machine.
+t.setTimeout(900_000)
 
-  // Meanwhile the payments complete and every notification is lost.
-  for (const [i, orderNo] of orderNos.entries()) {
-    world.sim.completePayment(orderNo, { status: i % 4 === 0 ? 'FAIL' : 'SUCCESS', notify: false })
-  }
-  t.equal(await world.prisma.paymentOrder.count({ where: { status: 'init' } }), ORDERS, 'all still init')
+await forEachBackend(t, async (t, backend) => {
+  t.test("a fresh instance's reconciler finalizes the orders a crashed one left init", async (t) => {
+    const world = await buildWorld(t, { backend, app: { leaseMs: 300 } })
+    const orderNos = Array.from({ length: ORDERS }, (_, i) => `orphan-${i}`)
+    for (const orderNo of orderNos) await world.order(orderNo)
+    // The first instance starts polling (taking leases), then goes away with the payments open.
+    const waiting = orderNos.map((orderNo) => world.app.awaitPaymentResult(orderNo).catch((e: { code: string }) => e.code))
+    await until(() => world.sim.stats().inquiries.received >= ORDERS)
+    await world.app.close()
+    t.ok((await Promise.all(waiting)).every((code) => code === 'FST_ALIPAYPLUS_CLOSED'))
 
-  const fresh = await world.addApp({ reconcile: { intervalMs: 100, minAgeMs: 0, batchSize: 50 } })
-  await until(async () => (await world.prisma.paymentOrder.count({ where: { status: 'init' } })) === 0)
-  const orders = await world.prisma.paymentOrder.findMany({ where: { orderNo: { in: orderNos } } })
-  t.ok(orders.every((o) => o.resultSource === 'inquiry'))
-  t.equal(orders.filter((o) => o.status === 'FAIL').length, ORDERS / 4)
-  const trail = await audit(world.prisma, orderNos)
-  t.same([trail.badFinalEvents, trail.unexplained], [[], 0], 'each order decided by one event of its own')
-  await until(() => fresh.alipayplus.stats().activeLoops === 0)
-})
+    // Meanwhile the payments complete and every notification is lost.
+    for (const [i, orderNo] of orderNos.entries()) {
+      world.sim.completePayment(orderNo, { status: i % 4 === 0 ? 'FAIL' : 'SUCCESS', notify: false })
+    }
+    t.equal(await world.prisma.paymentOrder.count({ where: { status: 'init' } }), ORDERS, 'all still init')
 
-t.test('the reconciler leaves young orders and orders with a live lease alone', PG, async (t) => {
-  const world = await buildWorld(t, { app: { reconcile: { intervalMs: 60_000, minAgeMs: 60_000 } } })
-  await world.order('young-1')
-  t.equal(await world.app.alipayplus.reconcileNow(), 0, 'younger than minAgeMs')
-  await world.prisma.paymentOrder.update({
-    where: { orderNo: 'young-1' },
-    data: { createdAt: new Date(Date.now() - 120_000), leaseOwner: 'other', leaseUntil: new Date(Date.now() + 60_000) },
+    const fresh = await world.addApp({ reconcile: { intervalMs: 100, minAgeMs: 0, batchSize: 50 } })
+    await until(async () => (await world.prisma.paymentOrder.count({ where: { status: 'init' } })) === 0)
+    const orders = await world.prisma.paymentOrder.findMany({ where: { orderNo: { in: orderNos } } })
+    t.ok(orders.every((o) => o.resultSource === 'inquiry'))
+    t.equal(orders.filter((o) => o.status === 'FAIL').length, ORDERS / 4)
+    const trail = await audit(world.prisma, orderNos)
+    t.same([trail.badFinalEvents, trail.unexplained], [[], 0], 'each order decided by one event of its own')
+    await until(() => fresh.alipayplus.stats().activeLoops === 0)
   })
-  t.equal(await world.app.alipayplus.reconcileNow(), 0, 'another instance holds the lease')
-  await world.prisma.paymentOrder.update({ where: { orderNo: 'young-1' }, data: { leaseUntil: new Date(Date.now() - 1) } })
-  t.equal(await world.app.alipayplus.reconcileNow(), 1, 'expired lease: taken over')
-})
 
-t.test('two instances on one database: one transition per order, one inquiry per order per lease', PG, async (t) => {
-  const world = await buildWorld(t)
-  const second = await world.addApp()
-  const orderNos = Array.from({ length: ORDERS }, (_, i) => `pair-${i}`)
-  for (const orderNo of orderNos) {
-    await world.order(orderNo)
-    world.sim.completePayment(orderNo, { status: 'SUCCESS', notify: false })
-  }
-  const results = await Promise.all(
-    orderNos.flatMap((orderNo) => [world.app.awaitPaymentResult(orderNo), second.awaitPaymentResult(orderNo)]),
-  )
-  t.ok(results.every((r) => r.status === 'SUCCESS' && r.final))
-  const trail = await audit(world.prisma, orderNos)
-  t.same([trail.leftInit, trail.badFinalEvents, trail.unexplained], [0, [], 0], 'each order decided by one event of its own')
-  const perOrder = world.sim.stats().inquiries.byPayment
-  t.ok(orderNos.every((orderNo) => perOrder[orderNo] === 1), 'the lease kept the second instance from inquiring')
-})
+  t.test('the reconciler leaves young orders and orders with a live lease alone', async (t) => {
+    const world = await buildWorld(t, { backend, app: { reconcile: { intervalMs: 60_000, minAgeMs: 60_000 } } })
+    await world.order('young-1')
+    t.equal(await world.app.alipayplus.reconcileNow(), 0, 'younger than minAgeMs')
+    await world.prisma.paymentOrder.update({
+      where: { orderNo: 'young-1' },
+      data: { createdAt: new Date(Date.now() - 120_000), leaseOwner: 'other', leaseUntil: new Date(Date.now() + 60_000) },
+    })
+    t.equal(await world.app.alipayplus.reconcileNow(), 0, 'another instance holds the lease')
+    await world.prisma.paymentOrder.update({ where: { orderNo: 'young-1' }, data: { leaseUntil: new Date(Date.now() - 1) } })
+    t.equal(await world.app.alipayplus.reconcileNow(), 1, 'expired lease: taken over')
+  })
 
-t.test('notifications and inquiries racing across two instances: still one transition', PG, async (t) => {
-  const world = await buildWorld(t, { faults: { notifyDuplicateRate: 1 } })
-  const second = await world.addApp({ leaseMs: 1 })
-  const orderNos = Array.from({ length: ORDERS }, (_, i) => `mixed-${i}`)
-  for (const orderNo of orderNos) await world.order(orderNo)
-  const waiting = orderNos.flatMap((orderNo) => [world.app.awaitPaymentResult(orderNo), second.awaitPaymentResult(orderNo)])
-  for (const orderNo of orderNos) world.sim.completePayment(orderNo, { status: 'SUCCESS' })
-  const results = await Promise.all(waiting)
-  t.ok(results.every((r) => r.status === 'SUCCESS'))
-  await world.sim.waitForIdle()
-  const trail = await audit(world.prisma, orderNos)
-  t.same([trail.leftInit, trail.badFinalEvents, trail.unexplained], [0, [], 0], 'each order decided by one event of its own, with its source')
+  t.test('two instances on one database: one transition per order, one inquiry per order per lease', async (t) => {
+    const world = await buildWorld(t, { backend })
+    const second = await world.addApp()
+    const orderNos = Array.from({ length: ORDERS }, (_, i) => `pair-${i}`)
+    for (const orderNo of orderNos) {
+      await world.order(orderNo)
+      world.sim.completePayment(orderNo, { status: 'SUCCESS', notify: false })
+    }
+    const results = await Promise.all(
+      orderNos.flatMap((orderNo) => [world.app.awaitPaymentResult(orderNo), second.awaitPaymentResult(orderNo)]),
+    )
+    t.ok(results.every((r) => r.status === 'SUCCESS' && r.final))
+    const trail = await audit(world.prisma, orderNos)
+    t.same([trail.leftInit, trail.badFinalEvents, trail.unexplained], [0, [], 0], 'each order decided by one event of its own')
+    const perOrder = world.sim.stats().inquiries.byPayment
+    t.ok(orderNos.every((orderNo) => perOrder[orderNo] === 1), 'the lease kept the second instance from inquiring')
+  })
+
+  t.test('notifications and inquiries racing across two instances: still one transition', async (t) => {
+    const world = await buildWorld(t, { backend, faults: { notifyDuplicateRate: 1 } })
+    const second = await world.addApp({ leaseMs: 1 })
+    const orderNos = Array.from({ length: ORDERS }, (_, i) => `mixed-${i}`)
+    for (const orderNo of orderNos) await world.order(orderNo)
+    const waiting = orderNos.flatMap((orderNo) => [world.app.awaitPaymentResult(orderNo), second.awaitPaymentResult(orderNo)])
+    for (const orderNo of orderNos) world.sim.completePayment(orderNo, { status: 'SUCCESS' })
+    const results = await Promise.all(waiting)
+    t.ok(results.every((r) => r.status === 'SUCCESS'))
+    await world.sim.waitForIdle()
+    const trail = await audit(world.prisma, orderNos)
+    t.same([trail.leftInit, trail.badFinalEvents, trail.unexplained], [0, [], 0], 'each order decided by one event of its own, with its source')
+  })
 })
