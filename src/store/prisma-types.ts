@@ -22,6 +22,11 @@ export interface PaymentOrderRecord {
   finalEventId: string | null
   leaseOwner: string | null
   leaseUntil: Date | null
+  /**
+   * Why this init order needs a human (amount_mismatch, invalid_answer, cancel_refused, ...);
+   * the reconciler leaves it alone. Null for every order the plugin can still drive.
+   */
+  attention: string | null
   createdAt: Date
   updatedAt: Date
 }
@@ -65,17 +70,24 @@ export interface PaymentOrderDelegate {
   // 10,000 concurrent awaitPaymentResult calls (measured in bench/awaiters.ts).
   findFirst(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord | null>
   create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
+  /** The reconciler's query (orders it may drive), and the orders left to a human. */
   findMany(args: {
-    where: { status: 'init'; createdAt: { lte: Date }; OR: LeaseFree }
-    orderBy: Array<{ leaseUntil: { sort: 'asc'; nulls: 'first' } } | { createdAt: 'asc' }>
+    where:
+      | { status: 'init'; attention: null; createdAt: { lte: Date }; OR: LeaseFree }
+      | { status: 'init'; attention: { not: null } }
+    orderBy: Array<{ leaseUntil: { sort: 'asc'; nulls: 'first' } } | { createdAt: 'asc' } | { orderNo: 'asc' }>
     take: number
-    select: { orderNo: true }
-  }): PromiseLike<Array<{ orderNo: string }>>
-  /** The init -> final transition (count 1: this call won), and the polling lease claim. */
+  }): PromiseLike<PaymentOrderRecord[]>
+  /**
+   * The init -> final transition (count 1: this call won), the polling lease claim, and the
+   * attention flag (set on an init order without one, or cleared).
+   */
   updateMany(
     args:
       | { where: { orderNo: string; status: 'init' }; data: FinalFields }
-      | { where: { orderNo: string; status: 'init'; OR: LeaseFree }; data: { leaseOwner: string; leaseUntil: Date } },
+      | { where: { orderNo: string; status: 'init'; OR: LeaseFree }; data: { leaseOwner: string; leaseUntil: Date } }
+      | { where: { orderNo: string; status: 'init'; attention: null }; data: { attention: string; updatedAt: Date } }
+      | { where: { orderNo: string; status: 'init' }; data: { attention: null; updatedAt: Date } },
   ): PromiseLike<{ count: number }>
 }
 
