@@ -80,3 +80,9 @@ export const AmountMismatchError = createError<[string]>(
   'Alipay+ reports a successful payment for order "%s" with an amount that differs from the order: the order stays init and the event is recorded; a human must look',
   409,
 )
+
+export const InvalidAnswerError = createError<[string, string]>(
+  'FST_ALIPAYPLUS_INVALID_ANSWER',
+  'Alipay+ answered inquiryPayment for order "%s" with a result that cannot be recorded (%s): asking again would get the same answer, so the order stays init, flagged attention "invalid_answer"; a human must look',
+  502,
+)

@@ -22,6 +22,21 @@ export type { ModelNames } from './store/payment-models.js'
 export type { AwaitOptions, PollerStats } from './polling/payment-poller.js'
 export type { PaymentResult } from './polling/payment-result.js'
 export type { PaymentStatus, FinalStatus, ResultSource } from './store/prisma-types.js'
+// The onAttention hook's argument: what needs a human, as a union discriminated by `kind`.
+export type {
+  AttentionHook,
+  AttentionAlert,
+  AttentionKind,
+  AttentionReason,
+  ConflictingResultAlert,
+  AmountMismatchAlert,
+  SetupErrorAlert,
+  InvalidAnswerAlert,
+  CancelRefusedAlert,
+  CancelUnconfirmedAlert,
+  CancelDeadlinePassedAlert,
+  GaveUpAlert,
+} from './attention/attention-alert.js'
 
 export * from './errors.js'
 export { AlipayPlusSetupError, InquiryClientClosedError } from './protocol/errors.js'

@@ -2,6 +2,7 @@
 // awaitPaymentResult(orderNo) and `alipayplus` (the order store and counters).
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { AlertHook } from './attention/alert-hook.js'
 import { notifyRoute } from './notify/notify-route.js'
 import { type AlipayPlusOptions, resolveOptions } from './options.js'
 import { InquiryLimiter } from './polling/inquiry-limiter.js'
@@ -14,7 +15,10 @@ import { InquiryClient } from './protocol/inquiry-client.js'
 import { OrderStore } from './store/order-store.js'
 
 export interface AlipayPlusDecorator {
-  /** The only writer of PaymentOrder/PaymentEvent: createOrder, getOrder, listEvents, recordResult. */
+  /**
+   * The only writer of PaymentOrder/PaymentEvent: createOrder, getOrder, listEvents, recordResult,
+   * and the orders left to a human: findOrdersNeedingAttention, setAttention, clearAttention.
+   */
   store: OrderStore
   /** The inquiryPayment client the plugin polls with. */
   inquiryClient: InquiryClient
@@ -27,7 +31,9 @@ declare module 'fastify' {
   interface FastifyInstance {
     /**
      * Resolves with the order's final result once known, from notifyPayment or inquiryPayment,
-     * or with status 'init' (final: false) when the polling window ends without one.
+     * or with status 'init' (final: false) when the polling window ends without one. With
+     * cancelAfterWindow, the window's end cancels the payment first: FAIL with source 'cancel'
+     * once Alipay+ confirms, else init with the order's `attention`.
      */
     awaitPaymentResult(orderNo: string, options?: AwaitOptions): Promise<PaymentResult>
     alipayplus: AlipayPlusDecorator
@@ -39,6 +45,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   const log = fastify.log.child({ plugin: 'fastify-alipayplus' })
   const store = new OrderStore(options.models)
   const hub = new ResultHub()
+  const alerts = new AlertHook(options.onAttention, log)
   const inquiryClient = new InquiryClient({
     gatewayUrl: options.gatewayUrl,
     clientId: options.clientId,
@@ -59,10 +66,12 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     hub,
     polling: options.polling,
     log,
+    alerts,
+    cancelAfterWindow: options.cancelAfterWindow,
   })
-  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log)
+  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log, alerts)
 
-  await fastify.register(notifyRoute, { options, store, hub })
+  await fastify.register(notifyRoute, { options, store, hub, alerts })
 
   fastify.decorate('awaitPaymentResult', (orderNo: string, awaitOptions?: AwaitOptions) =>
     poller.awaitResult(orderNo, awaitOptions),
