@@ -6,6 +6,7 @@
 // waiters and stops the loop. What can never fix itself (a setup error, an unrecordable answer,
 // an amount mismatch) ends the loop with a typed error, is handed to onAttention, and (for an
 // order) flags its attention column so that the reconciler stops picking it.
+import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import pRetry, { AbortError } from 'p-retry'
 import type { AlertHook } from '../attention/alert-hook.js'
@@ -96,6 +97,8 @@ export class PaymentPoller {
 
   constructor(deps: PollerDeps) {
     this.#deps = deps
+    // Every cancel call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
+    setMaxListeners(0, this.#closing.signal)
     this.#canceller = new PaymentCanceller({ ...deps, inquireOnce: (orderNo, signal) => this.#inquireOnce(orderNo, signal) })
   }
 
