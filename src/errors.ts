@@ -99,3 +99,9 @@ export const DeliveryClosedError = createError<[string]>(
   'onPaymentResult for order "%s" was interrupted: the server is closing; it will be delivered again',
   503,
 )
+
+export const InvalidAnswerError = createError<[string, string]>(
+  'FST_ALIPAYPLUS_INVALID_ANSWER',
+  'Alipay+ answered inquiryPayment for order "%s" with a result that cannot be recorded (%s): asking again would get the same answer, so the order stays init, flagged attention "invalid_answer"; a human must look',
+  502,
+)

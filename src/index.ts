@@ -29,6 +29,21 @@ export {
 } from './delivery/delivery-options.js'
 export type { DeliveryStats } from './delivery/result-delivery.js'
 export type { PaymentStatus, FinalStatus, ResultSource } from './store/prisma-types.js'
+// The onAttention hook's argument: what needs a human, as a union discriminated by `kind`.
+export type {
+  AttentionHook,
+  AttentionAlert,
+  AttentionKind,
+  AttentionReason,
+  ConflictingResultAlert,
+  AmountMismatchAlert,
+  SetupErrorAlert,
+  InvalidAnswerAlert,
+  CancelRefusedAlert,
+  CancelUnconfirmedAlert,
+  CancelDeadlinePassedAlert,
+  GaveUpAlert,
+} from './attention/attention-alert.js'
 
 export * from './errors.js'
 export { AlipayPlusSetupError, InquiryClientClosedError } from './protocol/errors.js'

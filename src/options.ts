@@ -9,6 +9,7 @@ import {
   type ResolvedDeliveryOptions,
   resolveDelivery,
 } from './delivery/delivery-options.js'
+import type { AttentionHook } from './attention/attention-alert.js'
 import { InvalidOptionError } from './errors.js'
 import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
 import { type ModelNames, resolvePaymentModels } from './store/payment-models.js'
@@ -36,6 +37,12 @@ export interface ReconcileOptions {
   minAgeMs?: number
   /** Orders taken per pass. Default 100. */
   batchSize?: number
+  /**
+   * Oldest order the reconciler keeps driving. An order older than this whose polling window
+   * ends without a result (Alipay+ never learnt of it: ORDER_NOT_EXIST for ever) is flagged
+   * attention 'gave_up' and no longer picked. Default 172800000 ms (2 days).
+   */
+  maxAgeMs?: number
 }
 
 /**
@@ -115,6 +122,19 @@ export interface AlipayPlusCommonOptions {
   onPaymentResult?: PaymentResultHandler
   /** How onPaymentResult runs and is retried. */
   delivery?: DeliveryOptions
+  /**
+   * When a polling window ends without a final result, ask Alipay+ to cancel the payment
+   * (cancelPayment; an unpaid payment is closed, a paid one refunded) and record FAIL with
+   * source 'cancel' once it answers S. Only within Alipay+'s cancel deadline (T+1 00:15 GMT+8
+   * of the order's day). Default false.
+   */
+  cancelAfterWindow?: boolean
+  /**
+   * Called when a payment needs a human or the setup is wrong: conflicting results, amount
+   * mismatches, setup errors, invalid answers, refused or unconfirmed cancels, orders given up.
+   * Never awaited; a throw or rejection is logged. Default: none (the plugin only logs).
+   */
+  onAttention?: AttentionHook
 }
 
 export interface ResolvedOptions {
@@ -140,6 +160,8 @@ export interface ResolvedOptions {
   acceptUnsignedInquiryResponses: boolean
   onPaymentResult: PaymentResultHandler | undefined
   delivery: ResolvedDeliveryOptions
+  cancelAfterWindow: boolean
+  onAttention: AttentionHook | undefined
 }
 
 export const DEFAULTS = {
@@ -153,9 +175,11 @@ export const DEFAULTS = {
   polling: { minTimeout: 4_000, maxTimeout: 60_000, factor: 2, randomize: false, maxRetryTime: 600_000 },
   maxConcurrentInquiries: 16,
   // Antom's advice is to start inquiring when no notification came within about a minute.
-  reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100 },
+  // maxAgeMs: past the longest redelivery schedule of a notification (about 25 hours).
+  reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100, maxAgeMs: 172_800_000 },
   leaseMs: 30_000,
   acceptUnsignedInquiryResponses: false,
+  cancelAfterWindow: false,
 } as const
 
 function requireString(options: Record<string, unknown>, name: string): string {
@@ -208,6 +232,12 @@ function optionalBoolean(value: unknown, name: string, fallback: boolean): boole
   return value
 }
 
+function optionalFunction<F>(value: F | undefined, name: string): F | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function') throw new InvalidOptionError(name, 'must be a function')
+  return value
+}
+
 /** A path as it appears in signed content: absolute, no query, fragment, space or control character. */
 function checkSignedPath(value: unknown): string | undefined {
   if (value === undefined) return undefined
@@ -257,6 +287,10 @@ function resolveReconcile(value: ReconcileOptions | false | undefined): Required
   }
   // Not a timer itself, but capped like the other durations so that one rule covers them all.
   if (reconcile.minAgeMs > MAX_TIMER_MS) throw new InvalidOptionError('reconcile.minAgeMs', TIMER_LIMIT_PROBLEM)
+  reconcile.maxAgeMs = positiveDuration(reconcile.maxAgeMs ?? DEFAULTS.reconcile.maxAgeMs, 'reconcile.maxAgeMs', 1)
+  if (reconcile.maxAgeMs <= reconcile.minAgeMs) {
+    throw new InvalidOptionError('reconcile.maxAgeMs', 'must be greater than reconcile.minAgeMs')
+  }
   return reconcile
 }
 
@@ -298,5 +332,7 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
       DEFAULTS.acceptUnsignedInquiryResponses,
     ),
     ...resolveDelivery(raw.onPaymentResult, raw.delivery),
+    cancelAfterWindow: optionalBoolean(raw.cancelAfterWindow, 'cancelAfterWindow', DEFAULTS.cancelAfterWindow),
+    onAttention: optionalFunction(raw.onAttention, 'onAttention'),
   }
 }

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { type DeliveryStats, ResultDelivery } from './delivery/result-delivery.js'
+import { AlertHook } from './attention/alert-hook.js'
 import { notifyRoute } from './notify/notify-route.js'
 import { type AlipayPlusOptions, resolveOptions } from './options.js'
 import { InquiryLimiter } from './polling/inquiry-limiter.js'
@@ -15,7 +16,10 @@ import { InquiryClient } from './protocol/inquiry-client.js'
 import { OrderStore } from './store/order-store.js'
 
 export interface AlipayPlusDecorator {
-  /** The only writer of PaymentOrder/PaymentEvent: createOrder, getOrder, listEvents, recordResult. */
+  /**
+   * The only writer of PaymentOrder/PaymentEvent: createOrder, getOrder, listEvents, recordResult,
+   * and the orders left to a human: findOrdersNeedingAttention, setAttention, clearAttention.
+   */
   store: OrderStore
   /** The inquiryPayment client the plugin polls with. */
   inquiryClient: InquiryClient
@@ -35,7 +39,9 @@ declare module 'fastify' {
   interface FastifyInstance {
     /**
      * Resolves with the order's final result once known, from notifyPayment or inquiryPayment,
-     * or with status 'init' (final: false) when the polling window ends without one.
+     * or with status 'init' (final: false) when the polling window ends without one. With
+     * cancelAfterWindow, the window's end cancels the payment first: FAIL with source 'cancel'
+     * once Alipay+ confirms, else init with the order's `attention`.
      */
     awaitPaymentResult(orderNo: string, options?: AwaitOptions): Promise<PaymentResult>
     alipayplus: AlipayPlusDecorator
@@ -47,6 +53,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   const log = fastify.log.child({ plugin: 'fastify-alipayplus' })
   const store = new OrderStore(options.models)
   const hub = new ResultHub()
+  const alerts = new AlertHook(options.onAttention, log)
   const inquiryClient = new InquiryClient({
     gatewayUrl: options.gatewayUrl,
     clientId: options.clientId,
@@ -67,8 +74,10 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     hub,
     polling: options.polling,
     log,
+    alerts,
+    cancelAfterWindow: options.cancelAfterWindow,
   })
-  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log)
+  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log, alerts)
   const delivery =
     options.onPaymentResult === undefined
       ? null
@@ -77,7 +86,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   // store.recordResult), once committed; the sweep covers every other instance's and restarts.
   if (delivery) store.onFinalized((order) => delivery.finalized(order))
 
-  await fastify.register(notifyRoute, { options, store, hub })
+  await fastify.register(notifyRoute, { options, store, hub, alerts })
 
   fastify.decorate('awaitPaymentResult', (orderNo: string, awaitOptions?: AwaitOptions) =>
     poller.awaitResult(orderNo, awaitOptions),

@@ -10,12 +10,14 @@
 // touch the application's other routes.
 import { Ajv } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AlertHook } from '../attention/alert-hook.js'
 import { InvalidOrderNoError, UnknownOrderError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { ResultHub } from '../polling/result-hub.js'
 import { parseJson } from '../protocol/parse-json.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
 import type { OrderStore } from '../store/order-store.js'
+import type { FinalStatus } from '../store/prisma-types.js'
 import { ACKNOWLEDGED, type AlipayResult, invalidClient, invalidRequest, invalidSignature, notRecorded, unknownOrder } from './answers.js'
 import { type NotifyBody, notifyBodySchema, notifyResult } from './notify-body-schema.js'
 import { checkRequestTime } from './request-time.js'
@@ -27,6 +29,7 @@ export interface NotifyRouteDeps {
   options: ResolvedOptions
   store: OrderStore
   hub: ResultHub
+  alerts: AlertHook
 }
 
 // The verified bytes of each request, as text: the audit event keeps the message exactly.
@@ -38,7 +41,7 @@ function bounded(value: string): string {
 }
 
 export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): Promise<void> {
-  const { options, store, hub } = deps
+  const { options, store, hub, alerts } = deps
 
   // Alipay+ signs the path of the notify URL we registered, never its query string. Behind a
   // proxy that rewrites that path, the signed one is the public one: notifySignedPath.
@@ -144,16 +147,39 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
         return sendSigned(request, reply, 503, notRecorded())
       }
 
+      // Both are logged and handed to onAttention (off the hot path); the answer is still S: the
+      // message is durably recorded as an event, and delivering it again would change nothing.
       if (outcome.reason === 'amount_mismatch') {
-        request.log.error(
-          { orderNo, expected: { currency: outcome.order.currency, value: outcome.order.amount }, received: body.paymentAmount },
-          'alipayplus notifyPayment amount mismatch: order left init, event recorded; needs a human',
-        )
+        const expected = { currency: outcome.order.currency, value: outcome.order.amount }
+        const message = 'alipayplus notifyPayment amount mismatch: order left init, event recorded; needs a human'
+        request.log.error({ orderNo, expected, received: body.paymentAmount }, message)
+        alerts.emit({
+          kind: 'amount_mismatch',
+          orderNo,
+          source: 'notify',
+          attention: null,
+          message,
+          expected,
+          // The schema requires a well-formed amount on S, and a mismatch is only decided on S.
+          received: { currency: body.paymentAmount!.currency, value: body.paymentAmount!.value },
+          eventId: outcome.eventId,
+        })
       } else if (outcome.reason === 'conflicting_result') {
+        const message = 'alipayplus notifyPayment conflicts with the recorded final result: kept the first, event recorded; needs a human'
         request.log.error(
           { orderNo, stored: outcome.order.status, storedSource: outcome.order.resultSource, received: body.paymentResult },
-          'alipayplus notifyPayment conflicts with the recorded final result: kept the first, event recorded; needs a human',
+          message,
         )
+        alerts.emit({
+          kind: 'conflicting_result',
+          orderNo,
+          source: 'notify',
+          attention: null,
+          message,
+          recorded: { status: outcome.order.status as FinalStatus, source: outcome.order.resultSource, resultCode: outcome.order.resultCode },
+          received: { status: body.paymentResult.resultStatus === 'S' ? 'SUCCESS' : 'FAIL', resultCode: body.paymentResult.resultCode },
+          eventId: outcome.eventId,
+        })
       } else {
         hub.publish(outcome.order)
       }

@@ -3,14 +3,26 @@
 // Each tick: claim the lease, which succeeds only while the order is init (final -> done, no
 // inquiry), inquire through the global limiter, and record a final answer through the store's
 // atomic transition. p-retry drives the schedule; a result published by the notify route wakes
-// waiters and stops the loop.
+// waiters and stops the loop. What can never fix itself (a setup error, an unrecordable answer,
+// an amount mismatch) ends the loop with a typed error, is handed to onAttention, and (for an
+// order) flags its attention column so that the reconciler stops picking it.
+import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import pRetry, { AbortError } from 'p-retry'
-import { AbortedError, AmountMismatchError, ClosedError, InvalidOptionError, UnknownOrderError } from '../errors.js'
+import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlert } from '../attention/attention-alert.js'
+import {
+  AbortedError,
+  AmountMismatchError,
+  ClosedError,
+  InvalidAnswerError,
+  InvalidOptionError,
+  UnknownOrderError,
+} from '../errors.js'
 import type { PollingOptions } from '../options.js'
 import { AlipayPlusSetupError } from '../protocol/errors.js'
 import type { InquiryClient } from '../protocol/inquiry-client.js'
-import type { FinalOutcome, InquiryOutcome } from '../protocol/inquiry-outcome.js'
+import type { FinalOutcome, InquiryOutcome, InvalidAnswerOutcome, SetupErrorOutcome } from '../protocol/inquiry-outcome.js'
 import { assertOrderNo } from '../store/order-no.js'
 import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
 import type { OrderStore } from '../store/order-store.js'
@@ -19,6 +31,7 @@ import type { InquiryLimiter } from './inquiry-limiter.js'
 import type { OrderLease } from './order-lease.js'
 import { type PaymentResult, toPaymentResult } from './payment-result.js'
 import type { ResultHub } from './result-hub.js'
+import { type CancelStats, PaymentCanceller } from './window-cancel.js'
 
 export interface AwaitOptions {
   signal?: AbortSignal
@@ -34,6 +47,8 @@ export interface PollerStats {
   activeLoops: number
   /** Most inquiries ever in flight at once (never above maxConcurrentInquiries). */
   peakInFlight: number
+  /** cancelPayment calls made (cancelAfterWindow), and how each was classified. */
+  cancels: CancelStats
 }
 
 export interface PollerDeps {
@@ -44,6 +59,9 @@ export interface PollerDeps {
   hub: ResultHub
   polling: Required<PollingOptions>
   log: FastifyBaseLogger
+  alerts: AlertHook
+  /** Cancel the payment when a caller's window ends without a final result. */
+  cancelAfterWindow: boolean
 }
 
 /** A tick that did not reach a final result; p-retry waits and tries again. */
@@ -66,15 +84,22 @@ interface Loop {
 export class PaymentPoller {
   readonly #deps: PollerDeps
   readonly #loops = new Map<string, Loop>()
+  /** Cancels in progress, one per order (single flight, like the loops). */
+  readonly #cancels = new Map<string, Promise<PaymentOrderRecord>>()
+  readonly #canceller: PaymentCanceller
+  readonly #closing = new AbortController()
   #closed = false
-  readonly #stats: Omit<PollerStats, 'activeLoops' | 'peakInFlight'> = {
+  readonly #stats: Omit<PollerStats, 'activeLoops' | 'peakInFlight' | 'cancels'> = {
     inquiries: 0,
-    outcomes: { final: 0, in_process: 0, retry: 0, order_not_exist: 0, setup_error: 0 },
+    outcomes: { final: 0, in_process: 0, retry: 0, order_not_exist: 0, setup_error: 0, invalid_answer: 0 },
     loopsStarted: 0,
   }
 
   constructor(deps: PollerDeps) {
     this.#deps = deps
+    // Every cancel call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
+    setMaxListeners(0, this.#closing.signal)
+    this.#canceller = new PaymentCanceller({ ...deps, inquireOnce: (orderNo, signal) => this.#inquireOnce(orderNo, signal) })
   }
 
   async awaitResult(orderNo: string, options: AwaitOptions = {}): Promise<PaymentResult> {
@@ -97,7 +122,32 @@ export class PaymentPoller {
       if (final !== null) return toPaymentResult(final)
     }
     // Window over: report what is stored, in case a result landed at the last moment.
-    return toPaymentResult((await this.#deps.store.getOrder(orderNo)) ?? order)
+    const stored = (await this.#deps.store.getOrder(orderNo)) ?? order
+    if (stored.status !== 'init' || stored.attention !== null || !this.#deps.cancelAfterWindow) return toPaymentResult(stored)
+    return toPaymentResult(await this.#cancelOnce(orderNo, signal))
+  }
+
+  /** The order's cancel, shared by every caller whose window ends while it runs. */
+  #cancelOnce(orderNo: string, signal: AbortSignal | undefined): Promise<PaymentOrderRecord> {
+    if (this.#closed) return Promise.reject(new ClosedError(orderNo))
+    let running = this.#cancels.get(orderNo)
+    if (running === undefined) {
+      running = this.#canceller
+        .cancel(orderNo, this.#closing.signal)
+        .catch((error: unknown) => {
+          throw this.#closing.signal.aborted ? new ClosedError(orderNo) : error
+        })
+        .finally(() => this.#cancels.delete(orderNo))
+      this.#cancels.set(orderNo, running)
+    }
+    if (signal === undefined) return running
+    // The caller may stop waiting; the cancel itself goes on (close() stops it).
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(new AbortedError(orderNo))
+      if (signal.aborted) return onAbort()
+      signal.addEventListener('abort', onAbort, { once: true })
+      running.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    })
   }
 
   isPolling(orderNo: string): boolean {
@@ -110,15 +160,17 @@ export class PaymentPoller {
       outcomes: { ...this.#stats.outcomes },
       activeLoops: this.#loops.size,
       peakInFlight: this.#deps.limiter.peak,
+      cancels: { ...this.#canceller.stats },
     }
   }
 
-  /** Stops every loop; their waiters reject with ClosedError. */
+  /** Stops every loop and cancel in progress; their waiters reject with ClosedError. */
   async close(): Promise<void> {
     this.#closed = true
+    this.#closing.abort()
     const loops = [...this.#loops.values()]
     for (const loop of loops) loop.controller.abort(new ClosedError(loop.orderNo))
-    await Promise.allSettled(loops.map((loop) => loop.promise))
+    await Promise.allSettled([...loops.map((loop) => loop.promise), ...this.#cancels.values()])
   }
 
   #wait(orderNo: string, remaining: number, signal: AbortSignal | undefined): Promise<PaymentOrderRecord | null> {
@@ -207,13 +259,35 @@ export class PaymentPoller {
       if (order.status !== 'init') return order
       throw new NotFinalYet('another instance holds the polling lease')
     }
+    return this.#handle(orderNo, outcome)
+  }
+
+  /**
+   * One inquiry outside any loop (after a refused cancel): the final order, null when not
+   * final, or the error that ends polling (amount mismatch, setup error, invalid answer).
+   */
+  async #inquireOnce(orderNo: string, signal: AbortSignal): Promise<PaymentOrderRecord | null> {
+    try {
+      return await this.#tick(orderNo, signal)
+    } catch (error) {
+      if (error instanceof NotFinalYet) return null
+      if (error instanceof AbortError) throw error.originalError
+      throw error
+    }
+  }
+
+  async #handle(orderNo: string, outcome: InquiryOutcome): Promise<PaymentOrderRecord> {
+    const { limiter, polling } = this.#deps
     this.#stats.inquiries++
     this.#stats.outcomes[outcome.kind]++
     switch (outcome.kind) {
       case 'final':
         return this.#record(orderNo, outcome)
       case 'setup_error':
+        this.#setupError(orderNo, outcome)
         throw new AbortError(new AlipayPlusSetupError(outcome.resultCode, outcome.resultMessage, outcome.httpStatus))
+      case 'invalid_answer':
+        throw new AbortError(await this.#invalidAnswer(orderNo, outcome))
       case 'retry':
         if (outcome.reason === 'traffic_limit') limiter.pause(polling.minTimeout)
         throw new NotFinalYet(`${outcome.reason}: ${outcome.message}`)
@@ -223,8 +297,34 @@ export class PaymentPoller {
     }
   }
 
+  /** Not the order's fault, so not flagged on it: the same setup error will meet every order. */
+  #setupError(orderNo: string, outcome: SetupErrorOutcome): void {
+    const alert: AttentionAlert = {
+      kind: 'setup_error',
+      orderNo,
+      source: 'inquiry',
+      attention: null,
+      message: 'alipayplus inquiryPayment: Alipay+ refused in a way retrying cannot fix, or its answer cannot be trusted',
+      alipayResultCode: outcome.resultCode,
+      resultMessage: outcome.resultMessage.slice(0, 200),
+    }
+    if (outcome.httpStatus !== undefined) alert.httpStatus = outcome.httpStatus
+    this.#deps.alerts.emit(alert)
+  }
+
+  /** A signed answer that can never be recorded: asking again would get the same one. */
+  async #invalidAnswer(orderNo: string, outcome: InvalidAnswerOutcome): Promise<Error> {
+    const problem = outcome.problem.slice(0, 200)
+    const message = 'alipayplus inquiryPayment answer cannot be recorded: order left init for a human'
+    this.#deps.log.error({ orderNo, resultCode: outcome.resultCode, problem }, message)
+    const attention = (await this.#deps.store.setAttention(orderNo, 'invalid_answer')) ? 'invalid_answer' : null
+    this.#deps.alerts.emit({ kind: 'invalid_answer', orderNo, source: 'inquiry', attention, message, resultCode: outcome.resultCode, problem })
+    return new InvalidAnswerError(orderNo, problem)
+  }
+
   async #record(orderNo: string, outcome: FinalOutcome): Promise<PaymentOrderRecord> {
-    const recorded = await this.#deps.store.recordResult({
+    const { store, log, alerts } = this.#deps
+    const recorded = await store.recordResult({
       orderNo,
       source: 'inquiry',
       status: outcome.status,
@@ -236,13 +336,39 @@ export class PaymentPoller {
       payload: outcome.response,
     })
     const { order, reason } = recorded
-    // A mismatch leaves the order init, unless another result finalized it meanwhile.
-    if (order.status === 'init') throw new AbortError(new AmountMismatchError(orderNo))
+    // A mismatch leaves the order init, unless another result finalized it meanwhile. Flagged,
+    // so that the reconciler does not ask again at every pass and get the same answer.
+    if (order.status === 'init') {
+      const expected = { currency: order.currency, value: order.amount }
+      const message = 'alipayplus inquiryPayment amount mismatch: order left init, event recorded; needs a human'
+      log.error({ orderNo, expected, received: outcome.paymentAmount }, message)
+      const attention = (await store.setAttention(orderNo, 'amount_mismatch')) ? 'amount_mismatch' : null
+      alerts.emit({
+        kind: 'amount_mismatch',
+        orderNo,
+        source: 'inquiry',
+        attention,
+        message,
+        expected,
+        // Present and well-formed: classifyInquiryResponse makes a SUCCESS without one invalid_answer.
+        received: { currency: outcome.paymentAmount!.currency, value: outcome.paymentAmount!.value },
+        eventId: recorded.eventId,
+      })
+      throw new AbortError(new AmountMismatchError(orderNo))
+    }
     if (reason === 'conflicting_result') {
-      this.#deps.log.error(
-        { orderNo, stored: order.status, storedSource: order.resultSource, inquired: outcome.status },
-        'alipayplus inquiryPayment conflicts with the recorded final result: kept the first, event recorded; needs a human',
-      )
+      const message = 'alipayplus inquiryPayment conflicts with the recorded final result: kept the first, event recorded; needs a human'
+      log.error({ orderNo, stored: order.status, storedSource: order.resultSource, inquired: outcome.status }, message)
+      alerts.emit({
+        kind: 'conflicting_result',
+        orderNo,
+        source: 'inquiry',
+        attention: null,
+        message,
+        recorded: { status: order.status, source: order.resultSource, resultCode: order.resultCode },
+        received: { status: outcome.status, resultCode: outcome.resultCode },
+        eventId: recorded.eventId,
+      })
     }
     this.#deps.hub.publish(order)
     return order

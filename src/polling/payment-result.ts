@@ -11,6 +11,8 @@ export interface PaymentResult {
   resultCode?: string
   resultMessage?: string
   paymentTime?: Date
+  /** Why an init order was left to a human (amount_mismatch, cancel_refused, gave_up, ...). */
+  attention?: string
 }
 
 export function toPaymentResult(order: PaymentOrderRecord): PaymentResult {
@@ -24,5 +26,6 @@ export function toPaymentResult(order: PaymentOrderRecord): PaymentResult {
   if (order.resultCode !== null) result.resultCode = order.resultCode
   if (order.resultMessage !== null) result.resultMessage = order.resultMessage
   if (order.paymentTime !== null) result.paymentTime = order.paymentTime
+  if (order.status === 'init' && order.attention !== null) result.attention = order.attention
   return result
 }

@@ -1,8 +1,11 @@
 // Nothing stranded: at start and every intervalMs, orders still init and older than minAgeMs
 // (a restart lost their waiter, or their notification never came) are driven to a final result
 // through the same polling loop as awaitPaymentResult. Orders another instance is polling
-// (live lease) are left to it.
+// (live lease) are left to it, and so are orders left to a human (attention set). Nothing polled
+// for ever either: an order older than maxAgeMs whose window ends without a result (Alipay+
+// never learnt of it) is flagged 'gave_up' and handed to onAttention.
 import type { FastifyBaseLogger } from 'fastify'
+import type { AlertHook } from '../attention/alert-hook.js'
 import type { ReconcileOptions } from '../options.js'
 import type { OrderStore } from '../store/order-store.js'
 import type { PaymentPoller } from './payment-poller.js'
@@ -12,15 +15,17 @@ export class Reconciler {
   readonly #store: OrderStore
   readonly #poller: PaymentPoller
   readonly #log: FastifyBaseLogger
+  readonly #alerts: AlertHook
   #timer: NodeJS.Timeout | undefined
   #pass: Promise<number> | undefined
   #stopped = false
 
-  constructor(options: Required<ReconcileOptions>, store: OrderStore, poller: PaymentPoller, log: FastifyBaseLogger) {
+  constructor(options: Required<ReconcileOptions>, store: OrderStore, poller: PaymentPoller, log: FastifyBaseLogger, alerts: AlertHook) {
     this.#options = options
     this.#store = store
     this.#poller = poller
     this.#log = log
+    this.#alerts = alerts
   }
 
   start(): void {
@@ -58,6 +63,7 @@ export class Reconciler {
       this.#poller.awaitResult(orderNo).then(
         (result) => {
           if (result.final) this.#log.info({ orderNo, status: result.status, source: result.source }, 'alipayplus reconcile: order finalized')
+          else if (result.attention === undefined) return this.#giveUpIfTooOld(orderNo)
         },
         (error: { code?: string }) => {
           if (error.code !== 'FST_ALIPAYPLUS_CLOSED') this.#log.error({ err: error, orderNo }, 'alipayplus reconcile: polling failed')
@@ -65,5 +71,20 @@ export class Reconciler {
       )
     }
     return started
+  }
+
+  /** After a window without a result: an order past maxAgeMs is flagged and no longer picked. */
+  async #giveUpIfTooOld(orderNo: string): Promise<void> {
+    const { maxAgeMs } = this.#options
+    try {
+      const order = await this.#store.getOrder(orderNo)
+      if (order === null || order.status !== 'init' || order.createdAt.getTime() > Date.now() - maxAgeMs) return
+      if (!(await this.#store.setAttention(orderNo, 'gave_up'))) return
+      const message = 'alipayplus reconcile: no final result for an order older than reconcile.maxAgeMs; no longer polled, left to a human'
+      this.#log.error({ orderNo, createdAt: order.createdAt, maxAgeMs }, message)
+      this.#alerts.emit({ kind: 'gave_up', orderNo, source: 'inquiry', attention: 'gave_up', message, createdAt: order.createdAt, maxAgeMs })
+    } catch (error) {
+      this.#log.error({ err: error, orderNo }, 'alipayplus reconcile: could not flag an order given up')
+    }
   }
 }

@@ -37,6 +37,7 @@ export {
   type RetryReason,
   type OrderNotExistOutcome,
   type SetupErrorOutcome,
+  type InvalidAnswerOutcome,
 } from './inquiry-outcome.js'
 export { AlipayPlusSetupError, InquiryClientClosedError } from './errors.js'
 export { notifyBodySchema, notifyResult, type NotifyBody } from '../notify/notify-body-schema.js'

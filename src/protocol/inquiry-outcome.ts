@@ -1,7 +1,8 @@
 // Reads an inquiryPayment answer into what the caller should do, row by row of the protocol
 // table: final (SUCCESS/FAIL), still in process, retry the call, order unknown to Alipay+
-// (never a final result), or a setup error (stop and tell a human).
-import type { Amount } from '../store/amount.js'
+// (never a final result), a setup error (stop and tell a human), or an invalid answer (signed,
+// but unrecordable: asking again would get the same answer, so stop and tell a human).
+import { type Amount, assertAmount } from '../store/amount.js'
 
 export type JsonObject = Record<string, unknown>
 
@@ -14,7 +15,10 @@ export interface FinalOutcome {
   resultCode: string
   resultMessage?: string
   paymentId?: string
-  /** As Alipay+ sent it, not validated here: OrderStore.recordResult checks it. */
+  /**
+   * A well-formed Amount (always present on SUCCESS); OrderStore.recordResult compares it with
+   * the order's. A FAIL's malformed amount is dropped (it stays in the response).
+   */
   paymentAmount?: Amount
   paymentTime?: string
   response: JsonObject
@@ -39,6 +43,15 @@ export interface OrderNotExistOutcome {
   response: JsonObject
 }
 
+/** A signed answer that cannot be recorded: a SUCCESS without a valid paymentAmount. */
+export interface InvalidAnswerOutcome {
+  kind: 'invalid_answer'
+  /** paymentResult.resultCode. */
+  resultCode: string
+  problem: string
+  response: JsonObject
+}
+
 export interface SetupErrorOutcome {
   kind: 'setup_error'
   resultCode: string
@@ -46,7 +59,13 @@ export interface SetupErrorOutcome {
   httpStatus?: number
 }
 
-export type InquiryOutcome = FinalOutcome | InProcessOutcome | RetryOutcome | OrderNotExistOutcome | SetupErrorOutcome
+export type InquiryOutcome =
+  | FinalOutcome
+  | InProcessOutcome
+  | RetryOutcome
+  | OrderNotExistOutcome
+  | SetupErrorOutcome
+  | InvalidAnswerOutcome
 
 interface ResultBlock {
   resultCode: string
@@ -89,9 +108,25 @@ function fromPaymentResult(response: JsonObject, httpStatus: number): InquiryOut
   const paymentId = optionalString(response.paymentId)
   const paymentTime = optionalString(response.paymentTime)
   if (paymentId !== undefined) outcome.paymentId = paymentId
-  if (response.paymentAmount !== undefined) outcome.paymentAmount = response.paymentAmount as Amount
+  const amountProblem = problemOf(response.paymentAmount)
+  if (amountProblem === null) outcome.paymentAmount = response.paymentAmount as Amount
+  else if (outcome.status === 'SUCCESS') {
+    // The amount check cannot run without it, and the same answer would come every time.
+    return { kind: 'invalid_answer', resultCode: payment.resultCode, problem: amountProblem, response }
+  }
   if (paymentTime !== undefined) outcome.paymentTime = paymentTime
   return outcome
+}
+
+/** Why a paymentAmount cannot be checked against the order, or null when it can. */
+function problemOf(amount: unknown): string | null {
+  if (amount === undefined || amount === null) return 'a SUCCESS without paymentAmount'
+  try {
+    assertAmount(amount, 'paymentAmount')
+    return null
+  } catch (error) {
+    return (error as Error).message
+  }
 }
 
 function fromResult(result: ResultBlock, response: JsonObject, httpStatus: number): InquiryOutcome {

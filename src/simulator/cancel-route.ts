@@ -36,7 +36,8 @@ async function decide(
   const { id, payment } = lookupPayment(parseJson(raw), ctx.payments)
   if (id === undefined) return resultOnly('PARAM_ILLEGAL', 'F', 'Illegal parameters: paymentRequestId or paymentId is required.')
   const faults = ctx.faultsFor(payment)
-  if (ctx.dice.chance(faults.cancelUnknownRate)) return resultOnly('UNKNOWN_EXCEPTION', 'U', 'An API call failed for an unknown reason.')
+  const unknownFirst = payment !== undefined && payment.cancelCalls++ < faults.cancelUnknownFirstN
+  if (unknownFirst || ctx.dice.chance(faults.cancelUnknownRate)) return resultOnly('UNKNOWN_EXCEPTION', 'U', 'An API call failed for an unknown reason.')
   if (ctx.dice.chance(faults.cancelFailRate)) return resultOnly('PROCESS_FAIL', 'F', 'A general business failure occurred.')
   if (payment === undefined) return resultOnly('ORDER_NOT_EXIST', 'F', 'The order does not exist.')
   const cancelled = ctx.payments.cancel(payment.paymentRequestId)

@@ -30,8 +30,12 @@ export interface Faults {
   inquirySlowMs: number
   /** The answer body is altered after it was signed. */
   inquiryTamperRate: number
+  /** A successful inquiry answer comes without paymentAmount (signed as sent: unrecordable). */
+  inquiryNoAmountRate: number
   /** cancelPayment answers result U UNKNOWN_EXCEPTION, and cancels nothing. */
   cancelUnknownRate: number
+  /** The first N cancelPayment calls for a payment answer U UNKNOWN_EXCEPTION, and cancel nothing. */
+  cancelUnknownFirstN: number
   /** cancelPayment answers result F PROCESS_FAIL, and cancels nothing. */
   cancelFailRate: number
 }
@@ -50,7 +54,9 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   inquiryTrafficLimitRate: 0,
   inquirySlowMs: 0,
   inquiryTamperRate: 0,
+  inquiryNoAmountRate: 0,
   cancelUnknownRate: 0,
+  cancelUnknownFirstN: 0,
   cancelFailRate: 0,
 })
 
@@ -70,7 +76,9 @@ const KINDS: Record<keyof Faults, FaultKind> = {
   inquiryTrafficLimitRate: 'rate',
   inquirySlowMs: 'count',
   inquiryTamperRate: 'rate',
+  inquiryNoAmountRate: 'rate',
   cancelUnknownRate: 'rate',
+  cancelUnknownFirstN: 'count',
   cancelFailRate: 'rate',
 }
 

@@ -97,7 +97,9 @@ async function decide(
   // A final payment may still look in process for a while, as a lagging read model would.
   const lagging = payment.inquiriesSinceFinal < faults.inquiryInProcessFirstN || ctx.dice.chance(faults.inquiryInProcessRate)
   payment.inquiriesSinceFinal += 1
-  return paymentAnswer(payment, ctx.identity, !lagging)
+  const answer = paymentAnswer(payment, ctx.identity, !lagging)
+  if (answer.kind === 'success' && ctx.dice.chance(faults.inquiryNoAmountRate)) delete answer.body.paymentAmount
+  return answer
 }
 
 export function inquiryRoute(ctx: InquiryRouteContext): FastifyPluginAsync {

@@ -22,6 +22,8 @@ export interface SimPayment {
   faults: Partial<Faults>
   /** Inquiries answered since the payment became final (for inquiryInProcessFirstN). */
   inquiriesSinceFinal: number
+  /** cancelPayment calls received (for cancelUnknownFirstN). */
+  cancelCalls: number
   /** A cancelPayment succeeded: the payment was closed, or (paid) refunded. */
   cancelled: boolean
   /** Paid, then cancelled: refunded in full. status stays SUCCESS, as the payment did happen. */
@@ -66,6 +68,7 @@ export class PaymentBook {
       status: 'PROCESSING',
       faults: input.faults === undefined ? {} : parseFaults(input.faults),
       inquiriesSinceFinal: 0,
+      cancelCalls: 0,
       cancelled: false,
       refunded: false,
     }

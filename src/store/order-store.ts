@@ -351,16 +351,60 @@ export class OrderStore {
   }
 
   /**
-   * Orders still init, created at or before `createdBefore`, whose polling lease is free:
-   * never-leased first, then the longest-expired, so every stranded order gets its turn.
+   * Orders still init and not left to a human (attention null), created at or before
+   * `createdBefore`, whose polling lease is free: never-leased first, then the longest-expired,
+   * so every stranded order gets its turn.
    */
   async findPendingOrders(createdBefore: Date, limit: number): Promise<string[]> {
     const now = new Date()
     const rows = await this.#orders.findMany({
-      where: { status: 'init', createdAt: { lte: createdBefore }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+      where: {
+        status: 'init',
+        attention: null,
+        createdAt: { lte: createdBefore },
+        OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
+      },
       orderBy: [{ leaseUntil: { sort: 'asc', nulls: 'first' } }, { createdAt: 'asc' }],
       take: limit,
     })
     return rows.map((row) => row.orderNo)
+  }
+
+  /**
+   * Leaves an init order to a human: sets `attention` to why, unless the order is final or
+   * already flagged (the first reason stays). true when this call set it. The reconciler no
+   * longer picks the order; awaitPaymentResult still may.
+   */
+  async setAttention(orderNo: string, reason: string): Promise<boolean> {
+    assertOrderNo(orderNo)
+    if (typeof reason !== 'string' || reason === '') throw new InvalidResultError('attention must be a non-empty string')
+    const { count } = await this.#orders.updateMany({
+      where: { orderNo, status: 'init', attention: null },
+      data: { attention: reason, updatedAt: new Date() },
+    })
+    return count === 1
+  }
+
+  /**
+   * Hands an init order back to the plugin once a human has looked (attention back to null):
+   * the reconciler picks it again. true when the order was init and is now unflagged.
+   */
+  async clearAttention(orderNo: string): Promise<boolean> {
+    assertOrderNo(orderNo)
+    const { count } = await this.#orders.updateMany({
+      where: { orderNo, status: 'init' },
+      data: { attention: null, updatedAt: new Date() },
+    })
+    return count === 1
+  }
+
+  /** Init orders left to a human (attention set), oldest first. */
+  async findOrdersNeedingAttention(limit = 100): Promise<PaymentOrderRecord[]> {
+    if (!Number.isInteger(limit) || limit <= 0) throw new InvalidResultError('limit must be a positive integer')
+    return this.#orders.findMany({
+      where: { status: 'init', attention: { not: null } },
+      orderBy: [{ createdAt: 'asc' }, { orderNo: 'asc' }],
+      take: limit,
+    })
   }
 }

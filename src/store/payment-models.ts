@@ -20,7 +20,7 @@ const DELEGATE_METHODS = ['findFirst', 'findMany', 'create', 'updateMany'] as co
 // PaymentOrder of its shop, say) lacks them, and is refused rather than written to.
 const REQUIRED_FIELDS = {
   order: ['orderNo', 'status', 'amount', 'currency', 'paymentId', 'resultCode', 'resultMessage', 'resultSource',
-    'paymentTime', 'finalizedAt', 'finalEventId', 'leaseOwner', 'leaseUntil', 'createdAt', 'updatedAt'],
+    'paymentTime', 'finalizedAt', 'finalEventId', 'leaseOwner', 'leaseUntil', 'attention', 'createdAt', 'updatedAt'],
   event: ['id', 'orderNo', 'source', 'resultStatus', 'resultCode', 'reason', 'payload', 'digest', 'deliveries', 'createdAt'],
 } as const
 

@@ -33,6 +33,11 @@ export interface PaymentOrderRecord {
   deliveryUntil: Date | null
   /** When the next run is due after a failure; null: at once. */
   deliveryDueAt: Date | null
+  /**
+   * Why this init order needs a human (amount_mismatch, invalid_answer, cancel_refused, ...);
+   * the reconciler leaves it alone. Null for every order the plugin can still drive.
+   */
+  attention: string | null
   createdAt: Date
   updatedAt: Date
 }
@@ -97,13 +102,15 @@ export interface PaymentOrderDelegate {
   findFirst(args: { where: { orderNo: string } }): PromiseLike<PaymentOrderRecord | null>
   create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
   /**
-   * Init orders left to the reconciler, results due for delivery (the sweep), and results not
-   * delivered yet. One signature with a union, not overloads: a generated client's generic
-   * findMany is checked against each overload with its type argument lost.
+   * Init orders left to the reconciler, orders left to a human, results due for delivery (the
+   * sweep), and results not delivered yet. One signature with a union, not overloads: a
+   * generated client's generic findMany is checked against each overload with its type
+   * argument lost.
    */
   findMany(args: {
     where:
-      | { status: 'init'; createdAt: { lte: Date }; OR: LeaseFree }
+      | { status: 'init'; attention: null; createdAt: { lte: Date }; OR: LeaseFree }
+      | { status: 'init'; attention: { not: null } }
       | DeliveryDueWhere
       | { status: FinalStatuses; deliveredAt: null }
     orderBy: Array<
@@ -117,7 +124,8 @@ export interface PaymentOrderDelegate {
   }): PromiseLike<PaymentOrderRecord[]>
   /**
    * The init -> final transition (count 1: this call won), the polling lease claim, and the
-   * delivery claim, its renewal, its release after a failed run, and the delivered mark.
+   * delivery claim, its renewal, its release after a failed run, and the delivered mark; and the
+   * attention flag (set on an init order without one, or cleared).
    */
   updateMany(
     args:
@@ -135,7 +143,9 @@ export interface PaymentOrderDelegate {
       | {
           where: DeliveryClaimWhere
           data: { deliveredAt: Date; deliveryOwner: null; deliveryUntil: null; deliveryError: null }
-        },
+        }
+      | { where: { orderNo: string; status: 'init'; attention: null }; data: { attention: string; updatedAt: Date } }
+      | { where: { orderNo: string; status: 'init' }; data: { attention: null; updatedAt: Date } },
   ): PromiseLike<{ count: number }>
 }
 

@@ -10,6 +10,14 @@ import { rsaKeyPair } from './keys.js'
 import { type AppOverrides, buildMerchantApp, CLIENT_ID } from './merchant-app.js'
 import { NOTIFY_PATH } from './notify-request.js'
 
+// Every log line each world app wrote, as text (see logsOf).
+const appLogs = new WeakMap<FastifyInstance, string[]>()
+
+/** The log lines `app` (built by a world) wrote, parsed. */
+export function logsOf(app: FastifyInstance): Array<{ level: number; msg: string; orderNo?: string; [key: string]: unknown }> {
+  return (appLogs.get(app) ?? []).map((line) => JSON.parse(line) as { level: number; msg: string })
+}
+
 export const merchantKeys = rsaKeyPair()
 export const alipayKeys = rsaKeyPair()
 
@@ -57,7 +65,7 @@ export async function buildWorld(
   t.teardown(() => sim.close())
 
   const addApp = async (overrides: AppOverrides = {}) => {
-    const { app } = await buildMerchantApp(t, {
+    const { app, logs } = await buildMerchantApp(t, {
       prisma,
       merchant: merchantKeys,
       alipay: alipayKeys,
@@ -67,6 +75,7 @@ export async function buildWorld(
       ...options.app,
       ...overrides,
     })
+    appLogs.set(app, logs)
     return app
   }
   const app = await addApp()

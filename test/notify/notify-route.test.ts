@@ -3,12 +3,14 @@
 import { PrismaPg } from '@prisma/adapter-pg'
 import t, { type Test } from 'tap'
 import { PrismaClient } from '../../generated/prisma/client.js'
+import type { AttentionAlert } from '../../src/index.js'
 import { OrderStore } from '../../src/store/order-store.js'
 import { verifyMessage } from '../../src/protocol/signature.js'
 import { forEachBackend, freshPostgres, needsServer } from '../helpers/databases.js'
 import { rsaKeyPair } from '../helpers/keys.js'
 import { buildMerchantApp, CLIENT_ID } from '../helpers/merchant-app.js'
 import { NOTIFY_PATH, notifyBody, signedNotify } from '../helpers/notify-request.js'
+import { until } from '../helpers/world.js'
 
 const merchant = rsaKeyPair()
 const alipay = rsaKeyPair()
@@ -30,7 +32,9 @@ async function assertSignedByMerchant(t: Test, response: { headers: Record<strin
 await forEachBackend(t, async (t, backend) => {
   const { prisma } = await backend.open(t)
   const store = OrderStore.fromClient(prisma)
-  const { app, logs } = await buildMerchantApp(t, { prisma, merchant, alipay })
+  const alerts: AttentionAlert[] = []
+  const { app, logs } = await buildMerchantApp(t, { prisma, merchant, alipay, onAttention: (alert) => void alerts.push(alert) })
+  const alertsFor = (orderNo: string) => alerts.filter((alert) => alert.orderNo === orderNo)
   const create = (orderNo: string) => store.createOrder({ orderNo, amount: { currency: 'USD', value: '100' } })
   const nothingWritten = async (t: Test, orderNo: string) => {
     t.equal((await store.getOrder(orderNo))?.status, 'init', 'order still init')
@@ -81,6 +85,23 @@ await forEachBackend(t, async (t, backend) => {
     const response = await app.inject(await signedNotify(alipay.privateKey, notifyBody('first-wins')))
     t.equal(response.body, ACK, 'already final: acknowledged')
     t.equal((await store.getOrder('first-wins'))?.status, 'FAIL')
+    const events = await store.listEvents('first-wins')
+    await until(() => alertsFor('first-wins').length === 1)
+    t.same(alertsFor('first-wins'), [
+      {
+        kind: 'conflicting_result',
+        orderNo: 'first-wins',
+        source: 'notify',
+        attention: null,
+        message: 'alipayplus notifyPayment conflicts with the recorded final result: kept the first, event recorded; needs a human',
+        recorded: { status: 'FAIL', source: 'inquiry', resultCode: 'ORDER_IS_CLOSED' },
+        received: { status: 'SUCCESS', resultCode: 'SUCCESS' },
+        eventId: events[1]?.id,
+      },
+    ], 'onAttention hears of the conflict, with both results')
+    // The same result again is no conflict.
+    await app.inject(await signedNotify(alipay.privateKey, notifyBody('first-wins', { paymentResult: { resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F' } })))
+    t.equal(alertsFor('first-wins').length, 1)
   })
 
   t.test('missing or wrong signature: 401, nothing written', async (t) => {
@@ -194,6 +215,17 @@ await forEachBackend(t, async (t, backend) => {
     t.same((await store.listEvents('amt-1')).map((e) => [e.applied, e.reason]), [[false, 'amount_mismatch']])
     const logged = logs.slice(before).map((line) => JSON.parse(line) as { level: number; msg: string; orderNo?: string })
     t.ok(logged.some((l) => l.level >= 50 && l.orderNo === 'amt-1' && /amount mismatch/.test(l.msg)), 'an error names the order')
+    await until(() => alertsFor('amt-1').length === 1)
+    t.match(alertsFor('amt-1')[0], {
+      kind: 'amount_mismatch',
+      orderNo: 'amt-1',
+      source: 'notify',
+      // Not flagged from a notification: an inquiry may still bring the right amount.
+      attention: null,
+      expected: { currency: 'USD', value: '100' },
+      received: { currency: 'USD', value: '10000' },
+    })
+    t.equal((await store.getOrder('amt-1'))?.attention, null)
   })
 
   t.test('logs never hold the private key or a signature', async (t) => {
@@ -221,6 +253,49 @@ t.test('keys given as bare Base64 (the official SDKs format) work like PEM', awa
   t.equal(response.body, ACK, 'second key of the rotation list verifies')
   await assertSignedByMerchant(t, response)
   t.equal((await store.getOrder('b64-1'))?.status, 'SUCCESS')
+})
+
+t.test('onAttention never delays the answer: a throwing, rejecting or hanging hook is logged, not awaited', await needsServer('postgresql'), async (t) => {
+  const { prisma } = await freshPostgres(t)
+  const store = OrderStore.fromClient(prisma)
+  const calls: string[] = []
+  const hooks: Record<string, (alert: AttentionAlert) => void | Promise<void>> = {
+    'hook-throws': () => {
+      throw new Error('the pager is down')
+    },
+    'hook-rejects': async () => {
+      throw new Error('the pager rejected')
+    },
+    'hook-hangs': () => new Promise<void>(() => {}),
+  }
+  const { app, logs } = await buildMerchantApp(t, {
+    prisma,
+    merchant,
+    alipay,
+    onAttention: (alert) => {
+      calls.push(alert.orderNo)
+      return hooks[alert.orderNo]!(alert)
+    },
+  })
+  for (const orderNo of Object.keys(hooks)) {
+    await store.createOrder({ orderNo, amount: { currency: 'USD', value: '100' } })
+    const mismatch = notifyBody(orderNo, { paymentAmount: { currency: 'USD', value: '1' } })
+    const response = await app.inject(await signedNotify(alipay.privateKey, mismatch))
+    t.equal(response.statusCode, 200, `${orderNo}: answered`)
+    t.equal(response.body, ACK)
+  }
+  await until(() => calls.length === 3)
+  const failures = () =>
+    logs.map((line) => JSON.parse(line) as { level: number; msg: string; orderNo?: string; err?: { message?: string } })
+      .filter((l) => l.level >= 50 && /onAttention hook failed/.test(l.msg))
+  await until(() => failures().length === 2)
+  t.same(
+    failures().map((l) => [l.orderNo, l.err?.message]).sort(),
+    [
+      ['hook-rejects', 'the pager rejected'],
+      ['hook-throws', 'the pager is down'],
+    ],
+  )
 })
 
 t.test('database unavailable: signed non-S answer, never an acknowledgement', async (t) => {

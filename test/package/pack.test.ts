@@ -82,6 +82,7 @@ const EXPECTED: Record<string, string[]> = {
     'AbortedError',
     'ClosedError',
     'AmountMismatchError',
+    'InvalidAnswerError',
     'AlipayPlusSetupError',
     'InquiryClientClosedError',
   ],

@@ -76,6 +76,11 @@ t.test('options are checked at register', async (t) => {
     ['polling.maxRetryTime above 2^31-1', { polling: { maxRetryTime: 30 * 86_400_000 } }, 'polling.maxRetryTime'],
     ['reconcile.intervalMs above 2^31-1', { reconcile: { intervalMs: 2 ** 31 } }, 'reconcile.intervalMs'],
     ['reconcile.minAgeMs above 2^31-1', { reconcile: { minAgeMs: 2 ** 31 } }, 'reconcile.minAgeMs'],
+    ['reconcile.maxAgeMs above 2^31-1', { reconcile: { maxAgeMs: 2 ** 31 } }, 'reconcile.maxAgeMs'],
+    ['reconcile.maxAgeMs zero', { reconcile: { maxAgeMs: 0 } }, 'reconcile.maxAgeMs'],
+    ['reconcile.maxAgeMs not above minAgeMs', { reconcile: { minAgeMs: 60_000, maxAgeMs: 60_000 } }, 'reconcile.maxAgeMs'],
+    ['cancelAfterWindow not a boolean', { cancelAfterWindow: 'yes' }, 'cancelAfterWindow'],
+    ['onAttention not a function', { onAttention: 'https://hooks.example' }, 'onAttention'],
   ]
   for (const [name, overrides, option] of cases) {
     const error = await register(overrides).then(
@@ -100,6 +105,10 @@ t.test('options are checked at register', async (t) => {
     'the notify checks',
   )
   await t.resolves(register({ notifyClientIds: '*' }), "notifyClientIds '*'")
+  await t.resolves(
+    register({ cancelAfterWindow: true, onAttention: async () => {}, reconcile: { maxAgeMs: 2 ** 31 - 1 } }),
+    'cancelAfterWindow, onAttention, reconcile.maxAgeMs up to 2^31-1 ms',
+  )
   await t.resolves(register({ privateKey: merchant.privateBase64, alipayPublicKey: [alipay.publicBase64] }), 'Base64 keys')
 })
 

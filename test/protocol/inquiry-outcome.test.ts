@@ -25,12 +25,24 @@ t.test('result S + paymentResult S is a final SUCCESS with the payment details',
   })
 })
 
-t.test('a SUCCESS without a valid amount is still final, amount passed on as given', async (t) => {
-  const outcome = classifyInquiryResponse(200, { result: OK, paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S' }, paymentAmount: 12 })
-  t.equal(outcome.kind, 'final')
-  t.equal(outcome.kind === 'final' && outcome.paymentAmount, 12)
-  const missing = classifyInquiryResponse(200, { result: OK, paymentResult: { resultCode: 'SUCCESS', resultStatus: 'S' } })
-  t.equal(missing.kind === 'final' && 'paymentAmount' in missing, false)
+t.test('a SUCCESS without a valid amount is an invalid answer, never a retry; a FAIL drops a bad amount', async (t) => {
+  const paid = { resultCode: 'SUCCESS', resultStatus: 'S' }
+  for (const [name, paymentAmount] of [
+    ['a number', 12],
+    ['no currency', { value: '100' }],
+    ['a float value', { currency: 'USD', value: '1.00' }],
+    ['null', null],
+  ] as const) {
+    const response = { result: OK, paymentResult: paid, paymentAmount }
+    t.match(classifyInquiryResponse(200, response), { kind: 'invalid_answer', resultCode: 'SUCCESS', problem: /paymentAmount/, response }, name)
+  }
+  t.match(classifyInquiryResponse(200, { result: OK, paymentResult: paid }), {
+    kind: 'invalid_answer',
+    problem: 'a SUCCESS without paymentAmount',
+  })
+  const failed = classifyInquiryResponse(200, { result: OK, paymentResult: { resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F' }, paymentAmount: 12 })
+  t.equal(failed.kind, 'final')
+  t.equal(failed.kind === 'final' && 'paymentAmount' in failed, false, 'the FAIL is recordable without it')
 })
 
 t.test('result S + paymentResult F is a final FAIL with its code', async (t) => {

@@ -179,4 +179,42 @@ await forEachBackend(t, async (t, backend) => {
     t.same(pending, ['pend-0', 'pend-2'])
     t.same((await store.findPendingOrders(new Date(base + 500), 10)).filter((no) => no.startsWith('pend-')), ['pend-0'])
   })
+
+  t.test('an order left to a human: flagged once, skipped by the reconciler, listed, never a final one', async (t) => {
+    const base = Date.now() - 60_000
+    for (let i = 0; i < 4; i++) {
+      await prisma.paymentOrder.create({
+        data: { orderNo: `att-${i}`, amount: '1', currency: 'JPY', createdAt: new Date(base + i * 1000) },
+      })
+    }
+    const pendingAtt = async () => (await store.findPendingOrders(new Date(), 1000)).filter((no) => no.startsWith('att-'))
+    t.same(await pendingAtt(), ['att-0', 'att-1', 'att-2', 'att-3'])
+
+    t.equal(await store.setAttention('att-1', 'amount_mismatch'), true, 'set on an init order')
+    t.equal(await store.setAttention('att-1', 'gave_up'), false, 'the first reason stays')
+    t.equal(await store.setAttention('att-3', 'cancel_refused'), true)
+    await store.recordResult({ orderNo: 'att-2', source: 'inquiry', status: 'FAIL', payload: {} })
+    t.equal(await store.setAttention('att-2', 'gave_up'), false, 'a final order is never flagged')
+    t.equal(await store.setAttention('att-unknown', 'gave_up'), false, 'an unknown order: nothing')
+
+    t.same(await pendingAtt(), ['att-0'], 'flagged orders are not pending')
+    const flagged = (await store.findOrdersNeedingAttention()).filter((o) => o.orderNo.startsWith('att-'))
+    t.same(flagged.map((o) => [o.orderNo, o.attention, o.status]), [
+      ['att-1', 'amount_mismatch', 'init'],
+      ['att-3', 'cancel_refused', 'init'],
+    ], 'oldest first, with the reason')
+    t.equal((await store.getOrder('att-2'))?.attention, null)
+
+    // A result arriving later still decides the order; it then leaves the list.
+    await store.recordResult({ orderNo: 'att-3', source: 'notify', status: 'FAIL', payload: { late: true } })
+    t.same((await store.findOrdersNeedingAttention()).filter((o) => o.orderNo.startsWith('att-')).map((o) => o.orderNo), ['att-1'])
+    t.equal(await store.clearAttention('att-3'), false, 'a final order is not touched')
+    t.equal((await store.getOrder('att-3'))?.attention, 'cancel_refused', 'its history stays')
+
+    // A human hands it back to the plugin.
+    t.equal(await store.clearAttention('att-1'), true)
+    t.same(await pendingAtt(), ['att-0', 'att-1'])
+    await t.rejects(store.setAttention('att-0', ''), { code: 'FST_ALIPAYPLUS_INVALID_RESULT' })
+    await t.rejects(store.findOrdersNeedingAttention(0), { code: 'FST_ALIPAYPLUS_INVALID_RESULT' })
+  })
 })

@@ -10,6 +10,7 @@ import {
   DuplicateOrderError,
   InquiryClientClosedError,
   InvalidAmountError,
+  InvalidAnswerError,
   InvalidOptionError,
   InvalidOrderNoError,
   InvalidResultError,
@@ -25,6 +26,8 @@ describe('errors', () => {
     expect(InvalidOptionError).type.toBeConstructableWith('gatewayUrl', 'must use https:')
     expect(InvalidOptionError).type.not.toBeConstructableWith('gatewayUrl')
     expect(MigrationFailedError).type.toBeConstructableWith('20261126000000_init', 'syntax error', 'It was rolled back')
+    expect(InvalidAnswerError).type.toBeConstructableWith('order-1', 'a SUCCESS without paymentAmount')
+    expect(InvalidAnswerError).type.not.toBeConstructableWith('order-1')
     for (const OneArgument of [
       UnknownOrderError,
       DuplicateOrderError,

@@ -7,6 +7,9 @@ import fastifyAlipayPlus, {
   DEFAULTS,
   type AlipayPlusDecorator,
   type AlipayPlusOptions,
+  type AttentionAlert,
+  type AttentionKind,
+  type AttentionReason,
   type AwaitOptions,
   type PaymentPrismaClient,
   type PaymentResult,
@@ -47,9 +50,16 @@ describe('options', () => {
       notifyBodyLimit: 65_536,
       polling: { minTimeout: 4000, maxTimeout: 60_000, factor: 2, randomize: false, maxRetryTime: 600_000 },
       maxConcurrentInquiries: 16,
-      reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100 },
+      reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100, maxAgeMs: 172_800_000 },
       leaseMs: 30_000,
+      cancelAfterWindow: false,
+      onAttention: (alert: AttentionAlert) => {
+        void alert
+      },
     })
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, onAttention: async () => {} })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, onAttention: 'https://hooks.example' })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, cancelAfterWindow: 'yes' })
     expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, reconcile: false })
     expect(DEFAULTS).type.toBeAssignableTo<Partial<AlipayPlusOptions>>()
   })
@@ -123,8 +133,31 @@ describe('PaymentResult', () => {
       resultCode?: string
       resultMessage?: string
       paymentTime?: Date
+      attention?: string
     }>()
     expect<PaymentStatus>().type.toBe<'init' | 'SUCCESS' | 'FAIL'>()
     expect<ResultSource>().type.toBe<'notify' | 'inquiry' | 'cancel'>()
+  })
+})
+
+describe('AttentionAlert', () => {
+  test('a union discriminated by kind, each with its details', () => {
+    expect<AttentionKind>().type.toBe<
+      | 'conflicting_result'
+      | 'amount_mismatch'
+      | 'setup_error'
+      | 'invalid_answer'
+      | 'cancel_refused'
+      | 'cancel_unconfirmed'
+      | 'cancel_deadline_passed'
+      | 'gave_up'
+    >()
+    expect<AttentionAlert['orderNo']>().type.toBe<string>()
+    expect<AttentionAlert['source']>().type.toBe<ResultSource>()
+    expect<AttentionAlert['attention']>().type.toBe<AttentionReason | null>()
+    expect<Extract<AttentionAlert, { kind: 'conflicting_result' }>['recorded']['status']>().type.toBe<'SUCCESS' | 'FAIL'>()
+    expect<Extract<AttentionAlert, { kind: 'amount_mismatch' }>['received']>().type.toBe<{ currency: string; value: string }>()
+    expect<Extract<AttentionAlert, { kind: 'setup_error' }>['alipayResultCode']>().type.toBe<string>()
+    expect<Extract<AttentionAlert, { kind: 'gave_up' }>['createdAt']>().type.toBe<Date>()
   })
 })

@@ -52,6 +52,14 @@ describe('OrderStore', () => {
     expect<RecordOutcome['reason']>().type.toBe<'already_final' | 'conflicting_result' | 'amount_mismatch' | null>()
   })
 
+  test('orders left to a human', () => {
+    expect(store.setAttention('order-1', 'amount_mismatch')).type.toBe<Promise<boolean>>()
+    expect(store.clearAttention('order-1')).type.toBe<Promise<boolean>>()
+    expect(store.findOrdersNeedingAttention()).type.toBe<Promise<PaymentOrderRecord[]>>()
+    expect(store.findOrdersNeedingAttention).type.toBeCallableWith(50)
+    expect<PaymentOrderRecord['attention']>().type.toBe<string | null>()
+  })
+
   test('records', () => {
     expect<Amount>().type.toBe<{ currency: string; value: string }>()
     expect<PaymentOrderRecord['status']>().type.toBe<'init' | 'SUCCESS' | 'FAIL'>()

@@ -1,0 +1,101 @@
+// What the plugin tells the application when a payment needs a human or the setup is wrong:
+// one discriminated union, handed to the `onAttention` option. `attention` says whether (and
+// why) the order was flagged in its `attention` column by this event, so that the reconciler
+// leaves it alone and store.findOrdersNeedingAttention() lists it.
+import type { Amount } from '../store/amount.js'
+import type { FinalStatus, ResultSource } from '../store/prisma-types.js'
+
+/** The values the plugin writes to PaymentOrder.attention. */
+export type AttentionReason =
+  | 'amount_mismatch'
+  | 'invalid_answer'
+  | 'cancel_refused'
+  | 'cancel_unconfirmed'
+  | 'cancel_deadline_passed'
+  | 'gave_up'
+
+interface AlertBase {
+  orderNo: string
+  /** Where the message or call that raised it came from. */
+  source: ResultSource
+  /** What the order's attention column was set to by this event; null when it was not flagged. */
+  attention: AttentionReason | null
+  /** One sentence for a human, as logged. */
+  message: string
+}
+
+/** A final result that disagrees with the recorded one: the first stands, the later is an event. */
+export interface ConflictingResultAlert extends AlertBase {
+  kind: 'conflicting_result'
+  recorded: { status: FinalStatus; source: ResultSource | null; resultCode: string | null }
+  received: { status: FinalStatus; resultCode: string | null }
+  /** The audit event of the conflicting message. */
+  eventId: string
+}
+
+/** A success whose amount differs from the order's: the order stays init, the event is recorded. */
+export interface AmountMismatchAlert extends AlertBase {
+  kind: 'amount_mismatch'
+  expected: Amount
+  received: Amount
+  eventId: string
+}
+
+/** Alipay+ refused a call in a way retrying cannot fix, or its answer could not be trusted. */
+export interface SetupErrorAlert extends AlertBase {
+  kind: 'setup_error'
+  alipayResultCode: string
+  resultMessage: string
+  httpStatus?: number
+}
+
+/** A signed inquiry answer that cannot be recorded (a SUCCESS without a valid paymentAmount). */
+export interface InvalidAnswerAlert extends AlertBase {
+  kind: 'invalid_answer'
+  /** paymentResult.resultCode of the answer. */
+  resultCode: string
+  problem: string
+}
+
+/** cancelPayment answered F: the cancel did not happen, and an inquiry still had no result. */
+export interface CancelRefusedAlert extends AlertBase {
+  kind: 'cancel_refused'
+  alipayResultCode: string
+  resultMessage: string
+}
+
+/** cancelPayment never gave a trusted S or F (U, 5xx, timeouts to the last retry; an untrusted answer). */
+export interface CancelUnconfirmedAlert extends AlertBase {
+  kind: 'cancel_unconfirmed'
+  /** The last attempt's outcome. */
+  lastOutcome: string
+}
+
+/** The window ended after Alipay+'s cancel deadline (T+1 00:15 GMT+8): no cancel was sent. */
+export interface CancelDeadlinePassedAlert extends AlertBase {
+  kind: 'cancel_deadline_passed'
+  deadline: Date
+  createdAt: Date
+}
+
+/** The reconciler stopped driving an order older than reconcile.maxAgeMs that never got a result. */
+export interface GaveUpAlert extends AlertBase {
+  kind: 'gave_up'
+  createdAt: Date
+  maxAgeMs: number
+}
+
+export type AttentionAlert =
+  | ConflictingResultAlert
+  | AmountMismatchAlert
+  | SetupErrorAlert
+  | InvalidAnswerAlert
+  | CancelRefusedAlert
+  | CancelUnconfirmedAlert
+  | CancelDeadlinePassedAlert
+  | GaveUpAlert
+
+export type AttentionKind = AttentionAlert['kind']
+
+/** The `onAttention` option. It may be async; it is never awaited by the plugin. */
+export type AttentionHook = (alert: AttentionAlert) => void | Promise<void>
