@@ -5,22 +5,15 @@
 // cancel did not happen: inquire once more, and leave the order to a human if still unknown.
 // Past Alipay+'s cancel deadline (T+1 00:15 GMT+8) no cancel is sent. Every "needs a human" ends
 // in the order's attention column and the onAttention hook, never in silence.
-import type { FastifyBaseLogger } from 'fastify'
 import pRetry from 'p-retry'
-import type { AlertHook } from '../attention/alert-hook.js'
 import type { AttentionAlert, AttentionReason } from '../attention/attention-alert.js'
 import { UnknownOrderError } from '../errors.js'
-import type { PollingOptions } from '../options.js'
 import type { CancelOutcome, CancelRefusedOutcome } from '../protocol/cancel-outcome.js'
 import { AlipayPlusSetupError } from '../protocol/errors.js'
-import type { InquiryClient } from '../protocol/inquiry-client.js'
 import type { JsonObject, RetryOutcome } from '../protocol/inquiry-outcome.js'
-import type { OrderStore } from '../store/order-store.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import { cancelDeadline } from './cancel-deadline.js'
-import type { InquiryLimiter } from './inquiry-limiter.js'
-import type { OrderLease } from './order-lease.js'
-import type { ResultHub } from './result-hub.js'
+import type { PollerDeps } from './payment-poller.js'
 
 /** Cancel calls after the first one, on the polling schedule (4, 8, 16, 32, 60 s by default). */
 export const CANCEL_RETRIES = 5
@@ -30,15 +23,8 @@ export const CANCELLED_RESULT_CODE = 'CANCELLED'
 
 export type CancelStats = Record<CancelOutcome['kind'], number>
 
-export interface CancellerDeps {
-  store: OrderStore
-  lease: OrderLease
-  inquiry: InquiryClient
-  limiter: InquiryLimiter
-  hub: ResultHub
-  polling: Required<PollingOptions>
-  log: FastifyBaseLogger
-  alerts: AlertHook
+/** The poller's own parts, and its way to inquire once more. */
+export interface CancellerDeps extends Omit<PollerDeps, 'cancelAfterWindow'> {
   /**
    * One more inquiry, through the poller's own handling: the final order, null when the answer
    * is not final, or the poller's error when it stops (amount mismatch, setup error, ...).

@@ -3,7 +3,8 @@
 // recorded as a failure. U, 5xx, timeouts and network errors say nothing: cancel again. F means
 // the cancel did not happen (PROCESS_FAIL, outside the cancellable period, ...): inquire again,
 // and leave the order to a human if it stays unknown.
-import type { JsonObject, RetryOutcome, RetryReason, SetupErrorOutcome } from './inquiry-outcome.js'
+import { isObject, retry, retryForStatus, withoutResult } from './answer-status.js'
+import type { JsonObject, RetryOutcome, SetupErrorOutcome } from './inquiry-outcome.js'
 
 export interface CancelledOutcome {
   kind: 'cancelled'
@@ -22,16 +23,6 @@ export interface CancelRefusedOutcome {
 /** setup_error: the answer cannot be trusted (signature) or is no Alipay+ answer (wrong URL). */
 export type CancelOutcome = CancelledOutcome | RetryOutcome | CancelRefusedOutcome | SetupErrorOutcome
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function retry(reason: RetryReason, message: string, httpStatus: number, resultCode?: string): RetryOutcome {
-  const outcome: RetryOutcome = { kind: 'retry', reason, httpStatus, message }
-  if (resultCode !== undefined) outcome.resultCode = resultCode
-  return outcome
-}
-
 /**
  * Pure classification of an answer that has already passed the signature check.
  * `body` is the parsed JSON, or undefined when the body was not JSON (or must not be read).
@@ -41,9 +32,8 @@ export function classifyCancelResponse(httpStatus: number, body: unknown): Cance
   const resultCode = typeof result?.resultCode === 'string' ? result.resultCode : undefined
   const resultStatus = result?.resultStatus
   const resultMessage = typeof result?.resultMessage === 'string' ? result.resultMessage : resultCode
-  if (httpStatus >= 500) return retry('http_status', `HTTP ${httpStatus}`, httpStatus, resultCode)
-  if (httpStatus === 429) return retry('traffic_limit', 'HTTP 429', httpStatus)
-  if (httpStatus === 408) return retry('http_status', 'HTTP 408', httpStatus)
+  const byStatus = retryForStatus(httpStatus, resultCode)
+  if (byStatus !== null) return byStatus
 
   if (resultCode !== undefined && resultStatus === 'S') return { kind: 'cancelled', response: body as JsonObject }
   if (resultCode !== undefined && resultStatus === 'U') {
@@ -53,13 +43,5 @@ export function classifyCancelResponse(httpStatus: number, body: unknown): Cance
   if (resultCode !== undefined && resultStatus === 'F') {
     return { kind: 'refused', resultCode, resultMessage: resultMessage ?? resultCode, httpStatus, response: body as JsonObject }
   }
-  if (httpStatus >= 200 && httpStatus < 300) {
-    return retry('malformed_response', `HTTP ${httpStatus} without a readable result`, httpStatus)
-  }
-  return {
-    kind: 'setup_error',
-    resultCode: `HTTP_${httpStatus}`,
-    resultMessage: `HTTP ${httpStatus} without a readable result; check the gateway URL`,
-    httpStatus,
-  }
+  return withoutResult(httpStatus)
 }

@@ -3,6 +3,7 @@
 // (never a final result), a setup error (stop and tell a human), or an invalid answer (signed,
 // but unrecordable: asking again would get the same answer, so stop and tell a human).
 import { type Amount, assertAmount } from '../store/amount.js'
+import { isObject, retry, retryForStatus, withoutResult } from './answer-status.js'
 
 export type JsonObject = Record<string, unknown>
 
@@ -73,10 +74,6 @@ interface ResultBlock {
   resultMessage: string | undefined
 }
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
@@ -86,12 +83,6 @@ function readResult(value: unknown): ResultBlock | null {
   const { resultCode, resultStatus, resultMessage } = value
   if (typeof resultCode !== 'string' || (resultStatus !== 'S' && resultStatus !== 'F' && resultStatus !== 'U')) return null
   return { resultCode, resultStatus, resultMessage: optionalString(resultMessage) }
-}
-
-function retry(reason: RetryReason, message: string, httpStatus: number, resultCode?: string): RetryOutcome {
-  const outcome: RetryOutcome = { kind: 'retry', reason, httpStatus, message }
-  if (resultCode !== undefined) outcome.resultCode = resultCode
-  return outcome
 }
 
 function fromPaymentResult(response: JsonObject, httpStatus: number): InquiryOutcome {
@@ -150,25 +141,9 @@ function fromResult(result: ResultBlock, response: JsonObject, httpStatus: numbe
  * `body` is the parsed JSON, or undefined when the body was not JSON.
  */
 export function classifyInquiryResponse(httpStatus: number, body: unknown): InquiryOutcome {
-  // Server errors, request timeouts and rate limiting say nothing about the payment.
-  if (httpStatus >= 500) {
-    const result = isObject(body) ? readResult(body.result) : null
-    return retry('http_status', `HTTP ${httpStatus}`, httpStatus, result?.resultCode)
-  }
-  if (httpStatus === 429) return retry('traffic_limit', 'HTTP 429', httpStatus)
-  if (httpStatus === 408) return retry('http_status', 'HTTP 408', httpStatus)
-
   const result = isObject(body) ? readResult(body.result) : null
+  const byStatus = retryForStatus(httpStatus, result?.resultCode)
+  if (byStatus !== null) return byStatus
   if (result !== null) return fromResult(result, body as JsonObject, httpStatus)
-  if (httpStatus >= 200 && httpStatus < 300) {
-    // A 2xx that is not an Alipay+ answer (a proxy page, a cut body): the outcome is unknown.
-    return retry('malformed_response', `HTTP ${httpStatus} without a readable result`, httpStatus)
-  }
-  // Redirects and client errors without an Alipay+ result: wrong gateway URL or path.
-  return {
-    kind: 'setup_error',
-    resultCode: `HTTP_${httpStatus}`,
-    resultMessage: `HTTP ${httpStatus} without a readable result; check the gateway URL`,
-    httpStatus,
-  }
+  return withoutResult(httpStatus)
 }
