@@ -21,12 +21,7 @@ export type { PaymentPrismaClient } from './store/prisma-types.js'
 export type { ModelNames } from './store/payment-models.js'
 export type { AwaitOptions, PollerStats } from './polling/payment-poller.js'
 export type { PaymentResult } from './polling/payment-result.js'
-export {
-  DELIVERY_DEFAULTS,
-  type DeliveryOptions,
-  type PaymentResultContext,
-  type PaymentResultHandler,
-} from './delivery/delivery-options.js'
+export type { DeliveryOptions, PaymentResultContext, PaymentResultHandler } from './delivery/delivery-options.js'
 export type { DeliveryStats } from './delivery/result-delivery.js'
 export type { PaymentStatus, FinalStatus, ResultSource } from './store/prisma-types.js'
 // The onAttention hook's argument: what needs a human, as a union discriminated by `kind`.

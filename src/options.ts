@@ -4,6 +4,7 @@
 import type { KeyObject } from 'node:crypto'
 import { isIPv4 } from 'node:net'
 import {
+  DELIVERY_DEFAULTS,
   type DeliveryOptions,
   type PaymentResultHandler,
   type ResolvedDeliveryOptions,
@@ -180,6 +181,7 @@ export const DEFAULTS = {
   leaseMs: 30_000,
   acceptUnsignedInquiryResponses: false,
   cancelAfterWindow: false,
+  delivery: DELIVERY_DEFAULTS,
 } as const
 
 function requireString(options: Record<string, unknown>, name: string): string {

@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import Fastify from 'fastify'
 import { describe, expect, test } from 'tstyche'
 import fastifyAlipayPlus, {
-  DELIVERY_DEFAULTS,
+  DEFAULTS,
   type DeliveryOptions,
   type DeliveryStats,
   type PaymentPrismaClient,
@@ -68,7 +68,7 @@ describe('onPaymentResult', () => {
         batchSize: 100,
       },
     })
-    expect(DELIVERY_DEFAULTS).type.toBeAssignableTo<DeliveryOptions>()
+    expect(DEFAULTS.delivery).type.toBeAssignableTo<DeliveryOptions>()
     expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, delivery: { timeout: 1 } })
     expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, delivery: { retries: '3' } })
   })
