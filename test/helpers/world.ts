@@ -99,8 +99,11 @@ export async function buildWorld(
   }
 }
 
-/** Resolves once `check` returns true (polled); fails the wait after `ms`. */
-export async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+/**
+ * Resolves once `check` returns true (polled); fails the wait after `ms`, long enough that a
+ * loaded CI machine is not mistaken for a failure (a passing check returns at once).
+ */
+export async function until(check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms
   while (!(await check())) {
     if (Date.now() > end) throw new Error('condition not reached in time')
