@@ -1,6 +1,6 @@
 // The demo's story: many orders paid through Alipay+ under a realistic fault mix, each awaited
 // with awaitPaymentResult, then checked against the simulator's truth.
-import { audit } from '../test/helpers/audit.js'
+import { settledAudit } from '../test/helpers/audit.js'
 import { type Faults, seededRandom } from '../src/simulator/index.js'
 import { startDemoWorld, type DemoWorldOptions } from './world.js'
 
@@ -115,7 +115,7 @@ async function play(world: Awaited<ReturnType<typeof startDemoWorld>>, options: 
   await sim.waitForIdle()
   const inquiriesAfterFinal = sim.stats().inquiries.received - inquiriesAtEnd
 
-  const trail = await audit(db.prisma, orderNos)
+  const trail = await settledAudit(db.prisma, orderNos)
   const orders = trail.orders
   const perOrder = sim.stats().inquiries.byPayment
   const counts = orderNos.map((orderNo) => perOrder[orderNo] ?? 0)

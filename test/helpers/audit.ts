@@ -62,3 +62,18 @@ export async function audit(prisma: AuditClient, orderNos: string[]): Promise<Au
     deliveries: events.reduce((sum, event) => sum + event.deliveries, 0),
   }
 }
+
+/**
+ * The audit once the writers still in flight are done: an inquiry or notification that was
+ * already running when its order became final (its waiter resolved) writes its event, then
+ * says why it lost, a moment later. Waits up to `ms` for no event to be left without a reason;
+ * an event that stays so fails the check that reads `unexplained`.
+ */
+export async function settledAudit(prisma: AuditClient, orderNos: string[], ms = 30_000): Promise<AuditSummary> {
+  const end = Date.now() + ms
+  for (;;) {
+    const summary = await audit(prisma, orderNos)
+    if (summary.unexplained === 0 || Date.now() > end) return summary
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

@@ -3,7 +3,7 @@
 // on one database never transition an order twice. On each of the four databases.
 import t from 'tap'
 import { forEachBackend } from '../helpers/databases.js'
-import { audit } from '../helpers/audit.js'
+import { settledAudit } from '../helpers/audit.js'
 import { buildWorld, until } from '../helpers/world.js'
 
 const ORDERS = 20
@@ -33,7 +33,7 @@ await forEachBackend(t, async (t, backend) => {
     const orders = await world.prisma.paymentOrder.findMany({ where: { orderNo: { in: orderNos } } })
     t.ok(orders.every((o) => o.resultSource === 'inquiry'))
     t.equal(orders.filter((o) => o.status === 'FAIL').length, ORDERS / 4)
-    const trail = await audit(world.prisma, orderNos)
+    const trail = await settledAudit(world.prisma, orderNos)
     t.same([trail.badFinalEvents, trail.unexplained], [[], 0], 'each order decided by one event of its own')
     await until(() => fresh.alipayplus.stats().activeLoops === 0)
   })
@@ -67,7 +67,7 @@ await forEachBackend(t, async (t, backend) => {
       orderNos.flatMap((orderNo) => [world.app.awaitPaymentResult(orderNo), second.awaitPaymentResult(orderNo)]),
     )
     t.ok(results.every((r) => r.status === 'SUCCESS' && r.final))
-    const trail = await audit(world.prisma, orderNos)
+    const trail = await settledAudit(world.prisma, orderNos)
     t.same([trail.leftInit, trail.badFinalEvents, trail.unexplained], [0, [], 0], 'each order decided by one event of its own')
     const perOrder = world.sim.stats().inquiries.byPayment
     t.ok(orderNos.every((orderNo) => perOrder[orderNo] === 1), 'the lease kept the second instance from inquiring')
@@ -83,7 +83,7 @@ await forEachBackend(t, async (t, backend) => {
     const results = await Promise.all(waiting)
     t.ok(results.every((r) => r.status === 'SUCCESS'))
     await world.sim.waitForIdle()
-    const trail = await audit(world.prisma, orderNos)
+    const trail = await settledAudit(world.prisma, orderNos)
     t.same([trail.leftInit, trail.badFinalEvents, trail.unexplained], [0, [], 0], 'each order decided by one event of its own, with its source')
   })
 })

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { audit } from '../helpers/audit.js'
+import { settledAudit } from '../helpers/audit.js'
 import { needsServer } from '../helpers/databases.js'
 import { CLIENT_ID } from '../helpers/merchant-app.js'
 import { alipayKeys, buildWorld, merchantKeys, until, type World } from '../helpers/world.js'
@@ -20,7 +20,7 @@ async function expectAllFinalOnce(t: Test, world: World, orderNos: string[], sou
   t.equal(orders.filter((o) => o.status === 'init').length, 0, 'no order left init')
   t.ok(orders.every((o) => o.status === world.sim.getPayment(o.orderNo)?.status), 'every stored result is the true one')
   if (source) t.ok(orders.every((o) => o.resultSource === source), `all finalized by ${source}`)
-  const trail = await audit(world.prisma, orderNos)
+  const trail = await settledAudit(world.prisma, orderNos)
   t.same([trail.badFinalEvents, trail.unexplained], [[], 0], 'each order decided by one event of its own, once')
 }
 

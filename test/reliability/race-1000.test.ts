@@ -3,7 +3,7 @@
 // lost, nothing overwritten.
 import t from 'tap'
 import { needsServer } from '../helpers/databases.js'
-import { audit } from '../helpers/audit.js'
+import { settledAudit } from '../helpers/audit.js'
 import { signedNotify, notifyBody } from '../helpers/notify-request.js'
 import { alipayKeys, buildWorld } from '../helpers/world.js'
 
@@ -47,7 +47,7 @@ t.test('1,000 orders x (3 notifications + pollers in 2 instances)', PG, async (t
   t.equal(answers.filter((a) => a.statusCode === 200 && a.json().result.resultStatus === 'S').length, ORDERS * NOTIFICATIONS, 'every notification acknowledged')
   t.ok(results.every((r) => r.final && r.status === truth.get(r.orderNo)), 'every waiter got the true final result')
 
-  const trail = await audit(world.prisma, orderNos)
+  const trail = await settledAudit(world.prisma, orderNos)
   t.equal(trail.leftInit, 0, '0 left init')
   t.same(trail.badFinalEvents, [], 'each order holds the event that decided it')
   t.equal(trail.unexplained, 0, 'every other event says why it did not apply')
