@@ -18,6 +18,8 @@ export class Reconciler {
   readonly #alerts: AlertHook
   #timer: NodeJS.Timeout | undefined
   #pass: Promise<number> | undefined
+  /** The pass queued behind a running one, shared by every call made while that one runs. */
+  #next: Promise<number> | undefined
   #stopped = false
 
   constructor(options: Required<ReconcileOptions>, store: OrderStore, poller: PaymentPoller, log: FastifyBaseLogger, alerts: AlertHook) {
@@ -33,18 +35,31 @@ export class Reconciler {
     this.#timer = setInterval(() => void this.runOnce(), this.#options.intervalMs)
   }
 
-  /** One pass; resolves with the number of orders it started polling. Overlapping calls share a pass. */
+  /**
+   * A pass that starts now or, when one is running, right after it (the running one may have
+   * listed the orders before the caller's order existed); resolves with the number of orders
+   * it started polling. Passes never overlap; calls made while one runs share the next.
+   */
   runOnce(): Promise<number> {
-    this.#pass ??= this.#sweep().finally(() => {
-      this.#pass = undefined
-    })
-    return this.#pass
+    if (this.#pass === undefined) {
+      this.#pass = this.#sweep().finally(() => {
+        this.#pass = undefined
+      })
+      return this.#pass
+    }
+    const runNext = () => {
+      this.#next = undefined
+      return this.runOnce()
+    }
+    this.#next ??= this.#pass.then(runNext, runNext)
+    return this.#next
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     clearInterval(this.#timer)
     await this.#pass
+    await this.#next
   }
 
   async #sweep(): Promise<number> {
