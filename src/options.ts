@@ -16,6 +16,7 @@ import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
 import { type ModelNames, resolvePaymentModels } from './store/payment-models.js'
 import type { PaymentModels, PaymentPrismaClient } from './store/prisma-types.js'
 import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from './timer-limit.js'
+import { type ResolvedWakeup, resolveWakeup, WAKEUP_DEFAULTS, type WakeupOptions } from './wakeup/wakeup-options.js'
 
 /** p-retry's own option names, so p-retry users know them. */
 export interface PollingOptions {
@@ -136,6 +137,12 @@ export interface AlipayPlusCommonOptions {
    * Never awaited; a throw or rejection is logged. Default: none (the plugin only logs).
    */
   onAttention?: AttentionHook
+  /**
+   * How an instance learns that another instance finalized an order it is awaiting:
+   * { postgres } (LISTEN/NOTIFY), { redis } (pub/sub), { pollMs } (a query per interval for
+   * the awaited orders), or false (only the polling ticks). Default { pollMs: 1000 }.
+   */
+  wakeup?: WakeupOptions | false
 }
 
 export interface ResolvedOptions {
@@ -163,6 +170,7 @@ export interface ResolvedOptions {
   delivery: ResolvedDeliveryOptions
   cancelAfterWindow: boolean
   onAttention: AttentionHook | undefined
+  wakeup: ResolvedWakeup
 }
 
 export const DEFAULTS = {
@@ -182,6 +190,7 @@ export const DEFAULTS = {
   acceptUnsignedInquiryResponses: false,
   cancelAfterWindow: false,
   delivery: DELIVERY_DEFAULTS,
+  wakeup: { pollMs: WAKEUP_DEFAULTS.pollMs },
 } as const
 
 function requireString(options: Record<string, unknown>, name: string): string {
@@ -336,5 +345,6 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
     ...resolveDelivery(raw.onPaymentResult, raw.delivery),
     cancelAfterWindow: optionalBoolean(raw.cancelAfterWindow, 'cancelAfterWindow', DEFAULTS.cancelAfterWindow),
     onAttention: optionalFunction(raw.onAttention, 'onAttention'),
+    wakeup: resolveWakeup(raw.wakeup),
   }
 }

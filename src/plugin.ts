@@ -14,6 +14,8 @@ import { Reconciler } from './polling/reconciler.js'
 import { ResultHub } from './polling/result-hub.js'
 import { InquiryClient } from './protocol/inquiry-client.js'
 import { OrderStore } from './store/order-store.js'
+import { createWakeChannel } from './wakeup/create-channel.js'
+import { WaiterWakeup } from './wakeup/waiter-wakeup.js'
 
 export interface AlipayPlusDecorator {
   /**
@@ -77,6 +79,18 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     alerts,
     cancelAfterWindow: options.cancelAfterWindow,
   })
+  const wakeup =
+    options.wakeup.kind === 'off'
+      ? null
+      : new WaiterWakeup({
+          store,
+          hub,
+          awaitedOrders: () => poller.pollingOrders(),
+          isAwaited: (orderNo) => poller.isPolling(orderNo),
+          channel: createWakeChannel(options.wakeup, log),
+          pollMs: options.wakeup.kind === 'poll' ? options.wakeup.pollMs : undefined,
+          log,
+        })
   const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log, alerts)
   const delivery =
     options.onPaymentResult === undefined
@@ -100,11 +114,14 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     deliveryStats: () => delivery?.stats() ?? null,
   })
 
+  // Before the reconciler, whose first pass starts polling loops the channel should cover.
+  if (wakeup) fastify.addHook('onReady', async () => wakeup.start())
   if (reconciler) fastify.addHook('onReady', async () => reconciler.start())
   if (delivery) fastify.addHook('onReady', async () => delivery.start())
   // Release what the plugin started; the PrismaClient is the application's and stays connected.
   fastify.addHook('onClose', async () => {
     await reconciler?.stop()
+    await wakeup?.close()
     await poller.close()
     // After the poller: its last transitions are queued before the delivery stops.
     await delivery?.close()

@@ -154,6 +154,11 @@ export class PaymentPoller {
     return this.#loops.has(orderNo)
   }
 
+  /** The orders with a polling loop, that is with someone waiting on this instance. */
+  pollingOrders(): string[] {
+    return [...this.#loops.keys()]
+  }
+
   stats(): PollerStats {
     return {
       ...this.#stats,

@@ -101,6 +101,8 @@ export interface DeliveryLimits {
 }
 
 const FINAL: { in: FinalStatus[] } = { in: ['SUCCESS', 'FAIL'] }
+// SQLite allows 32,766 bound parameters, MySQL 65,535, PostgreSQL 65,535; a few hundred keep each query small.
+const FINAL_LOOKUP_CHUNK = 500
 
 /** The where clause of a result due for delivery and claimed by nobody live. */
 function dueForDelivery(now: Date, limits: DeliveryLimits): DeliveryDueWhere {
@@ -260,6 +262,21 @@ export class OrderStore {
       data: explain ? { deliveries: { increment: 1 }, reason } : { deliveries: { increment: 1 } },
     })
     return earlier
+  }
+
+  /**
+   * Those of `orderNos` that are final, in chunks small enough for every provider's limit on
+   * bound parameters. For the wake-up's catch-up: which awaited orders did we miss?
+   */
+  async findFinalOrders(orderNos: readonly string[]): Promise<PaymentOrderRecord[]> {
+    const found: PaymentOrderRecord[] = []
+    for (let start = 0; start < orderNos.length; start += FINAL_LOOKUP_CHUNK) {
+      const chunk = orderNos.slice(start, start + FINAL_LOOKUP_CHUNK)
+      found.push(
+        ...(await this.#orders.findMany({ where: { orderNo: { in: chunk }, status: FINAL }, orderBy: [{ orderNo: 'asc' }], take: chunk.length })),
+      )
+    }
+    return found
   }
 
   /**

@@ -21,10 +21,11 @@ import { openDatabase } from '../../src/database/open-database.js'
 
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 export const MYSQL_ADMIN_URL = process.env.TEST_MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306'
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const REQUIRE_SERVERS = process.env.TEST_REQUIRE_SERVERS === '1'
 
 export type BackendKind = 'postgresql' | 'mysql' | 'sqlite' | 'pglite'
-export type Server = 'postgresql' | 'mysql'
+export type Server = 'postgresql' | 'mysql' | 'redis'
 
 /** The client generated for each provider's schema. */
 export type AnyPrismaClient = PrismaClient | MysqlPrismaClient | SqlitePrismaClient
@@ -55,6 +56,7 @@ const typedAsPostgres = (open: (t: Test) => Promise<TestDatabase>) => open as (t
 const SERVER_NAMES: Record<Server, { label: string; url: string; env: string; defaultPort: number }> = {
   postgresql: { label: 'PostgreSQL', url: PG_ADMIN_URL, env: 'TEST_PG_ADMIN_URL', defaultPort: 5432 },
   mysql: { label: 'MariaDB/MySQL', url: MYSQL_ADMIN_URL, env: 'TEST_MYSQL_ADMIN_URL', defaultPort: 3306 },
+  redis: { label: 'Redis', url: REDIS_URL, env: 'TEST_REDIS_URL', defaultPort: 6379 },
 }
 
 const reachability = new Map<Server, Promise<string | null>>()

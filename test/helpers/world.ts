@@ -48,12 +48,14 @@ export async function buildWorld(
     /** The database the world runs on. Default: a fresh PostgreSQL database. */
     backend?: Backend
     faults?: Partial<Faults>
-    app?: AppOverrides
+    /** Options of every app of the world; a function for options that need the database's URL. */
+    app?: AppOverrides | ((database: { url: string | undefined }) => AppOverrides)
     listen?: boolean
     redeliveryScheduleMs?: number[]
   } = {},
 ): Promise<World> {
   const { prisma, url } = await (options.backend?.open ?? freshPostgres)(t)
+  const appOptions = typeof options.app === 'function' ? options.app({ url }) : options.app
   const sim = createSimulator({
     clientId: CLIENT_ID,
     merchantPublicKey: merchantKeys.publicPem,
@@ -72,7 +74,7 @@ export async function buildWorld(
       gatewayUrl: simUrl,
       polling: FAST_POLLING,
       requestTimeoutMs: 1_000,
-      ...options.app,
+      ...appOptions,
       ...overrides,
     })
     appLogs.set(app, logs)

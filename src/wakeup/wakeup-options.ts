@@ -1,0 +1,83 @@
+// The `wakeup` option: how an instance learns, within milliseconds, that another instance
+// finalized an order it is awaiting. Checked at register() like every other option.
+import { InvalidOptionError } from '../errors.js'
+import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
+
+/** A pg connection string, or a pg ClientConfig object (host, port, user, password, ssl...). */
+export type PostgresConnection = string | { readonly [setting: string]: unknown }
+
+/** A Redis URL, or an ioredis client of the application's (the plugin uses duplicates of it). */
+export type RedisConnection = string | { duplicate(...args: never[]): unknown }
+
+export type WakeupOptions =
+  | {
+      /** PostgreSQL LISTEN/NOTIFY on one dedicated connection (needs the pg package). */
+      postgres: PostgresConnection
+      /** The NOTIFY channel: a lower-case SQL identifier. Default 'alipayplus_final'. */
+      channel?: string
+    }
+  | {
+      /** Redis pub/sub on two dedicated connections (needs the ioredis package). */
+      redis: RedisConnection
+      /** The pub/sub channel. Default 'alipayplus_final'. */
+      channel?: string
+    }
+  | {
+      /** No channel: every pollMs, one query for which of this instance's awaited orders became final. */
+      pollMs: number
+    }
+
+export type ResolvedWakeup =
+  | { kind: 'postgres'; connection: PostgresConnection; channel: string }
+  | { kind: 'redis'; connection: RedisConnection; channel: string }
+  | { kind: 'poll'; pollMs: number }
+  | { kind: 'off' }
+
+export const WAKEUP_DEFAULTS = { pollMs: 1_000, channel: 'alipayplus_final' } as const
+
+const KINDS = ['postgres', 'redis', 'pollMs'] as const
+const PG_CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/
+
+function problem(detail: string): never {
+  throw new InvalidOptionError('wakeup', detail)
+}
+
+function resolveChannel(value: unknown, kind: 'postgres' | 'redis'): string {
+  if (value === undefined) return WAKEUP_DEFAULTS.channel
+  if (kind === 'postgres' && (typeof value !== 'string' || !PG_CHANNEL.test(value))) {
+    problem('channel must be a lower-case SQL identifier of at most 63 characters, e.g. "alipayplus_final"')
+  }
+  if (typeof value !== 'string' || value === '' || value.length > 200) problem('channel must be a non-empty string')
+  return value
+}
+
+export function resolveWakeup(value: WakeupOptions | false | undefined): ResolvedWakeup {
+  if (value === false) return { kind: 'off' }
+  if (value === undefined) return { kind: 'poll', pollMs: WAKEUP_DEFAULTS.pollMs }
+  if (typeof value !== 'object' || value === null) problem('must be { postgres }, { redis }, { pollMs } or false')
+  const given = KINDS.filter((kind) => kind in value)
+  if (given.length !== 1) problem(`must have exactly one of postgres, redis and pollMs (got ${given.length === 0 ? 'none' : given.join(', ')})`)
+  const allowed = given[0] === 'pollMs' ? ['pollMs'] : [given[0], 'channel']
+  const unknown = Object.keys(value).find((key) => !allowed.includes(key))
+  if (unknown !== undefined) problem(`unknown setting "${unknown}" (allowed here: ${allowed.join(', ')})`)
+
+  if ('pollMs' in value) {
+    const { pollMs } = value
+    if (typeof pollMs !== 'number' || !Number.isInteger(pollMs) || pollMs <= 0) problem('pollMs must be a positive integer')
+    if (pollMs > MAX_TIMER_MS) problem(`pollMs ${TIMER_LIMIT_PROBLEM}`)
+    return { kind: 'poll', pollMs }
+  }
+  if ('postgres' in value) {
+    const connection: unknown = value.postgres
+    if (!(typeof connection === 'string' && connection !== '') && (typeof connection !== 'object' || connection === null)) {
+      problem('postgres must be a connection string or a pg ClientConfig object')
+    }
+    return { kind: 'postgres', connection: value.postgres, channel: resolveChannel(value.channel, 'postgres') }
+  }
+  const connection: unknown = value.redis
+  const isClient = typeof connection === 'object' && connection !== null && typeof (connection as { duplicate?: unknown }).duplicate === 'function'
+  if (!(typeof connection === 'string' && connection !== '') && !isClient) {
+    problem('redis must be a Redis URL such as "redis://127.0.0.1:6379" or an ioredis client')
+  }
+  return { kind: 'redis', connection: value.redis, channel: resolveChannel(value.channel, 'redis') }
+}
