@@ -81,6 +81,18 @@ t.test('options are checked at register', async (t) => {
     ['reconcile.maxAgeMs not above minAgeMs', { reconcile: { minAgeMs: 60_000, maxAgeMs: 60_000 } }, 'reconcile.maxAgeMs'],
     ['cancelAfterWindow not a boolean', { cancelAfterWindow: 'yes' }, 'cancelAfterWindow'],
     ['onAttention not a function', { onAttention: 'https://hooks.example' }, 'onAttention'],
+    ['wakeup a bare URL', { wakeup: 'redis://127.0.0.1:6379' }, 'wakeup'],
+    ['wakeup empty', { wakeup: {} }, 'wakeup'],
+    ['wakeup with two channels', { wakeup: { postgres: 'postgresql://127.0.0.1/x', redis: 'redis://127.0.0.1' } }, 'wakeup'],
+    ['wakeup.pollMs zero', { wakeup: { pollMs: 0 } }, 'wakeup'],
+    ['wakeup.pollMs above 2^31-1', { wakeup: { pollMs: 2 ** 31 } }, 'wakeup'],
+    ['wakeup poll with a channel', { wakeup: { pollMs: 100, channel: 'x' } }, 'wakeup'],
+    ['wakeup misspelt setting', { wakeup: { postgres: 'postgresql://127.0.0.1/x', chanel: 'x' } }, 'wakeup'],
+    ['wakeup postgres channel not an identifier', { wakeup: { postgres: 'postgresql://127.0.0.1/x', channel: 'Final; DROP' } }, 'wakeup'],
+    ['wakeup redis not a URL or client', { wakeup: { redis: 6379 } }, 'wakeup'],
+    // Connected at ready(): a channel that cannot be reached fails the start, without the password.
+    ['wakeup postgres unreachable', { wakeup: { postgres: 'postgresql://postgres:s3cret-pw@127.0.0.1:9/x' } }, 'wakeup'],
+    ['wakeup redis unreachable', { wakeup: { redis: 'redis://:s3cret-pw@127.0.0.1:9' } }, 'wakeup'],
   ]
   for (const [name, overrides, option] of cases) {
     const error = await register(overrides).then(
@@ -91,6 +103,7 @@ t.test('options are checked at register', async (t) => {
     t.match(error?.message, new RegExp(`option "${option.replace('.', '\\.')}"`), `${name}: names the option`)
     t.notOk(error?.message.includes(truncatedKey.slice(60, 120)), `${name}: no key material in the message`)
     t.notOk(JSON.stringify(error?.cause ?? null).includes(truncatedKey.slice(60, 120)), `${name}: none in the cause`)
+    t.notOk(error?.message.includes('s3cret-pw'), `${name}: no password in the message`)
   }
 
   for (const gatewayUrl of ['http://127.0.0.1:8080', 'http://127.1.2.3:8080/sandbox', 'http://[::1]:8080', 'http://localhost:8080', 'http://2130706433:8080']) {
@@ -109,6 +122,8 @@ t.test('options are checked at register', async (t) => {
     register({ cancelAfterWindow: true, onAttention: async () => {}, reconcile: { maxAgeMs: 2 ** 31 - 1 } }),
     'cancelAfterWindow, onAttention, reconcile.maxAgeMs up to 2^31-1 ms',
   )
+  await t.resolves(register({ wakeup: { pollMs: 200 } }), 'wakeup by database poll')
+  await t.resolves(register({ wakeup: false }), 'wakeup off')
   await t.resolves(register({ privateKey: merchant.privateBase64, alipayPublicKey: [alipay.publicBase64] }), 'Base64 keys')
 })
 
