@@ -33,6 +33,8 @@ interface PhaseResult {
   name: string
   label: string
   orders: number
+  /** From the first notification due to the last answer. */
+  sendSeconds: number
   commitToStart: Summary
   finalizedAtToStart: Summary
   exactlyOnce: number
@@ -85,6 +87,7 @@ runBench('delivery', 240, async ({ defer }) => {
       name: phase.name,
       label: phase.label,
       orders: phase.orders,
+      sendSeconds: load.seconds,
       commitToStart: summarize(commitToStart),
       finalizedAtToStart: summarize(finalizedAtToStart),
       exactlyOnce,
@@ -105,8 +108,8 @@ runBench('delivery', 240, async ({ defer }) => {
   table(rows)
   note('finalizedAt -> start: wall clock, ms resolution, includes the transition UPDATE round trip (cross-check only).')
   table([
-    ['phase', 'orders', 'delivered exactly once', 'handler runs', 'never run', 'non-200 answers'],
-    ...results.map((r) => [r.label, r.orders, r.exactlyOnce, r.runs, r.notRun, r.non200]),
+    ['phase', 'orders', 'sent in (s)', 'delivered exactly once', 'handler runs', 'never run', 'non-200 answers'],
+    ...results.map((r) => [r.label, r.orders, r.sendSeconds, r.exactlyOnce, r.runs, r.notRun, r.non200]),
   ])
   cpuTable(results)
 
@@ -120,6 +123,7 @@ runBench('delivery', 240, async ({ defer }) => {
     phases: results.map((r) => ({
       name: r.name,
       orders: r.orders,
+      sendSeconds: r.sendSeconds,
       commitToStartMs: summaryJson(r.commitToStart),
       finalizedAtToStartMs: summaryJson(r.finalizedAtToStart),
       exactlyOnce: r.exactlyOnce,
