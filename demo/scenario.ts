@@ -121,10 +121,12 @@ async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions)
     const { app } = instances[instance]!
     waiters[instance]!++
     const amount = { currency: 'USD', value: String(100 + Math.floor(rand() * 99_900)) }
+    // Drawn before the first await, so the same seed picks the same orders whatever order the
+    // database answers in.
+    if (rand() < HANDLER_FAIL_SHARE) log.failFirst.add(orderNo)
     await app.alipayplus.store.createOrder({ orderNo, amount })
     const delay = rand() < DELAYED_SHARE
     if (delay) delayed++
-    if (rand() < HANDLER_FAIL_SHARE) log.failFirst.add(orderNo)
     sim.createPayment({ paymentRequestId: orderNo, amount, faults: delay ? { notifyDelayMs: DELAY_MS } : {} })
     const fails = rand() < FAIL_SHARE
     setTimeout(() => {
