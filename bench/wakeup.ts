@@ -10,17 +10,15 @@
 // (checked below). Reported: resolved - send, and resolved - response (negative: the waiter
 // resolved before the answer reached Alipay+, as it should: the route wakes waiters, then
 // signs its answer).
-import { BenchChild } from './lib/child.js'
-import { createBenchDatabase } from './lib/database.js'
 import { keepAliveAgent, nsToMs, timedPost, type TimedResponse } from './lib/http-post.js'
-import { generateBenchKeys, merchantPems } from './lib/keys.js'
+import { startChildMerchant } from './lib/child-merchant.js'
 import { pacedLoad } from './lib/paced.js'
 import { runBench } from './lib/lifecycle.js'
-import { AMOUNT, CLIENT_ID, orderNumbers, presignNotifications, type PreparedRequest } from './lib/notify-requests.js'
-import { benchResult, heading, note, round, summarize, type Summary, table, verdict, type Verdict } from './lib/report.js'
-import { createSimulator } from '../src/simulator/index.js'
+import { AMOUNT, orderNumbers, presignNotifications, type PreparedRequest } from './lib/notify-requests.js'
+import { benchResult, heading, note, summarize, type Summary, table, verdict, type Verdict } from './lib/report.js'
 import type { Resolution } from './servers/wakeup-app.js'
-import { CORES, CpuMeter, type CpuSplit, cpuMicros, waitForQuiet } from './lib/cpu.js'
+import { CpuMeter, type CpuSplit, cpuMicros, waitForQuiet } from './lib/cpu.js'
+import { cpuJson, cpuTable, summaryJson } from './lib/phase-report.js'
 
 const TARGET_P99_MS = 10
 // One notification at a time (the wake-up path alone), then an evenly paced stream of 200
@@ -60,15 +58,7 @@ async function sendOneAtATime(url: URL, requests: PreparedRequest[]): Promise<Ma
 
 runBench('wakeup', 180, async ({ defer }) => {
   heading('wakeup: notifyPayment -> awaitPaymentResult resolution, PostgreSQL, real HTTP')
-  const keys = await generateBenchKeys()
-  const db = await createBenchDatabase()
-  defer(() => db.drop())
-  const sim = createSimulator({ clientId: CLIENT_ID, merchantPublicKey: keys.merchant.publicPem, alipayPrivateKey: keys.alipay.privatePem })
-  const simUrl = await sim.listen()
-  defer(() => sim.close())
-  const child = await BenchChild.start('servers/wakeup-app.ts', 'wakeup-app')
-  defer(() => child.stop())
-  const { notifyUrl } = await child.call<{ notifyUrl: string }>('start', { databaseUrl: db.url, gatewayUrl: simUrl, ...merchantPems(keys) })
+  const { keys, sim, child, notifyUrl } = await startChildMerchant('servers/wakeup-app.ts', 'wakeup-app', defer)
 
   // One clock for both processes: the child's reading must fall between two of ours.
   const before = process.hrtime.bigint()
@@ -127,30 +117,25 @@ runBench('wakeup', 180, async ({ defer }) => {
     ['phase', 'orders', 'resolved by notify', 'unresolved', 'non-200 answers', 'inquiries while sending'],
     ...results.map((r) => [r.label, r.orders, r.byNotify, r.unresolved, r.non200, r.inquiriesWhileSending]),
   ])
-  table([
-    [`CPU while sending (cores, of ${CORES})`, 'machine', 'merchant app', 'PostgreSQL', 'sender + simulator', 'other'],
-    ...results.map((r) => [r.label, r.cpu.machine, r.cpu.server, r.cpu.postgres, r.cpu.self, r.cpu.other]),
-  ])
-  note('other: processes that are not part of the benchmark; above ~0.2 core the figures are disturbed.')
+  cpuTable(results)
 
   heading('Targets')
   const verdicts: Verdict[] = results.map((r) => verdict(`wake-up p99 (send -> resolved), ${r.label}`, r.sendToResolved.p99, '<=', TARGET_P99_MS, ' ms'))
   const checks: Verdict[] = results.map((r) => verdict(`check: every waiter resolved by its notification, ${r.label}`, r.byNotify, '>=', r.orders))
 
-  const json = (s: Summary) => ({ n: s.n, p50: round(s.p50, 3), p90: round(s.p90, 3), p99: round(s.p99, 3), max: round(s.max, 3), mean: round(s.mean, 3) })
   benchResult('wakeup', {
     phases: results.map((r) => ({
       name: r.name,
       ratePerSecond: r.rate || null,
       orders: r.orders,
-      sendToResolvedMs: json(r.sendToResolved),
-      responseToResolvedMs: json(r.responseToResolved),
-      roundTripMs: json(r.roundTrip),
+      sendToResolvedMs: summaryJson(r.sendToResolved),
+      responseToResolvedMs: summaryJson(r.responseToResolved),
+      roundTripMs: summaryJson(r.roundTrip),
       resolvedByNotify: r.byNotify,
       unresolved: r.unresolved,
       non200: r.non200,
       inquiriesWhileSending: r.inquiriesWhileSending,
-      cpuCores: { machine: round(r.cpu.machine), app: round(r.cpu.server), postgres: round(r.cpu.postgres), sender: round(r.cpu.self), other: round(r.cpu.other) },
+      cpuCores: cpuJson(r.cpu),
     })),
     targets: verdicts,
     checks,

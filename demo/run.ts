@@ -1,6 +1,7 @@
-// npm start: the whole story in one command. Starts the Alipay+ simulator and a merchant app
-// with the plugin on embedded PGlite (or DATABASE_URL), pays a batch of orders under a fault
-// mix, awaits them all, prints what happened and exits 0 only if every check holds.
+// npm start: the whole story in one command. Starts the Alipay+ simulator and two merchant
+// instances with the plugin behind a round-robin front, on one embedded PGlite (or
+// DATABASE_URL), pays a batch of orders under a fault mix, awaits them all, waits for every
+// onPaymentResult, prints what happened and exits 0 only if every check holds.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,7 +30,7 @@ if (!Number.isInteger(orders) || orders < 1 || orders > 100_000) {
 const tty = process.stdout.isTTY === true
 let lastLine = 0
 function showProgress(p: Progress) {
-  const line = `  ${p.final}/${p.orders} final · by notify ${p.byNotify} · by inquiry ${p.byInquiry} · inquiries ${p.inquiries} · ${(p.elapsedMs / 1000).toFixed(1)} s`
+  const line = `  ${p.final}/${p.orders} final · by notify ${p.byNotify} · by inquiry ${p.byInquiry} · inquiries ${p.inquiries} · handled ${p.delivered} · ${(p.elapsedMs / 1000).toFixed(1)} s`
   if (tty) process.stdout.write(`\r\x1b[K${line}`)
   else if (p.elapsedMs - lastLine >= 2_000) {
     lastLine = p.elapsedMs
@@ -41,6 +42,7 @@ function print(summary: ScenarioSummary) {
   if (tty) process.stdout.write('\r\x1b[K')
   const pct = (n: number) => `${((100 * n) / summary.orders).toFixed(1)} %`
   const n = summary.notifications
+  const d = summary.delivery
   const outcomes = Object.entries(summary.inquiryOutcomes)
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${kind} ${count}`)
@@ -51,6 +53,13 @@ Summary (${summary.database})
   final result by   notifyPayment ${summary.byNotify} (${pct(summary.byNotify)}), inquiryPayment ${summary.byInquiry} (${pct(summary.byInquiry)})
   notifications     ${n.scheduled} due: ${n.dropped} lost, ${n.delayed} delayed ${DELAY_MS / 1000} s, ${n.duplicated} duplicated; ${n.sent} deliveries, ${n.acknowledged} acknowledged
   inquiries         ${summary.inquiries} (${summary.inquiriesPerOrder.mean.toFixed(2)} per order, at most ${summary.inquiriesPerOrder.max}): ${outcomes}
+  onPaymentResult   ${d.final} final orders: ${d.delivered} marked delivered, ${d.successfulRuns} successful runs; ${d.failedOnPurpose} first runs threw on purpose
+  instances         each notification to A or B in turn (round-robin front); each order awaited on A or B in turn${summary.instances
+    .map(
+      (i) =>
+        `\n    ${i.name}  ${i.notificationsAnswered} notifications answered, ${i.waiters} waiters, ${i.inquiries} inquiries, ${i.handlerRuns} handler runs (${i.handlerFailures} threw on purpose)`,
+    )
+    .join('')}
   time              ${(summary.elapsedMs / 1000).toFixed(1)} s
 Checks`)
   for (const check of summary.checks) console.log(`  ${check.ok ? '✔' : '✘'} ${check.name} (${check.detail})`)
@@ -60,7 +69,11 @@ Checks`)
 const databaseUrl = process.env.DATABASE_URL || undefined
 const pgliteDir = databaseUrl ? undefined : (values['pglite-dir'] ?? (await mkdtemp(join(tmpdir(), 'alipayplus-demo-'))))
 console.log(`fastify-alipayplus demo: ${orders} orders, ${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${pgliteDir}`}`)
+console.log(
+  `  two merchant instances, A and B, in this process${databaseUrl ? ' (a client and pool each)' : ' (PGlite is in process: they share it)'}, behind a round-robin front that Alipay+ notifies`,
+)
 console.log('  fault mix: 30 % of notifications lost, 10 % duplicated, 15 % delayed, inquiries failing with U/5xx/traffic limit, 5 % of payments failing')
+console.log('  onPaymentResult: 5 % of orders have a first handler run that throws')
 try {
   const summary = await runScenario({ orders, seed: Number(values.seed), databaseUrl, pgliteDir, onProgress: showProgress })
   print(summary)

@@ -1,8 +1,13 @@
-// The demo's story: many orders paid through Alipay+ under a realistic fault mix, each awaited
-// with awaitPaymentResult, then checked against the simulator's truth.
+// The demo's story: many orders paid through Alipay+ under a realistic fault mix, notified
+// through a round-robin front to one of two merchant instances, each awaited with
+// awaitPaymentResult on an instance of its own (by turns, so often not the one notified),
+// handed to each instance's onPaymentResult, then checked against the simulator's truth and
+// the database.
 import { settledAudit } from '../test/helpers/audit.js'
 import { type Faults, seededRandom } from '../src/simulator/index.js'
-import { startDemoWorld, type DemoWorldOptions } from './world.js'
+import { deliveryFigures, type DeliveryFigures, waitForDeliveries } from './delivery-checks.js'
+import { HandlerLog } from './handler-log.js'
+import { startDemoWorld, type DemoWorld, type DemoWorldOptions } from './world.js'
 
 export const DEMO_FAULTS: Partial<Faults> = {
   notifyDropRate: 0.3, // notifications lost: only inquiryPayment can find these results
@@ -15,8 +20,12 @@ const DELAYED_SHARE = 0.15 // notifications held back past several polling ticks
 export const DELAY_MS = 2_500
 const FAIL_SHARE = 0.05 // payments that fail (balance, risk, closed)
 const PAY_WITHIN_MS = 3_000 // users pay at a random moment within this time
+const HANDLER_FAIL_SHARE = 0.05 // orders whose first onPaymentResult run throws
 
+// Short ticks: a waiter on the instance that was not notified sees the result at its next tick.
 export const DEMO_POLLING = { minTimeout: 250, maxTimeout: 1_000, factor: 2, randomize: true, maxRetryTime: 60_000 }
+// Quick retries and sweeps, so that the failed first runs are retried within the demo.
+export const DEMO_DELIVERY = { minTimeout: 250, maxTimeout: 1_000, sweepIntervalMs: 1_000 }
 
 export interface ScenarioOptions extends DemoWorldOptions {
   orders: number
@@ -31,7 +40,21 @@ export interface Progress {
   byNotify: number
   byInquiry: number
   inquiries: number
+  /** Orders whose onPaymentResult has succeeded. */
+  delivered: number
   elapsedMs: number
+}
+
+/** What one merchant instance did. */
+export interface InstanceSummary {
+  name: string
+  notificationsAnswered: number
+  /** awaitPaymentResult calls made on it. */
+  waiters: number
+  inquiries: number
+  handlerRuns: number
+  /** Of those, runs that threw on purpose. */
+  handlerFailures: number
 }
 
 export interface Check {
@@ -52,6 +75,8 @@ export interface ScenarioSummary {
   inquiryOutcomes: Record<string, number>
   inquiriesAfterFinal: number
   notifications: { scheduled: number; sent: number; acknowledged: number; dropped: number; delayed: number; duplicated: number }
+  instances: InstanceSummary[]
+  delivery: DeliveryFigures
   elapsedMs: number
   checks: Check[]
   ok: boolean
@@ -60,29 +85,45 @@ export interface ScenarioSummary {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioSummary> {
+  const log = new HandlerLog()
   const world = await startDemoWorld({
     ...options,
     faults: { ...DEMO_FAULTS, ...options.faults },
-    plugin: { polling: DEMO_POLLING, ...options.plugin },
+    plugin: { polling: DEMO_POLLING, delivery: DEMO_DELIVERY, ...options.plugin },
+    handler: (instance) => log.handler(instance),
   })
   try {
-    return await play(world, options)
+    return await play(world, log, options)
   } finally {
     await world.close()
   }
 }
 
-async function play(world: Awaited<ReturnType<typeof startDemoWorld>>, options: ScenarioOptions): Promise<ScenarioSummary> {
-  const { app, sim, db } = world
+function sum(values: number[]): number {
+  return values.reduce((total, n) => total + n, 0)
+}
+
+async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions): Promise<ScenarioSummary> {
+  const { instances, sim, db } = world
   const rand = seededRandom(options.seed ?? 42)
   const runId = Date.now().toString(36)
   const orderNos = Array.from({ length: options.orders }, (_, i) => `demo-${runId}-${i}`)
   const started = Date.now()
   let delayed = 0
   const bySource = { notify: 0, inquiry: 0, cancel: 0 }
+  const waiters = instances.map(() => 0)
+  const inquiries = () => sum(instances.map((instance) => instance.app.alipayplus.stats().inquiries))
 
-  const results = orderNos.map(async (orderNo) => {
+  const results = orderNos.map(async (orderNo, i) => {
+    // Waited for on A and B by turns; the front sends each notification to A and B by turns
+    // too, independently: about half the waiters learn their result from the other instance.
+    const instance = i % instances.length
+    const { app } = instances[instance]!
+    waiters[instance]!++
     const amount = { currency: 'USD', value: String(100 + Math.floor(rand() * 99_900)) }
+    // Drawn before the first await, so the same seed picks the same orders whatever order the
+    // database answers in.
+    if (rand() < HANDLER_FAIL_SHARE) log.failFirst.add(orderNo)
     await app.alipayplus.store.createOrder({ orderNo, amount })
     const delay = rand() < DELAYED_SHARE
     if (delay) delayed++
@@ -102,21 +143,28 @@ async function play(world: Awaited<ReturnType<typeof startDemoWorld>>, options: 
       final: bySource.notify + bySource.inquiry,
       byNotify: bySource.notify,
       byInquiry: bySource.inquiry,
-      inquiries: app.alipayplus.stats().inquiries,
+      inquiries: inquiries(),
+      delivered: log.successes().size,
       elapsedMs: Date.now() - started,
     })
   }, 200)
-  const settled = await Promise.allSettled(results).finally(() => clearInterval(progress))
+  const settled = await Promise.allSettled(results)
+  // The handler runs after the waiters resolve (off the request path), and the failed first
+  // runs are retried a moment later: wait for the database to mark every final order.
+  await waitForDeliveries(db.prisma, orderNos, 30_000).finally(() => clearInterval(progress))
   const elapsedMs = Date.now() - started
 
-  // Once every order is final nothing may ask Alipay+ again: watch for longer than a tick.
+  // Once every order is final nothing may ask Alipay+ again, and once delivered no handler
+  // may run again: watch for longer than a tick, with one more sweep on every instance.
   const inquiriesAtEnd = sim.stats().inquiries.received
+  await Promise.all(instances.map((instance) => instance.app.alipayplus.sweepDeliveries()))
   await sleep(DEMO_POLLING.maxTimeout * 2)
   await sim.waitForIdle()
   const inquiriesAfterFinal = sim.stats().inquiries.received - inquiriesAtEnd
 
   const trail = await settledAudit(db.prisma, orderNos)
   const orders = trail.orders
+  const delivery = await deliveryFigures(db.prisma, orderNos, log)
   const perOrder = sim.stats().inquiries.byPayment
   const counts = orderNos.map((orderNo) => perOrder[orderNo] ?? 0)
   const rejected = settled.filter((s) => s.status === 'rejected')
@@ -138,8 +186,22 @@ async function play(world: Awaited<ReturnType<typeof startDemoWorld>>, options: 
       ok: inquiriesAfterFinal === 0,
       detail: `${inquiriesAfterFinal} in the ${DEMO_POLLING.maxTimeout * 2} ms after the last result`,
     },
+    {
+      name: 'every final order delivered exactly once',
+      ok: delivery.duplicates === 0 && delivery.missing === 0 && delivery.successfulRuns === delivery.final && delivery.delivered === delivery.final,
+      detail: `${delivery.final} orders, ${delivery.successfulRuns} successful handler runs, ${delivery.duplicates} duplicates, ${delivery.missing} missing`,
+    },
+    {
+      name: 'every failed handler run retried to one success',
+      ok: delivery.retried === delivery.failedOnPurpose,
+      detail: `${delivery.failedOnPurpose} first runs threw on purpose, ${delivery.retried} delivered by their second run`,
+    },
   ]
-  const stats = app.alipayplus.stats()
+  const outcomes: Record<string, number> = {}
+  for (const instance of instances) {
+    for (const [kind, n] of Object.entries(instance.app.alipayplus.stats().outcomes)) outcomes[kind] = (outcomes[kind] ?? 0) + n
+  }
+  const total = inquiries()
   return {
     database: `${db.kind} ${db.location}`,
     orders: orderNos.length,
@@ -147,9 +209,9 @@ async function play(world: Awaited<ReturnType<typeof startDemoWorld>>, options: 
     fail: orders.filter((o) => o.status === 'FAIL').length,
     byNotify: orders.filter((o) => o.resultSource === 'notify').length,
     byInquiry: orders.filter((o) => o.resultSource === 'inquiry').length,
-    inquiries: stats.inquiries,
-    inquiriesPerOrder: { mean: stats.inquiries / orderNos.length, max: Math.max(0, ...counts) },
-    inquiryOutcomes: stats.outcomes,
+    inquiries: total,
+    inquiriesPerOrder: { mean: total / orderNos.length, max: Math.max(0, ...counts) },
+    inquiryOutcomes: outcomes,
     inquiriesAfterFinal,
     notifications: {
       scheduled: notifications.scheduled,
@@ -159,6 +221,18 @@ async function play(world: Awaited<ReturnType<typeof startDemoWorld>>, options: 
       delayed,
       duplicated: Object.values(notifications.byPayment).filter((n) => n.sent > n.attempts).length,
     },
+    instances: instances.map((instance, i) => {
+      const runs = log.runs.filter((run) => run.instance === instance.name)
+      return {
+        name: instance.name,
+        notificationsAnswered: instance.notificationsAnswered(),
+        waiters: waiters[i]!,
+        inquiries: instance.app.alipayplus.stats().inquiries,
+        handlerRuns: runs.length,
+        handlerFailures: runs.filter((run) => !run.ok).length,
+      }
+    }),
+    delivery,
     elapsedMs,
     checks,
     ok: checks.every((check) => check.ok),

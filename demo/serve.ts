@@ -1,4 +1,5 @@
-// npm run serve: the demo merchant app and the Alipay+ simulator, kept running for curl.
+// npm run serve: the demo's two merchant instances (behind their round-robin front) and the
+// Alipay+ simulator, kept running for curl.
 // Data persists in PGLITE_DIR (default ./.data/pglite), or in PostgreSQL with DATABASE_URL.
 import { startDemoWorld } from './world.js'
 
@@ -10,6 +11,10 @@ const world = await startDemoWorld({
   simulatorPort,
   databaseUrl: process.env.DATABASE_URL || undefined,
   logger: true,
+  // Each instance logs the results it hands to the application.
+  handler: (instance) => (result, { idempotencyKey, attempt }) => {
+    console.log(`onPaymentResult on ${instance}: ${result.orderNo} ${result.status} (key ${idempotencyKey}, attempt ${attempt})`)
+  },
   // Quick enough to watch by hand; the plugin's defaults are minutes, as Alipay+ advises.
   plugin: {
     polling: { minTimeout: 1_000, maxTimeout: 5_000, factor: 2, randomize: false, maxRetryTime: 120_000 },
@@ -19,6 +24,7 @@ const world = await startDemoWorld({
 
 console.log(`
 merchant app       ${world.merchantUrl}   (notifyPayment at ${world.merchantUrl}/alipayplus/notifyPayment)
+                   a round-robin front over instances ${world.instances.map((i) => `${i.name} ${i.url}`).join(', ')}
 Alipay+ simulator  ${world.simulatorUrl}   (control API under /_sim)
 database           ${world.db.kind} ${world.db.location}
 Ctrl-C to stop. The README has a curl session to follow.

@@ -1,31 +1,49 @@
-// Starts the demo's three parts, all real: the Alipay+ simulator on HTTP, the merchant app on
-// HTTP with the plugin, and the database (embedded PGlite unless DATABASE_URL is set).
+// Starts the demo's parts, all real: the Alipay+ simulator on HTTP, two merchant instances on
+// HTTP (two Fastify apps with the plugin and their own onPaymentResult, in this process),
+// a round-robin front that Alipay+ notifies, and the one database both instances share
+// (embedded PGlite unless DATABASE_URL is set). In one process because PGlite is in process:
+// two processes cannot share it; on PostgreSQL the instances still meet only in the database.
 import { generateKeyPairSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { PrismaClient } from '../generated/prisma/client.js'
-import type { AlipayPlusCommonOptions } from '../src/index.js'
+import type { AlipayPlusCommonOptions, PaymentResultHandler } from '../src/index.js'
 import { openDatabase, type OpenedDatabase } from '../src/migrate.js'
 import { createSimulator, type AlipayPlusSimulator, type Faults } from '../src/simulator/index.js'
+import { startFront } from './front.js'
 import { buildMerchantApp } from './merchant-app.js'
 
 export const CLIENT_ID = 'DEMO_CLIENT_ID'
 export const NOTIFY_PATH = '/alipayplus/notifyPayment'
 
+export const INSTANCE_NAMES = ['A', 'B'] as const
+
 export interface DemoWorldOptions {
   databaseUrl?: string | undefined
   pgliteDir?: string | undefined
+  /** The front's port: what Alipay+ notifies and what curl talks to. */
   merchantPort?: number
   simulatorPort?: number
   faults?: Partial<Faults>
   redeliveryScheduleMs?: number[]
   plugin?: Partial<AlipayPlusCommonOptions>
+  /** Each instance's onPaymentResult, by instance name. */
+  handler?: (instance: string) => PaymentResultHandler
   logger?: boolean
+}
+
+/** One merchant instance, and the notifications it answered 200 (its share of the front's). */
+export interface MerchantInstance {
+  name: string
+  app: FastifyInstance
+  url: string
+  notificationsAnswered(): number
 }
 
 export interface DemoWorld {
   db: OpenedDatabase<PrismaClient>
   sim: AlipayPlusSimulator
-  app: FastifyInstance
+  instances: MerchantInstance[]
+  /** The front: round-robin over the instances. */
   merchantUrl: string
   simulatorUrl: string
   close(): Promise<void>
@@ -54,28 +72,48 @@ export async function startDemoWorld(options: DemoWorldOptions = {}): Promise<De
   })
   const simulatorUrl = await sim.listen({ port: options.simulatorPort ?? 0 })
 
-  const app = await buildMerchantApp(
-    {
-      prisma: db.prisma,
-      clientId: CLIENT_ID,
-      privateKey: merchantKeys.privateKey,
-      alipayPublicKey: alipayKeys.publicKey,
-      gatewayUrl: simulatorUrl,
-      ...options.plugin,
-    },
-    { logger: options.logger ? { level: 'info' } : false },
+  const instances: MerchantInstance[] = []
+  const ownClients: OpenedDatabase<PrismaClient>[] = []
+  for (const name of INSTANCE_NAMES) {
+    // On PostgreSQL each instance after the first gets its own client and pool, as a separate
+    // process would; PGlite is one in-process database with one connection: they share it.
+    const client = instances.length === 0 || !options.databaseUrl ? db : await openDatabase({ PrismaClient, databaseUrl: options.databaseUrl, migrate: false })
+    if (client !== db) ownClients.push(client)
+    const app = await buildMerchantApp(
+      {
+        prisma: client.prisma,
+        clientId: CLIENT_ID,
+        privateKey: merchantKeys.privateKey,
+        alipayPublicKey: alipayKeys.publicKey,
+        gatewayUrl: simulatorUrl,
+        ...options.plugin,
+        ...(options.handler ? { onPaymentResult: options.handler(name) } : {}),
+      },
+      { logger: options.logger ? { level: 'info' } : false },
+    )
+    let answered = 0
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.url === NOTIFY_PATH && reply.statusCode === 200) answered++
+    })
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    instances.push({ name, app, url, notificationsAnswered: () => answered })
+  }
+  const front = await startFront(
+    instances.map((instance) => instance.url),
+    options.merchantPort ?? 0,
   )
-  const merchantUrl = await app.listen({ port: options.merchantPort ?? 0, host: '127.0.0.1' })
-  sim.setNotifyUrl(`${merchantUrl}${NOTIFY_PATH}`)
+  sim.setNotifyUrl(`${front.url}${NOTIFY_PATH}`)
 
   return {
     db,
     sim,
-    app,
-    merchantUrl,
+    instances,
+    merchantUrl: front.url,
     simulatorUrl,
     async close() {
-      await app.close()
+      await front.close()
+      for (const instance of instances) await instance.app.close()
+      for (const client of ownClients) await client.close()
       await sim.close()
       await db.close()
     },
