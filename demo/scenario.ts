@@ -22,7 +22,8 @@ const FAIL_SHARE = 0.05 // payments that fail (balance, risk, closed)
 const PAY_WITHIN_MS = 3_000 // users pay at a random moment within this time
 const HANDLER_FAIL_SHARE = 0.05 // orders whose first onPaymentResult run throws
 
-// Short ticks: a waiter on the instance that was not notified sees the result at its next tick.
+// Short ticks, so that the run is short; a waiter on the instance that was not notified is woken
+// by the wake-up (see world.ts), or at worst sees the result at its next tick.
 export const DEMO_POLLING = { minTimeout: 250, maxTimeout: 1_000, factor: 2, randomize: true, maxRetryTime: 60_000 }
 // Quick retries and sweeps, so that the failed first runs are retried within the demo.
 export const DEMO_DELIVERY = { minTimeout: 250, maxTimeout: 1_000, sweepIntervalMs: 1_000 }

@@ -86,6 +86,9 @@ export async function startDemoWorld(options: DemoWorldOptions = {}): Promise<De
         privateKey: merchantKeys.privateKey,
         alipayPublicKey: alipayKeys.publicKey,
         gatewayUrl: simulatorUrl,
+        // A result recorded by one instance wakes the other's waiters: LISTEN/NOTIFY on
+        // PostgreSQL; with PGlite the instances share one process, and the database poll will do.
+        wakeup: options.databaseUrl ? { postgres: options.databaseUrl } : { pollMs: 200 },
         ...options.plugin,
         ...(options.handler ? { onPaymentResult: options.handler(name) } : {}),
       },
