@@ -10,11 +10,11 @@
 // (checked below). Reported: resolved - send, and resolved - response (negative: the waiter
 // resolved before the answer reached Alipay+, as it should: the route wakes waiters, then
 // signs its answer).
-import { keepAliveAgent, nsToMs, timedPost, type TimedResponse } from './lib/http-post.js'
+import { nsToMs, sendOneAtATime } from './lib/http-post.js'
 import { startChildMerchant } from './lib/child-merchant.js'
 import { pacedLoad } from './lib/paced.js'
 import { runBench } from './lib/lifecycle.js'
-import { AMOUNT, orderNumbers, presignNotifications, type PreparedRequest } from './lib/notify-requests.js'
+import { AMOUNT, orderNumbers, presignNotifications } from './lib/notify-requests.js'
 import { benchResult, heading, note, summarize, type Summary, table, verdict, type Verdict } from './lib/report.js'
 import type { Resolution } from './servers/wakeup-app.js'
 import { CpuMeter, type CpuSplit, cpuMicros, waitForQuiet } from './lib/cpu.js'
@@ -42,18 +42,6 @@ interface PhaseResult {
   unresolved: number
   non200: number
   cpu: CpuSplit
-}
-
-/** One request at a time, each sent when the previous answer has arrived. */
-async function sendOneAtATime(url: URL, requests: PreparedRequest[]): Promise<Map<string, TimedResponse>> {
-  const agent = keepAliveAgent(1)
-  const out = new Map<string, TimedResponse>()
-  try {
-    for (const request of requests) out.set(request.orderNo, await timedPost(url, request.headers, request.body, agent))
-  } finally {
-    agent.destroy()
-  }
-  return out
 }
 
 runBench('wakeup', 180, async ({ defer }) => {

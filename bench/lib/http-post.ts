@@ -37,3 +37,15 @@ export function timedPost(url: URL, headers: Record<string, string>, body: strin
 }
 
 export const nsToMs = (ns: bigint): number => Number(ns) / 1e6
+
+/** One request at a time, each sent when the previous answer has arrived. */
+export async function sendOneAtATime(url: URL, requests: Array<{ orderNo: string; headers: Record<string, string>; body: string }>): Promise<Map<string, TimedResponse>> {
+  const agent = keepAliveAgent(1)
+  const out = new Map<string, TimedResponse>()
+  try {
+    for (const request of requests) out.set(request.orderNo, await timedPost(url, request.headers, request.body, agent))
+  } finally {
+    agent.destroy()
+  }
+  return out
+}

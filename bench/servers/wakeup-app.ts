@@ -1,9 +1,10 @@
-// Child process of bench/wakeup.ts: the merchant app (fastify-alipayplus, PostgreSQL) with
-// awaitPaymentResult waiters. Polling ticks are 10 minutes long, so once each order's first
+// Child process of bench/wakeup.ts and bench/instances.ts: the merchant app (fastify-alipayplus,
+// PostgreSQL) with awaitPaymentResult waiters. Polling ticks are 10 minutes long, so once each order's first
 // inquiry has answered "in process", only a notification can resolve its waiter. Records the
 // monotonic time (process.hrtime.bigint) at which each waiter's promise resolved.
 import type { FastifyInstance } from 'fastify'
 import type { PaymentResult } from '../../src/polling/payment-result.js'
+import type { WakeupOptions } from '../../src/wakeup/wakeup-options.js'
 import { sleep } from '../lib/lifecycle.js'
 import type { MerchantKeyPems } from '../lib/keys.js'
 import { buildMerchantApp, type MerchantApp } from '../lib/merchant-app.js'
@@ -28,7 +29,9 @@ function appOf(): FastifyInstance {
   return merchant.app
 }
 
-async function start(input: MerchantKeyPems & { databaseUrl: string; gatewayUrl: string }): Promise<{ notifyUrl: string }> {
+async function start(
+  input: MerchantKeyPems & { databaseUrl: string; gatewayUrl: string; wakeup?: WakeupOptions | false },
+): Promise<{ notifyUrl: string }> {
   merchant = await buildMerchantApp({
     ...input,
     polling: { minTimeout: LONG_TICK_MS, maxTimeout: LONG_TICK_MS, factor: 2, randomize: false, maxRetryTime: 3 * LONG_TICK_MS },
