@@ -15,16 +15,24 @@ export type WakeupOptions =
       postgres: PostgresConnection
       /** The NOTIFY channel: a lower-case SQL identifier. Default 'alipayplus_final'. */
       channel?: string
+      redis?: never
+      pollMs?: never
     }
   | {
       /** Redis pub/sub on two dedicated connections (needs the ioredis package). */
       redis: RedisConnection
       /** The pub/sub channel. Default 'alipayplus_final'. */
       channel?: string
+      postgres?: never
+      pollMs?: never
     }
   | {
       /** No channel: every pollMs, one query for which of this instance's awaited orders became final. */
       pollMs: number
+      // `never`: TypeScript's excess-property check lets a union member borrow another's keys.
+      channel?: never
+      postgres?: never
+      redis?: never
     }
 
 export type ResolvedWakeup =
@@ -61,23 +69,23 @@ export function resolveWakeup(value: WakeupOptions | false | undefined): Resolve
   const unknown = Object.keys(value).find((key) => !allowed.includes(key))
   if (unknown !== undefined) problem(`unknown setting "${unknown}" (allowed here: ${allowed.join(', ')})`)
 
-  if ('pollMs' in value) {
+  if (given[0] === 'pollMs') {
     const { pollMs } = value
     if (typeof pollMs !== 'number' || !Number.isInteger(pollMs) || pollMs <= 0) problem('pollMs must be a positive integer')
     if (pollMs > MAX_TIMER_MS) problem(`pollMs ${TIMER_LIMIT_PROBLEM}`)
     return { kind: 'poll', pollMs }
   }
-  if ('postgres' in value) {
+  if (given[0] === 'postgres') {
     const connection: unknown = value.postgres
     if (!(typeof connection === 'string' && connection !== '') && (typeof connection !== 'object' || connection === null)) {
       problem('postgres must be a connection string or a pg ClientConfig object')
     }
-    return { kind: 'postgres', connection: value.postgres, channel: resolveChannel(value.channel, 'postgres') }
+    return { kind: 'postgres', connection: connection as PostgresConnection, channel: resolveChannel(value.channel, 'postgres') }
   }
   const connection: unknown = value.redis
   const isClient = typeof connection === 'object' && connection !== null && typeof (connection as { duplicate?: unknown }).duplicate === 'function'
   if (!(typeof connection === 'string' && connection !== '') && !isClient) {
     problem('redis must be a Redis URL such as "redis://127.0.0.1:6379" or an ioredis client')
   }
-  return { kind: 'redis', connection: value.redis, channel: resolveChannel(value.channel, 'redis') }
+  return { kind: 'redis', connection: connection as RedisConnection, channel: resolveChannel(value.channel, 'redis') }
 }

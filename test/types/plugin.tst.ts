@@ -2,6 +2,7 @@
 // decorators it adds, and what awaitPaymentResult resolves with.
 import { generateKeyPairSync } from 'node:crypto'
 import Fastify from 'fastify'
+import { Redis } from 'ioredis'
 import { describe, expect, omit, test } from 'tstyche'
 import fastifyAlipayPlus, {
   DEFAULTS,
@@ -62,6 +63,21 @@ describe('options', () => {
     expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, cancelAfterWindow: 'yes' })
     expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, reconcile: false })
     expect(DEFAULTS).type.toBeAssignableTo<Partial<AlipayPlusOptions>>()
+  })
+
+  test('wakeup: one channel, a connection string or object, or the poll, or false', () => {
+    const redis = new Redis({ lazyConnect: true })
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: { postgres: 'postgresql://127.0.0.1/shop' } })
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: { postgres: { host: '127.0.0.1', port: 5432 }, channel: 'shop_final' } })
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: { redis: 'redis://127.0.0.1:6379' } })
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: { redis } })
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: { pollMs: 500 } })
+    expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: false })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: true })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: 'redis://127.0.0.1:6379' })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: { pollMs: '1s' } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: { redis: 6379 } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: { pollMs: 500, channel: 'x' } })
   })
 
   test('a required option left out does not compile', () => {
