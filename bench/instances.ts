@@ -10,13 +10,10 @@
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import type { WakeupOptions } from '../src/wakeup/wakeup-options.js'
-import { createSimulator } from '../src/simulator/index.js'
-import { BenchChild } from './lib/child.js'
-import { createBenchDatabase } from './lib/database.js'
+import { startBenchWorld, startMerchantChild } from './lib/child-merchant.js'
 import { nsToMs, sendOneAtATime } from './lib/http-post.js'
-import { generateBenchKeys, merchantPems } from './lib/keys.js'
 import { runBench } from './lib/lifecycle.js'
-import { AMOUNT, CLIENT_ID, orderNumbers, presignNotifications } from './lib/notify-requests.js'
+import { AMOUNT, orderNumbers, presignNotifications } from './lib/notify-requests.js'
 import { pacedLoad } from './lib/paced.js'
 import { summaryJson } from './lib/phase-report.js'
 import { benchResult, heading, note, round, summarize, type Summary, table, verdict, type Verdict } from './lib/report.js'
@@ -62,12 +59,8 @@ function reachable(url: string): Promise<boolean> {
 
 runBench('instances', 300, async ({ defer }) => {
   heading('instances: a notification answered by B wakes a waiter on A (two processes, one PostgreSQL database)')
-  const keys = await generateBenchKeys()
-  const db = await createBenchDatabase()
-  defer(() => db.drop())
-  const sim = createSimulator({ clientId: CLIENT_ID, merchantPublicKey: keys.merchant.publicPem, alipayPrivateKey: keys.alipay.privatePem })
-  const simUrl = await sim.listen()
-  defer(() => sim.close())
+  const world = await startBenchWorld(defer)
+  const { db, sim, keys } = world
 
   const rows: Row[] = []
   const skipped: string[] = []
@@ -77,13 +70,9 @@ runBench('instances', 300, async ({ defer }) => {
       continue
     }
     const wakeup = channel.wakeup(db.url)
-    const start = async (label: string) => {
-      const child = await BenchChild.start('servers/wakeup-app.ts', label)
-      const { notifyUrl } = await child.call<{ notifyUrl: string }>('start', { databaseUrl: db.url, gatewayUrl: simUrl, wakeup, ...merchantPems(keys) })
-      return { child, notifyUrl }
-    }
-    const a = await start(`A (${channel.name})`)
-    const b = await start(`B (${channel.name})`)
+    // Stopped below, before the next channel's pair; `defer` covers a failure on the way.
+    const a = await startMerchantChild(world, 'servers/wakeup-app.ts', `A (${channel.name})`, defer, { wakeup })
+    const b = await startMerchantChild(world, 'servers/wakeup-app.ts', `B (${channel.name})`, defer, { wakeup })
     try {
       const before = process.hrtime.bigint()
       const theirs = await a.child.call<bigint>('now')

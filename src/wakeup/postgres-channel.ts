@@ -5,6 +5,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Client, ClientConfig, Notification } from 'pg'
 import { InvalidOptionError } from '../errors.js'
+import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import { reconnectForever } from './reconnect.js'
 import type { WakeChannel, WakeListener } from './wake-channel.js'
@@ -14,13 +15,9 @@ import type { PostgresConnection } from './wakeup-options.js'
 export const WAKEUP_APPLICATION_NAME = 'fastify-alipayplus wakeup'
 
 async function loadPg(): Promise<typeof import('pg')> {
-  try {
-    const pg = await import('pg')
-    // pg is CommonJS: its exports arrive on default under ESM.
-    return (pg as unknown as { default?: typeof import('pg') }).default ?? pg
-  } catch {
-    throw new InvalidOptionError('wakeup', 'postgres needs the pg package: npm install pg')
-  }
+  const pg = await loadOptionalPeer(() => import('pg'), 'postgres', 'pg')
+  // pg is CommonJS: its exports arrive on default under ESM.
+  return (pg as unknown as { default?: typeof import('pg') }).default ?? pg
 }
 
 export class PostgresWakeChannel implements WakeChannel {

@@ -5,16 +5,13 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
+import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import type { WakeChannel, WakeListener } from './wake-channel.js'
 import type { RedisConnection } from './wakeup-options.js'
 
 async function loadRedis(): Promise<typeof Redis> {
-  try {
-    return (await import('ioredis')).Redis
-  } catch {
-    throw new InvalidOptionError('wakeup', 'redis needs the ioredis package: npm install ioredis')
-  }
+  return (await loadOptionalPeer(() => import('ioredis'), 'redis', 'ioredis')).Redis
 }
 
 export class RedisWakeChannel implements WakeChannel {
