@@ -29,6 +29,9 @@ export class PostgresWakeChannel implements WakeChannel {
   #listener: WakeListener | undefined
   #client: Client | undefined
   #reconnecting: Promise<void> | undefined
+  /** Messages waiting for the NOTIFY statement in flight. */
+  readonly #unsent: string[] = []
+  #sending: Promise<void> | undefined
 
   constructor(connection: PostgresConnection, channel: string, log: FastifyBaseLogger) {
     const base: ClientConfig = typeof connection === 'string' ? { connectionString: connection } : (connection as ClientConfig)
@@ -50,17 +53,37 @@ export class PostgresWakeChannel implements WakeChannel {
   }
 
   publish(text: string): void {
-    const client = this.#client
-    if (client === undefined) return this.#outbox.hold(text)
-    client.query('SELECT pg_notify($1, $2)', [this.#channel, text]).catch((error: unknown) => {
-      this.#log.warn({ err: error }, 'alipayplus wakeup: NOTIFY failed; sent again once reconnected')
-      this.#outbox.hold(text)
+    this.#unsent.push(text)
+    this.#sending ??= this.#sendUnsent().finally(() => {
+      this.#sending = undefined
     })
+  }
+
+  /**
+   * One NOTIFY statement at a time on the connection (pg allows no second query while one
+   * runs), each carrying every message queued meanwhile: a burst costs one round trip.
+   */
+  async #sendUnsent(): Promise<void> {
+    while (this.#unsent.length > 0) {
+      const client = this.#client
+      const batch = this.#unsent.splice(0)
+      if (client === undefined) {
+        for (const text of batch) this.#outbox.hold(text)
+        return
+      }
+      try {
+        await client.query('SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message', [this.#channel, batch])
+      } catch (error) {
+        this.#log.warn({ err: error }, 'alipayplus wakeup: NOTIFY failed; sent again once reconnected')
+        for (const text of batch) this.#outbox.hold(text)
+      }
+    }
   }
 
   async close(): Promise<void> {
     this.#closing.abort()
     await this.#reconnecting
+    await this.#sending
     const client = this.#client
     this.#client = undefined
     await client?.end().catch(() => {})
