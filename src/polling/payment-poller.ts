@@ -5,9 +5,10 @@
 // atomic transition. p-retry drives the schedule; a result published by the notify route wakes
 // waiters and stops the loop. The lease each tick takes lasts until the loop's next tick, and
 // the loop lets it go when it ends. A loop someone awaits is served before loops only the
-// reconciler drives (foreground first in the limiter). What can never fix itself (a setup error, an unrecordable answer,
-// an amount mismatch) ends the loop with a typed error, is handed to onAttention, and (for an
-// order) flags its attention column so that the reconciler stops picking it.
+// reconciler drives (foreground first in the limiter). What can never fix itself (a setup
+// error, an unrecordable answer, an amount mismatch) ends the loop with a typed error, is handed
+// to onAttention, and (for an order) flags its attention column so that the reconciler stops
+// picking it.
 import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import pRetry, { AbortError } from 'p-retry'
@@ -208,7 +209,8 @@ export class PaymentPoller {
     this.#closing.abort()
     const loops = [...this.#loops.values()]
     for (const loop of loops) loop.controller.abort(new ClosedError(loop.orderNo))
-    await Promise.allSettled([...loops.map((loop) => loop.promise), ...[...this.#cancels.values()].map((cancel) => cancel.promise)])
+    const cancels = [...this.#cancels.values()].map((cancel) => cancel.promise)
+    await Promise.allSettled([...loops.map((loop) => loop.promise), ...cancels])
   }
 
   #wait(orderNo: string, remaining: number, signal: AbortSignal | undefined, lane: Lane): Promise<PaymentOrderRecord | null> {
