@@ -32,21 +32,26 @@ export class OrderLease {
 }
 
 export class LeaseHold {
+  readonly orderNo: string
+  readonly #owner: string
+  readonly #store: OrderStore
+  readonly #marginMs: number
+  readonly #log: FastifyBaseLogger
   /** leaseUntil as this holder last set it; null while it holds nothing. */
   #until: Date | null = null
 
-  constructor(
-    readonly orderNo: string,
-    readonly owner: string,
-    private readonly store: OrderStore,
-    private readonly marginMs: number,
-    private readonly log: FastifyBaseLogger,
-  ) {}
+  constructor(orderNo: string, owner: string, store: OrderStore, marginMs: number, log: FastifyBaseLogger) {
+    this.orderNo = orderNo
+    this.#owner = owner
+    this.#store = store
+    this.#marginMs = marginMs
+    this.#log = log
+  }
 
   /** Takes or renews the lease until `nextCallInMs` + the margin from now; false: not ours to take. */
   async claim(nextCallInMs: number): Promise<boolean> {
-    const until = new Date(Date.now() + nextCallInMs + this.marginMs)
-    if (!(await this.store.claimLease(this.orderNo, this.owner, until))) return false
+    const until = new Date(Date.now() + nextCallInMs + this.#marginMs)
+    if (!(await this.#store.claimLease(this.orderNo, this.#owner, until))) return false
     this.#until = until
     return true
   }
@@ -61,9 +66,9 @@ export class LeaseHold {
     if (until === null) return
     this.#until = null
     try {
-      await this.store.releaseLease(this.orderNo, this.owner, until)
+      await this.#store.releaseLease(this.orderNo, this.#owner, until)
     } catch (error) {
-      this.log.error({ err: error, orderNo: this.orderNo }, 'alipayplus: could not release the polling lease; it lapses at leaseUntil')
+      this.#log.error({ err: error, orderNo: this.orderNo }, 'alipayplus: could not release the polling lease; it lapses at leaseUntil')
     }
   }
 }
