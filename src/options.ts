@@ -107,8 +107,9 @@ export interface AlipayPlusCommonOptions {
   /** Calls to Alipay+ (inquiries and cancels) in flight at once, across all orders. Default 16. */
   maxConcurrentInquiries?: number
   /**
-   * Calls to Alipay+ (inquiries and cancels) started in any 1-second window, per instance:
-   * with N instances, set it to your traffic limit divided by N. Default 50.
+   * Calls to Alipay+ (inquiries and cancels) in any 1-second window as Alipay+ counts them (a
+   * call counts from its start until 1 s after its answer), per instance: with N instances,
+   * set it to your traffic limit divided by N. Default 50.
    */
   maxInquiriesPerSecond?: number
   /** Background pass that drives orders left init to a final result; false turns it off. */

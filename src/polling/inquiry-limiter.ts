@@ -2,7 +2,7 @@
 // thousand waiters never flood it: a global cap on calls in flight, then the pacer's
 // per-second cap and traffic-limit pause. Both queues serve foreground callers first (orders
 // someone awaits), so the reconciler's backlog never starves them.
-import { InquiryPacer } from './inquiry-pacer.js'
+import { type EndCall, InquiryPacer } from './inquiry-pacer.js'
 import { FOREGROUND, type Priority, WaitQueue } from './wait-queue.js'
 
 export interface LimiterOptions {
@@ -16,7 +16,7 @@ export interface RunOptions {
   priority?: Priority
 }
 
-/** Waits for the call's start under the per-second cap and any pause; counts it. */
+/** Waits for the call's start under the per-second cap and any pause; counts it until the task ends. */
 export type StartCall = () => Promise<void>
 
 export class InquiryLimiter {
@@ -33,17 +33,28 @@ export class InquiryLimiter {
 
   /**
    * Runs `task` once a slot is free. The task does its own preparation (the lease claim) and
-   * calls `start()` right before the call to Alipay+, so the per-second cap is kept on what
-   * Alipay+ sees, not on database round trips. Rejects if `signal` aborts first.
+   * calls `start()` right before the call to Alipay+: the call counts against the per-second
+   * cap from then until the task ends, not while it waits on the database. Rejects if `signal`
+   * aborts first.
    */
   async run<T>(task: (start: StartCall) => Promise<T>, options: RunOptions = {}): Promise<T> {
     const { signal, priority = FOREGROUND } = options
     await this.#acquire(priority, signal)
+    let endCall: EndCall | undefined
+    const start = async () => {
+      endCall = await this.#pacer.start(priority, signal)
+    }
     try {
-      return await task(() => this.#pacer.start(priority, signal))
+      return await task(start)
     } finally {
+      endCall?.()
       this.#release()
     }
+  }
+
+  /** The longest from asking for a start to the end of the call, `callers` callers queued (see InquiryPacer). */
+  turnBoundMs(callers: number): number {
+    return this.#pacer.turnBoundMs(callers)
   }
 
   /** Holds new calls for `ms` (calls already in flight go on). */

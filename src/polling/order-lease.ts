@@ -5,9 +5,10 @@
 // transition whatever happens to the lease.
 //
 // A lease that holds: each claim lasts until the holder's next call could come (the wait its
-// schedule makes before it) plus `marginMs` (leaseMs: the call itself, a turn in the inquiry
-// limiter's queue, and how long a crashed instance's order waits to be taken over). When the
-// holder is done it lets go, so that another instance need not wait for the lease to lapse.
+// schedule makes before it, and its turn at the per-second cap) plus `marginMs` (leaseMs: the
+// call itself, a slot held by slow calls or a traffic-limit pause, and how long a crashed
+// instance's order waits to be taken over). When the holder is done it lets go, so that
+// another instance need not wait for the lease to lapse.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { OrderStore } from '../store/order-store.js'

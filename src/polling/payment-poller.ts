@@ -81,7 +81,7 @@ interface Turn {
   signal: AbortSignal
   hold: LeaseHold
   priority: Priority
-  /** Longest wait before the caller's next tick: the lease must last until then. */
+  /** Longest wait the schedule makes before the caller's next tick (0: none). */
   nextTickInMs: number
 }
 
@@ -132,6 +132,7 @@ export class PaymentPoller {
     setMaxListeners(0, this.#closing.signal)
     this.#canceller = new PaymentCanceller({
       ...deps,
+      untilNextCall: (waitMs) => this.#untilNextCall(waitMs),
       inquireOnce: (hold, signal, priority) => this.#inquireOnce({ orderNo: hold.orderNo, signal, hold, priority, nextTickInMs: 0 }),
     })
   }
@@ -300,7 +301,7 @@ export class PaymentPoller {
     // claimed long before it is used. It lasts until this loop's next tick could come.
     const outcome = await limiter.run(
       async (start) => {
-        if (!(await hold.claim(turn.nextTickInMs))) return null
+        if (!(await hold.claim(this.#untilNextCall(turn.nextTickInMs)))) return null
         await start()
         return inquiry.inquire(orderNo, { signal })
       },
@@ -314,6 +315,16 @@ export class PaymentPoller {
       throw new NotFinalYet('another instance holds the polling lease')
     }
     return this.#handle(orderNo, outcome)
+  }
+
+  /**
+   * How long a lease claimed now must last to reach the caller's next claim: this call's turn
+   * at the per-second cap behind this instance's other loops and cancels (each has at most one
+   * call queued ahead of it) and the call itself, then the `waitMs` the schedule makes before
+   * the next one. leaseMs is added on top.
+   */
+  #untilNextCall(waitMs: number): number {
+    return waitMs + this.#deps.limiter.turnBoundMs(this.#loops.size + this.#cancels.size)
   }
 
   /**

@@ -34,6 +34,8 @@ export interface CancellerDeps extends Omit<PollerDeps, 'cancelAfterWindow'> {
    * mismatch, setup error, ...).
    */
   inquireOnce(hold: LeaseHold, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord | null>
+  /** How long a lease claimed now must last to reach the next claim, `waitMs` after this call ends. */
+  untilNextCall(waitMs: number): number
 }
 
 /** A cancel call whose outcome is unknown: p-retry calls again. */
@@ -124,7 +126,7 @@ export class PaymentCanceller {
 
   /** cancelPayment until it answers S, F or untrusted; each call under the lease and the limiter. */
   #cancelUntilAnswered(hold: LeaseHold, signal: AbortSignal, priority: Priority): Promise<Exclude<CancelOutcome, RetryOutcome>> {
-    const { limiter, inquiry, polling, log } = this.#deps
+    const { limiter, inquiry, polling, log, untilNextCall } = this.#deps
     const { orderNo } = hold
     return pRetry(
       async (attemptNumber) => {
@@ -132,7 +134,7 @@ export class PaymentCanceller {
           async (start) => {
             // Still init, and this instance's turn: the same atomic check as before an inquiry,
             // held until the next cancel call could come.
-            if (!(await hold.claim(maxDelayAfter(attemptNumber, polling)))) return null
+            if (!(await hold.claim(untilNextCall(maxDelayAfter(attemptNumber, polling))))) return null
             await start()
             return inquiry.cancel(orderNo, { signal })
           },

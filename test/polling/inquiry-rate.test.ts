@@ -81,6 +81,26 @@ await forEachBackend(
       t.ok(joined.ahead <= 2, `a queued reconciler order joined by the application is asked next (${joined.ahead})`)
       t.ok(joined.neverAsked >= CAP, `ahead of the rest of the backlog (${joined.neverAsked} never asked yet)`)
     })
+
+    t.test("a lease holds while its order waits for its turn under the cap: the other instance's reconciler leaves it", async (t) => {
+      // Turns seconds apart (6 orders, 2 a second), leases of 0.5 s + the schedule's 0.1 s.
+      const world = await buildWorld(t, { backend, app: { maxInquiriesPerSecond: 2, leaseMs: 500, requestTimeoutMs: 15_000 } })
+      const orderNos = Array.from({ length: 6 }, (_, i) => `turn-${i}`)
+      for (const orderNo of orderNos) await world.order(orderNo)
+      const results = Promise.all(orderNos.map((orderNo) => world.app.awaitPaymentResult(orderNo)))
+      // Once each order has had its first turn (and so its lease), the other instance looks.
+      await until(() => orderNos.every((orderNo) => (world.sim.stats().inquiries.byPayment[orderNo] ?? 0) >= 1))
+      const second = await world.addApp({ reconcile: { intervalMs: 60_000, minAgeMs: 0 } })
+      let taken = 0
+      for (const end = Date.now() + 3_000; Date.now() < end; ) {
+        taken += await second.alipayplus.reconcileNow()
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      t.equal(taken, 0, "the second instance's reconciler took none of the queued orders")
+      for (const orderNo of orderNos) world.sim.completePayment(orderNo, { status: 'SUCCESS', notify: false })
+      t.ok((await results).every((r) => r.status === 'SUCCESS'), 'the first instance finished them all')
+      t.equal(second.alipayplus.stats().inquiries, 0, 'alone')
+    })
   },
   BACKENDS.filter((backend) => backend.name === 'postgresql'),
 )
