@@ -279,9 +279,10 @@ export class PaymentPoller {
       })
       .finally(async () => {
         stopOnResult()
-        // Whatever ended the loop: another instance need not wait for the lease to lapse.
-        await hold.release()
         if (this.#loops.get(orderNo) === loop) this.#loops.delete(orderNo)
+        // Whatever ended the loop: another instance need not wait for the lease to lapse. A new
+        // loop of this instance may claim meanwhile: the release leaves its claim alone.
+        await hold.release()
       })
     const loop: Loop = { orderNo, controller, waiters: 0, priority, hold, promise }
     // Waiters handle the outcome; this only keeps a loop nobody awaits from being "unhandled".
