@@ -115,10 +115,11 @@ export interface AlipayPlusCommonOptions {
   /** Background pass that drives orders left init to a final result; false turns it off. */
   reconcile?: ReconcileOptions | false
   /**
-   * An instance polling an order holds its lease until its next inquiry could come, plus
-   * leaseMs: the margin for the inquiry itself and a turn in the limiter's queue, and how long
-   * an order a crashed instance was polling waits before another instance takes it over. The
-   * lease is let go when polling ends. Default 30000 ms.
+   * An instance polling an order holds its lease until its next inquiry could come (its turn
+   * under maxInquiriesPerSecond included), plus leaseMs: the margin for slow calls holding the
+   * slots and traffic-limit pauses, and how long an order a crashed instance was polling waits
+   * before another instance takes it over. The lease is let go when polling ends. Keep it above
+   * requestTimeoutMs. Default 30000 ms.
    */
   leaseMs?: number
   /**
@@ -189,9 +190,10 @@ export const DEFAULTS = {
   maxConcurrentInquiries: 16,
   // Alipay+ agrees traffic limits per merchant and API and publishes no default. 50/s keeps
   // one instance modest while leaving room: on the default schedule an order makes about one
-  // inquiry a minute once past its first minute, so 50/s sustains some 3,000 orders polled at
-  // once; a burst of new orders is spread instead of sent 16 at a time as fast as Alipay+
-  // answers (hundreds a second). A traffic-limit answer still pauses every order.
+  // inquiry a minute once past its first minute, so 50/s (each call counted until 1 s after
+  // its answer: some 40/s at 250 ms answers) sustains over 2,000 orders polled at once; a
+  // burst of new orders is spread instead of sent 16 at a time as fast as Alipay+ answers
+  // (hundreds a second). A traffic-limit answer still pauses every order.
   maxInquiriesPerSecond: 50,
   // Antom's advice is to start inquiring when no notification came within about a minute.
   // maxAgeMs: past the longest redelivery schedule of a notification (about 25 hours).
