@@ -70,9 +70,9 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   }
   const poller = new PaymentPoller({
     store,
-    lease: new OrderLease(store, options.leaseMs),
+    lease: new OrderLease(store, options.leaseMs, log),
     inquiry: inquiryClient,
-    limiter: new InquiryLimiter(options.maxConcurrentInquiries),
+    limiter: new InquiryLimiter({ maxConcurrent: options.maxConcurrentInquiries, maxPerSecond: options.maxInquiriesPerSecond }),
     hub,
     polling: options.polling,
     log,

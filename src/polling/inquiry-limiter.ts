@@ -1,31 +1,65 @@
-// A global cap on inquiryPayment calls in flight, so that ten thousand waiters never flood
-// Alipay+, with a shared pause after a traffic-limit answer (REQUEST_TRAFFIC_EXCEED_LIMIT):
-// when Alipay+ says slow down, every order slows down, not just the one that was told.
+// What every call to Alipay+ (inquiryPayment, cancelPayment) goes through, so that ten
+// thousand waiters never flood it: a global cap on calls in flight, then the pacer's
+// per-second cap and traffic-limit pause. Both queues serve foreground callers first (orders
+// someone awaits), so the reconciler's backlog never starves them.
+import { type EndCall, InquiryPacer } from './inquiry-pacer.js'
+import { FOREGROUND, type Priority, WaitQueue } from './wait-queue.js'
+
+export interface LimiterOptions {
+  maxConcurrent: number
+  maxPerSecond: number
+}
+
+export interface RunOptions {
+  signal?: AbortSignal | undefined
+  /** Default: foreground. */
+  priority?: Priority
+}
+
+/** Waits for the call's start under the per-second cap and any pause; counts it until the task ends. */
+export type StartCall = () => Promise<void>
+
 export class InquiryLimiter {
   readonly #max: number
+  readonly #pacer: InquiryPacer
   #active = 0
   #peak = 0
-  #pausedUntil = 0
-  readonly #queue: Array<() => void> = []
+  readonly #queue = new WaitQueue()
 
-  constructor(max: number) {
-    this.#max = max
+  constructor(options: LimiterOptions) {
+    this.#max = options.maxConcurrent
+    this.#pacer = new InquiryPacer(options.maxPerSecond)
   }
 
-  /** Runs `task` once a slot is free (and any pause is over). Rejects if `signal` aborts first. */
-  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    await this.#acquire(signal)
+  /**
+   * Runs `task` once a slot is free. The task does its own preparation (the lease claim) and
+   * calls `start()` right before the call to Alipay+: the call counts against the per-second
+   * cap from then until the task ends, not while it waits on the database. Rejects if `signal`
+   * aborts first.
+   */
+  async run<T>(task: (start: StartCall) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    const { signal, priority = FOREGROUND } = options
+    await this.#acquire(priority, signal)
+    let endCall: EndCall | undefined
+    const start = async () => {
+      endCall = await this.#pacer.start(priority, signal)
+    }
     try {
-      await this.#waitForPause(signal)
-      return await task()
+      return await task(start)
     } finally {
+      endCall?.()
       this.#release()
     }
   }
 
+  /** The longest from asking for a start to the end of the call, `callers` callers queued (see InquiryPacer). */
+  turnBoundMs(callers: number): number {
+    return this.#pacer.turnBoundMs(callers)
+  }
+
   /** Holds new calls for `ms` (calls already in flight go on). */
   pause(ms: number): void {
-    this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + ms)
+    this.#pacer.pause(ms)
   }
 
   /** The most calls ever in flight at once. */
@@ -33,26 +67,13 @@ export class InquiryLimiter {
     return this.#peak
   }
 
-  #acquire(signal?: AbortSignal): Promise<void> {
+  #acquire(priority: Priority, signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted()
     if (this.#active < this.#max) {
       this.#take()
       return Promise.resolve()
     }
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener('abort', onAbort)
-        this.#take()
-        resolve()
-      }
-      const onAbort = () => {
-        const index = this.#queue.indexOf(grant)
-        if (index !== -1) this.#queue.splice(index, 1)
-        reject(signal!.reason)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#queue.push(grant)
-    })
+    return this.#queue.wait(priority, signal, () => this.#take())
   }
 
   #take(): void {
@@ -62,22 +83,6 @@ export class InquiryLimiter {
 
   #release(): void {
     this.#active--
-    this.#queue.shift()?.()
-  }
-
-  async #waitForPause(signal?: AbortSignal): Promise<void> {
-    const wait = this.#pausedUntil - Date.now()
-    if (wait <= 0) return
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      }, wait)
-      const onAbort = () => {
-        clearTimeout(timer)
-        reject(signal!.reason)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    this.#queue.grantNext()
   }
 }

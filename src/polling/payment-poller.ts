@@ -3,9 +3,12 @@
 // Each tick: claim the lease, which succeeds only while the order is init (final -> done, no
 // inquiry), inquire through the global limiter, and record a final answer through the store's
 // atomic transition. p-retry drives the schedule; a result published by the notify route wakes
-// waiters and stops the loop. What can never fix itself (a setup error, an unrecordable answer,
-// an amount mismatch) ends the loop with a typed error, is handed to onAttention, and (for an
-// order) flags its attention column so that the reconciler stops picking it.
+// waiters and stops the loop. The lease each tick takes lasts until the loop's next tick, and
+// the loop lets it go when it ends. A loop someone awaits is served before loops only the
+// reconciler drives (foreground first in the limiter). What can never fix itself (a setup
+// error, an unrecordable answer, an amount mismatch) ends the loop with a typed error, is handed
+// to onAttention, and (for an order) flags its attention column so that the reconciler stops
+// picking it.
 import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
 import pRetry, { AbortError } from 'p-retry'
@@ -28,9 +31,11 @@ import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
 import type { OrderStore } from '../store/order-store.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import type { InquiryLimiter } from './inquiry-limiter.js'
-import type { OrderLease } from './order-lease.js'
+import type { LeaseHold, OrderLease } from './order-lease.js'
 import { type PaymentResult, toPaymentResult } from './payment-result.js'
 import type { ResultHub } from './result-hub.js'
+import { maxDelayAfter } from './retry-delay.js'
+import type { Priority } from './wait-queue.js'
 import { type CancelStats, PaymentCanceller } from './window-cancel.js'
 
 export interface AwaitOptions {
@@ -38,6 +43,12 @@ export interface AwaitOptions {
   /** This caller's polling window. Default: polling.maxRetryTime. */
   timeoutMs?: number
 }
+
+/**
+ * Who waits: the application (awaitPaymentResult), or only the reconciler. Internal: the
+ * reconciler's loops yield to the application's in the limiter's queues.
+ */
+export type Lane = 'foreground' | 'background'
 
 export interface PollerStats {
   /** inquiryPayment calls made, and how each was classified. */
@@ -64,6 +75,22 @@ export interface PollerDeps {
   cancelAfterWindow: boolean
 }
 
+/** One tick's inquiry: for which order, under which lease, with which priority. */
+interface Turn {
+  orderNo: string
+  signal: AbortSignal
+  hold: LeaseHold
+  priority: Priority
+  /** Longest wait the schedule makes before the caller's next tick (0: none). */
+  nextTickInMs: number
+}
+
+/** A cancel in progress, shared by every caller whose window ends while it runs. */
+interface Cancel {
+  promise: Promise<PaymentOrderRecord>
+  priority: { foreground: boolean }
+}
+
 /** A tick that did not reach a final result; p-retry waits and tries again. */
 class NotFinalYet extends Error {}
 
@@ -77,6 +104,10 @@ interface Loop {
   orderNo: string
   controller: AbortController
   waiters: number
+  /** Foreground from the first application waiter on. */
+  priority: { foreground: boolean }
+  /** The lease this loop's ticks take; released when the loop ends. */
+  hold: LeaseHold
   /** The final order, or null when the window ended (or nobody waits any more). */
   promise: Promise<PaymentOrderRecord | null>
 }
@@ -85,7 +116,7 @@ export class PaymentPoller {
   readonly #deps: PollerDeps
   readonly #loops = new Map<string, Loop>()
   /** Cancels in progress, one per order (single flight, like the loops). */
-  readonly #cancels = new Map<string, Promise<PaymentOrderRecord>>()
+  readonly #cancels = new Map<string, Cancel>()
   readonly #canceller: PaymentCanceller
   readonly #closing = new AbortController()
   #closed = false
@@ -99,10 +130,15 @@ export class PaymentPoller {
     this.#deps = deps
     // Every cancel call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
     setMaxListeners(0, this.#closing.signal)
-    this.#canceller = new PaymentCanceller({ ...deps, inquireOnce: (orderNo, signal) => this.#inquireOnce(orderNo, signal) })
+    this.#canceller = new PaymentCanceller({
+      ...deps,
+      untilNextCall: (waitMs) => this.#untilNextCall(waitMs),
+      inquireOnce: (hold, signal, priority) => this.#inquireOnce({ orderNo: hold.orderNo, signal, hold, priority, nextTickInMs: 0 }),
+    })
   }
 
-  async awaitResult(orderNo: string, options: AwaitOptions = {}): Promise<PaymentResult> {
+  /** `lane` is internal: the reconciler's 'background'; the application's calls are foreground. */
+  async awaitResult(orderNo: string, options: AwaitOptions = {}, lane: Lane = 'foreground'): Promise<PaymentResult> {
     assertOrderNo(orderNo)
     const { signal, timeoutMs = this.#deps.polling.maxRetryTime } = options
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InvalidOptionError('timeoutMs', 'must be a positive number')
@@ -118,28 +154,32 @@ export class PaymentPoller {
 
     // A loop started by a caller with a shorter window may end before ours: then start another.
     for (let remaining = timeoutMs; remaining > 0; remaining = deadline - Date.now()) {
-      const final = await this.#wait(orderNo, remaining, signal)
+      const final = await this.#wait(orderNo, remaining, signal, lane)
       if (final !== null) return toPaymentResult(final)
     }
     // Window over: report what is stored, in case a result landed at the last moment.
     const stored = (await this.#deps.store.getOrder(orderNo)) ?? order
     if (stored.status !== 'init' || stored.attention !== null || !this.#deps.cancelAfterWindow) return toPaymentResult(stored)
-    return toPaymentResult(await this.#cancelOnce(orderNo, signal))
+    return toPaymentResult(await this.#cancelOnce(orderNo, signal, lane))
   }
 
   /** The order's cancel, shared by every caller whose window ends while it runs. */
-  #cancelOnce(orderNo: string, signal: AbortSignal | undefined): Promise<PaymentOrderRecord> {
+  #cancelOnce(orderNo: string, signal: AbortSignal | undefined, lane: Lane): Promise<PaymentOrderRecord> {
     if (this.#closed) return Promise.reject(new ClosedError(orderNo))
-    let running = this.#cancels.get(orderNo)
-    if (running === undefined) {
-      running = this.#canceller
-        .cancel(orderNo, this.#closing.signal)
+    let cancel = this.#cancels.get(orderNo)
+    if (cancel === undefined) {
+      const priority = { foreground: false }
+      const promise = this.#canceller
+        .cancel(orderNo, this.#closing.signal, priority)
         .catch((error: unknown) => {
           throw this.#closing.signal.aborted ? new ClosedError(orderNo) : error
         })
         .finally(() => this.#cancels.delete(orderNo))
-      this.#cancels.set(orderNo, running)
+      cancel = { promise, priority }
+      this.#cancels.set(orderNo, cancel)
     }
+    if (lane === 'foreground') cancel.priority.foreground = true
+    const running = cancel.promise
     if (signal === undefined) return running
     // The caller may stop waiting; the cancel itself goes on (close() stops it).
     return new Promise((resolve, reject) => {
@@ -175,13 +215,16 @@ export class PaymentPoller {
     this.#closing.abort()
     const loops = [...this.#loops.values()]
     for (const loop of loops) loop.controller.abort(new ClosedError(loop.orderNo))
-    await Promise.allSettled([...loops.map((loop) => loop.promise), ...this.#cancels.values()])
+    const cancels = [...this.#cancels.values()].map((cancel) => cancel.promise)
+    await Promise.allSettled([...loops.map((loop) => loop.promise), ...cancels])
   }
 
-  #wait(orderNo: string, remaining: number, signal: AbortSignal | undefined): Promise<PaymentOrderRecord | null> {
+  #wait(orderNo: string, remaining: number, signal: AbortSignal | undefined, lane: Lane): Promise<PaymentOrderRecord | null> {
     if (this.#closed) return Promise.reject(new ClosedError(orderNo))
     const loop = this.#loops.get(orderNo) ?? this.#startLoop(orderNo, remaining)
     loop.waiters++
+    // Read at the loop's next turn in the limiter, even if it is queued already.
+    if (lane === 'foreground') loop.priority.foreground = true
     return new Promise((resolve, reject) => {
       let settled = false
       const finish = (settle: () => void) => {
@@ -211,10 +254,15 @@ export class PaymentPoller {
   }
 
   #startLoop(orderNo: string, windowMs: number): Loop {
-    const { polling, hub, log } = this.#deps
+    const { polling, hub, log, lease } = this.#deps
     const controller = new AbortController()
+    const hold = lease.hold(orderNo)
+    const priority = { foreground: false }
     const stopOnResult = hub.subscribe(orderNo, (order) => controller.abort(new Finalized(order)))
-    const promise = pRetry(() => this.#tick(orderNo, controller.signal), {
+    // p-retry numbers attempts from 1; the wait after attempt n is the one p-retry makes next.
+    const tick = (attemptNumber: number) =>
+      this.#tick({ orderNo, signal: controller.signal, hold, priority, nextTickInMs: maxDelayAfter(attemptNumber, polling) })
+    const promise = pRetry(tick, {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: polling.minTimeout,
       maxTimeout: polling.maxTimeout,
@@ -234,11 +282,14 @@ export class PaymentPoller {
         if (error instanceof NotFinalYet) return null
         throw error
       })
-      .finally(() => {
+      .finally(async () => {
         stopOnResult()
         if (this.#loops.get(orderNo) === loop) this.#loops.delete(orderNo)
+        // Whatever ended the loop: another instance need not wait for the lease to lapse. A new
+        // loop of this instance may claim meanwhile: the release leaves its claim alone.
+        await hold.release()
       })
-    const loop: Loop = { orderNo, controller, waiters: 0, promise }
+    const loop: Loop = { orderNo, controller, waiters: 0, priority, hold, promise }
     // Waiters handle the outcome; this only keeps a loop nobody awaits from being "unhandled".
     promise.catch(() => {})
     this.#loops.set(orderNo, loop)
@@ -246,17 +297,22 @@ export class PaymentPoller {
     return loop
   }
 
-  async #tick(orderNo: string, signal: AbortSignal): Promise<PaymentOrderRecord> {
-    const { store, lease, limiter, inquiry, polling } = this.#deps
+  async #tick(turn: Turn): Promise<PaymentOrderRecord> {
+    const { store, limiter, inquiry } = this.#deps
+    const { orderNo, signal, hold } = turn
     // The claim is the "still init?" check before each inquiry, made atomically with taking the
     // lease (its UPDATE matches only an init order): one round trip in the common case. It runs
     // inside the limiter, right before the inquiry, so that 10,000 waiting orders queue in
     // memory rather than as 10,000 UPDATEs in the connection pool, and a lease is never
-    // claimed long before it is used.
-    const outcome = await limiter.run(async () => {
-      if (!(await lease.claim(orderNo))) return null
-      return inquiry.inquire(orderNo, { signal })
-    }, signal)
+    // claimed long before it is used. It lasts until this loop's next tick could come.
+    const outcome = await limiter.run(
+      async (start) => {
+        if (!(await hold.claim(this.#untilNextCall(turn.nextTickInMs)))) return null
+        await start()
+        return inquiry.inquire(orderNo, { signal })
+      },
+      { signal, priority: turn.priority },
+    )
     if (outcome === null) {
       const order = await store.getOrder(orderNo)
       if (order === null) throw new AbortError(new UnknownOrderError(orderNo))
@@ -268,12 +324,22 @@ export class PaymentPoller {
   }
 
   /**
+   * How long a lease claimed now must last to reach the caller's next claim: this call's turn
+   * at the per-second cap behind this instance's other loops and cancels (each has at most one
+   * call queued ahead of it) and the call itself, then the `waitMs` the schedule makes before
+   * the next one. leaseMs is added on top.
+   */
+  #untilNextCall(waitMs: number): number {
+    return waitMs + this.#deps.limiter.turnBoundMs(this.#loops.size + this.#cancels.size)
+  }
+
+  /**
    * One inquiry outside any loop (after a refused cancel): the final order, null when not
    * final, or the error that ends polling (amount mismatch, setup error, invalid answer).
    */
-  async #inquireOnce(orderNo: string, signal: AbortSignal): Promise<PaymentOrderRecord | null> {
+  async #inquireOnce(turn: Turn): Promise<PaymentOrderRecord | null> {
     try {
-      return await this.#tick(orderNo, signal)
+      return await this.#tick(turn)
     } catch (error) {
       if (error instanceof NotFinalYet) return null
       if (error instanceof AbortError) throw error.originalError

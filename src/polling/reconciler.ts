@@ -1,6 +1,7 @@
 // Nothing stranded: at start and every intervalMs, orders still init and older than minAgeMs
 // (a restart lost their waiter, or their notification never came) are driven to a final result
-// through the same polling loop as awaitPaymentResult. Orders another instance is polling
+// through the same polling loop as awaitPaymentResult, behind the orders the application awaits
+// (its loops yield to theirs in the inquiry limiter). Orders another instance is polling
 // (live lease) are left to it, and so are orders left to a human (attention set). Nothing polled
 // for ever either: an order older than maxAgeMs whose window ends without a result (Alipay+
 // never learnt of it) is flagged 'gave_up' and handed to onAttention.
@@ -75,7 +76,8 @@ export class Reconciler {
     for (const orderNo of orderNos) {
       if (this.#stopped || this.#poller.isPolling(orderNo)) continue
       started++
-      this.#poller.awaitResult(orderNo).then(
+      // Background: the orders the application awaits go first in the limiter's queues.
+      this.#poller.awaitResult(orderNo, {}, 'background').then(
         (result) => {
           if (result.final) this.#log.info({ orderNo, status: result.status, source: result.source }, 'alipayplus reconcile: order finalized')
           else if (result.attention === undefined) return this.#giveUpIfTooOld(orderNo)

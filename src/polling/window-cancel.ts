@@ -13,7 +13,10 @@ import { AlipayPlusSetupError } from '../protocol/errors.js'
 import type { JsonObject, RetryOutcome } from '../protocol/inquiry-outcome.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import { cancelDeadline } from './cancel-deadline.js'
+import type { LeaseHold } from './order-lease.js'
 import type { PollerDeps } from './payment-poller.js'
+import { maxDelayAfter } from './retry-delay.js'
+import type { Priority } from './wait-queue.js'
 
 /** Cancel calls after the first one, on the polling schedule (4, 8, 16, 32, 60 s by default). */
 export const CANCEL_RETRIES = 5
@@ -26,10 +29,13 @@ export type CancelStats = Record<CancelOutcome['kind'], number>
 /** The poller's own parts, and its way to inquire once more. */
 export interface CancellerDeps extends Omit<PollerDeps, 'cancelAfterWindow'> {
   /**
-   * One more inquiry, through the poller's own handling: the final order, null when the answer
-   * is not final, or the poller's error when it stops (amount mismatch, setup error, ...).
+   * One more inquiry under the cancel's lease, through the poller's own handling: the final
+   * order, null when the answer is not final, or the poller's error when it stops (amount
+   * mismatch, setup error, ...).
    */
-  inquireOnce(orderNo: string, signal: AbortSignal): Promise<PaymentOrderRecord | null>
+  inquireOnce(hold: LeaseHold, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord | null>
+  /** How long a lease claimed now must last to reach the next claim, `waitMs` after this call ends. */
+  untilNextCall(waitMs: number): number
 }
 
 /** A cancel call whose outcome is unknown: p-retry calls again. */
@@ -50,9 +56,22 @@ export class PaymentCanceller {
     this.#deps = deps
   }
 
-  /** Runs the cancel of an init order whose window ended; resolves with the order as stored after it. */
-  async cancel(orderNo: string, signal: AbortSignal): Promise<PaymentOrderRecord> {
+  /**
+   * Runs the cancel of an init order whose window ended; resolves with the order as stored
+   * after it. Its calls hold the order's lease, let go at the end.
+   */
+  async cancel(orderNo: string, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord> {
+    const hold = this.#deps.lease.hold(orderNo)
+    try {
+      return await this.#cancel(hold, signal, priority)
+    } finally {
+      await hold.release()
+    }
+  }
+
+  async #cancel(hold: LeaseHold, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord> {
     const { log } = this.#deps
+    const { orderNo } = hold
     const order = await this.#current(orderNo)
     if (order.status !== 'init' || order.attention !== null) return order
 
@@ -67,7 +86,7 @@ export class PaymentCanceller {
 
     let answer: Exclude<CancelOutcome, RetryOutcome>
     try {
-      answer = await this.#cancelUntilAnswered(orderNo, signal)
+      answer = await this.#cancelUntilAnswered(hold, signal, priority)
     } catch (error) {
       if (error instanceof NotOurs) return this.#current(orderNo)
       if (!(error instanceof CancelNotAnswered)) throw error
@@ -82,7 +101,7 @@ export class PaymentCanceller {
       case 'cancelled':
         return this.#recordCancelled(orderNo, answer.response)
       case 'refused':
-        return this.#afterRefusal(orderNo, answer, signal)
+        return this.#afterRefusal(hold, answer, signal, priority)
       case 'setup_error': {
         // An answer that cannot be trusted (signature) or is no Alipay+ answer (wrong URL): the
         // cancel may have happened. A human must look before anything is recorded.
@@ -106,15 +125,21 @@ export class PaymentCanceller {
   }
 
   /** cancelPayment until it answers S, F or untrusted; each call under the lease and the limiter. */
-  #cancelUntilAnswered(orderNo: string, signal: AbortSignal): Promise<Exclude<CancelOutcome, RetryOutcome>> {
-    const { lease, limiter, inquiry, polling, log } = this.#deps
+  #cancelUntilAnswered(hold: LeaseHold, signal: AbortSignal, priority: Priority): Promise<Exclude<CancelOutcome, RetryOutcome>> {
+    const { limiter, inquiry, polling, log, untilNextCall } = this.#deps
+    const { orderNo } = hold
     return pRetry(
-      async () => {
-        const outcome = await limiter.run(async () => {
-          // Still init, and this instance's turn: the same atomic check as before an inquiry.
-          if (!(await lease.claim(orderNo))) return null
-          return inquiry.cancel(orderNo, { signal })
-        }, signal)
+      async (attemptNumber) => {
+        const outcome = await limiter.run(
+          async (start) => {
+            // Still init, and this instance's turn: the same atomic check as before an inquiry,
+            // held until the next cancel call could come.
+            if (!(await hold.claim(untilNextCall(maxDelayAfter(attemptNumber, polling))))) return null
+            await start()
+            return inquiry.cancel(orderNo, { signal })
+          },
+          { signal, priority },
+        )
         if (outcome === null) throw new NotOurs()
         this.stats[outcome.kind]++
         if (outcome.kind !== 'retry') return outcome
@@ -172,10 +197,11 @@ export class PaymentCanceller {
     return order
   }
 
-  async #afterRefusal(orderNo: string, refusal: CancelRefusedOutcome, signal: AbortSignal): Promise<PaymentOrderRecord> {
+  async #afterRefusal(hold: LeaseHold, refusal: CancelRefusedOutcome, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord> {
     const { log } = this.#deps
+    const { orderNo } = hold
     // The cancel did not happen: the payment may have completed meanwhile.
-    const final = await this.#deps.inquireOnce(orderNo, signal)
+    const final = await this.#deps.inquireOnce(hold, signal, priority)
     if (final !== null) return final
     const message = 'alipayplus cancelPayment refused and the payment is still unknown: order left init for a human'
     log.error({ orderNo, resultCode: refusal.resultCode, resultMessage: refusal.resultMessage }, message)

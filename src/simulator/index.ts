@@ -13,7 +13,7 @@ export { DEFAULT_REDELIVERY_SCHEDULE_MS, type SimulatorOptions } from './options
 export { NO_FAULTS, type Faults } from './faults.js'
 export type { SimPayment, SimPaymentStatus, CreatePaymentInput, CompletePaymentInput } from './payments.js'
 export type { NotificationState, SettledNotificationState, NotificationStatsSnapshot } from './notifier.js'
-export type { InquiryStatsSnapshot, InquiryAnswerKind } from './stats.js'
+export type { InquiryStatsSnapshot, InquiryAnswerKind, InquiryArrival } from './stats.js'
 export {
   SimUnknownPaymentError,
   SimDuplicatePaymentError,

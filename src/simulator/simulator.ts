@@ -11,7 +11,7 @@ import { inquiryRoute } from './inquiry-route.js'
 import { type NotificationStatsSnapshot, Notifier, type SettledNotificationState } from './notifier.js'
 import { checkNotifyUrl, type ResolvedOptions, resolveOptions, type SimulatorOptions } from './options.js'
 import { type CompletePaymentInput, copyPayment, type CreatePaymentInput, PaymentBook, type SimPayment } from './payments.js'
-import { type InquiryStatsSnapshot, InquiryStats } from './stats.js'
+import { type InquiryArrival, type InquiryStatsSnapshot, InquiryStats } from './stats.js'
 
 export interface SimulatorStats {
   inquiries: InquiryStatsSnapshot
@@ -138,6 +138,11 @@ export class AlipayPlusSimulator implements SimulatorControl {
 
   stats(): SimulatorStats {
     return { inquiries: this.#inquiryStats.snapshot(), notifications: this.#notifier.stats() }
+  }
+
+  /** The inquiries naming a payment, in the order they arrived, with their arrival times. */
+  inquiryArrivals(): InquiryArrival[] {
+    return this.#inquiryStats.arrivals()
   }
 
   /** Resolves once no notification is pending (acknowledged, exhausted, dropped or cancelled). */

@@ -1,5 +1,6 @@
 // Counters of the inquiries the simulator received and how it answered them. The concurrency
-// high-water mark lets tests check a client's cap on parallel inquiries.
+// high-water mark lets tests check a client's cap on parallel inquiries; the arrival log, its
+// cap per second and the order in which orders were asked about.
 
 /** How an inquiry was answered. A tampered answer also counts under its own kind. */
 export type InquiryAnswerKind =
@@ -24,7 +25,15 @@ export interface InquiryStatsSnapshot {
   maxConcurrent: number
 }
 
+/** One inquiry as it reached the simulator. */
+export interface InquiryArrival {
+  paymentRequestId: string
+  /** Date.now() at arrival. */
+  at: number
+}
+
 export class InquiryStats {
+  readonly #arrivals: InquiryArrival[] = []
   #received = 0
   #byPayment = new Map<string, number>()
   #answered = new Map<InquiryAnswerKind, number>()
@@ -43,6 +52,7 @@ export class InquiryStats {
   }
 
   forPayment(paymentRequestId: string): void {
+    this.#arrivals.push({ paymentRequestId, at: Date.now() })
     this.#byPayment.set(paymentRequestId, (this.#byPayment.get(paymentRequestId) ?? 0) + 1)
   }
 
@@ -52,6 +62,11 @@ export class InquiryStats {
 
   tampered(): void {
     this.#tampered += 1
+  }
+
+  /** Every inquiry naming a payment, in arrival order. */
+  arrivals(): InquiryArrival[] {
+    return this.#arrivals.map((arrival) => ({ ...arrival }))
   }
 
   snapshot(): InquiryStatsSnapshot {

@@ -368,6 +368,20 @@ export class OrderStore {
   }
 
   /**
+   * Lets go of a polling lease: clears it if `owner` still holds it with leaseUntil exactly
+   * `until` (as that holder set it), whatever the order's status. Matching leaseUntil keeps a
+   * holder that is done from clearing the lease another holder of the same instance has just
+   * renewed. false: nothing to release.
+   */
+  async releaseLease(orderNo: string, owner: string, until: Date): Promise<boolean> {
+    const { count } = await this.#orders.updateMany({
+      where: { orderNo, leaseOwner: owner, leaseUntil: until },
+      data: { leaseOwner: null, leaseUntil: null },
+    })
+    return count === 1
+  }
+
+  /**
    * Orders still init and not left to a human (attention null), created at or before
    * `createdBefore`, whose polling lease is free: never-leased first, then the longest-expired,
    * so every stranded order gets its turn.

@@ -124,7 +124,7 @@ export interface PaymentOrderDelegate {
     take: number
   }): PromiseLike<PaymentOrderRecord[]>
   /**
-   * The init -> final transition (count 1: this call won), the polling lease claim, and the
+   * The init -> final transition (count 1: this call won), the polling lease claim and its release, and the
    * delivery claim, its renewal, its release after a failed run, and the delivered mark; and the
    * attention flag (set on an init order without one, or cleared).
    */
@@ -132,6 +132,7 @@ export interface PaymentOrderDelegate {
     args:
       | { where: { orderNo: string; status: 'init' }; data: FinalFields }
       | { where: { orderNo: string; status: 'init'; OR: LeaseFree }; data: { leaseOwner: string; leaseUntil: Date } }
+      | { where: { orderNo: string; leaseOwner: string; leaseUntil: Date }; data: { leaseOwner: null; leaseUntil: null } }
       | {
           where: DeliveryDueWhere & { orderNo: string }
           data: { deliveryOwner: string; deliveryUntil: Date; deliveryAttempts: { increment: 1 } }

@@ -56,6 +56,9 @@ t.test('options are checked at register', async (t) => {
     ['requestTimeoutMs zero', { requestTimeoutMs: 0 }, 'requestTimeoutMs'],
     ['requestTimeoutMs string', { requestTimeoutMs: '1000' }, 'requestTimeoutMs'],
     ['maxConcurrentInquiries negative', { maxConcurrentInquiries: -1 }, 'maxConcurrentInquiries'],
+    ['maxInquiriesPerSecond zero', { maxInquiriesPerSecond: 0 }, 'maxInquiriesPerSecond'],
+    ['maxInquiriesPerSecond fractional', { maxInquiriesPerSecond: 2.5 }, 'maxInquiriesPerSecond'],
+    ['maxInquiriesPerSecond string', { maxInquiriesPerSecond: '50' }, 'maxInquiriesPerSecond'],
     ['polling.maxTimeout below minTimeout', { polling: { minTimeout: 5000, maxTimeout: 1000 } }, 'polling.maxTimeout'],
     ['polling.factor below 1', { polling: { factor: 0.5 } }, 'polling.factor'],
     ['reconcile.intervalMs zero', { reconcile: { intervalMs: 0 } }, 'reconcile.intervalMs'],
@@ -118,6 +121,7 @@ t.test('options are checked at register', async (t) => {
     'the notify checks',
   )
   await t.resolves(register({ notifyClientIds: '*' }), "notifyClientIds '*'")
+  await t.resolves(register({ maxInquiriesPerSecond: 1 }), 'maxInquiriesPerSecond 1')
   await t.resolves(
     register({ cancelAfterWindow: true, onAttention: async () => {}, reconcile: { maxAgeMs: 2 ** 31 - 1 } }),
     'cancelAfterWindow, onAttention, reconcile.maxAgeMs up to 2^31-1 ms',

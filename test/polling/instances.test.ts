@@ -73,6 +73,42 @@ await forEachBackend(t, async (t, backend) => {
     t.ok(orderNos.every((orderNo) => perOrder[orderNo] === 1), 'the lease kept the second instance from inquiring')
   })
 
+  t.test('a lease holds from one tick to the next, and is let go when the loop ends', async (t) => {
+    // Waits (1 s) longer than leaseMs (0.5 s): a lease that lasted leaseMs from each claim
+    // would lapse between two ticks and the other instance's reconciler would take the order.
+    const polling = { minTimeout: 1_000, maxTimeout: 1_000, factor: 1, randomize: false, maxRetryTime: 60_000 }
+    const schedule = { leaseMs: 500, requestTimeoutMs: 15_000, polling }
+    const world = await buildWorld(t, { backend, app: schedule })
+    await world.order('held-1')
+    const windowEnds = Date.now() + 3_500
+    const window = world.app.awaitPaymentResult('held-1', { timeoutMs: 3_500 })
+    await until(() => world.sim.stats().inquiries.received >= 1)
+    // The other instance's reconciler looks for it every 50 ms, at any age, until well before
+    // the window ends (then the lease is let go, and taking the order is right; a pass on a
+    // loaded machine may take a while).
+    const second = await world.addApp({ ...schedule, reconcile: { intervalMs: 60_000, minAgeMs: 0 } })
+    let taken = 0
+    while (Date.now() < windowEnds - 1_500) {
+      taken += await second.alipayplus.reconcileNow()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const result = await window
+    t.equal(result.final, false, 'the window ended without a result')
+    t.equal(taken, 0, "the second instance's reconciler never took the order")
+    t.equal(second.alipayplus.stats().inquiries, 0, 'nor inquired about it')
+    t.ok(world.app.alipayplus.stats().inquiries >= 3, 'the first instance polled it through its window')
+    t.equal(world.sim.stats().inquiries.byPayment['held-1'], world.app.alipayplus.stats().inquiries, 'every inquiry came from the polling instance')
+
+    // The loop is over: its lease is let go at once, not left to lapse.
+    await until(() => world.app.alipayplus.stats().activeLoops === 0)
+    const order = await world.prisma.paymentOrder.findUniqueOrThrow({ where: { orderNo: 'held-1' } })
+    t.same([order.leaseOwner, order.leaseUntil], [null, null], 'lease released')
+    world.sim.completePayment('held-1', { status: 'SUCCESS', notify: false })
+    t.equal(await second.alipayplus.reconcileNow(), 1, "the second instance's reconciler takes it")
+    await until(async () => (await world.store.getOrder('held-1'))?.status === 'SUCCESS')
+    t.ok(second.alipayplus.stats().inquiries >= 1, 'and finalizes it')
+  })
+
   t.test('notifications and inquiries racing across two instances: still one transition', async (t) => {
     const world = await buildWorld(t, { backend, faults: { notifyDuplicateRate: 1 } })
     const second = await world.addApp({ leaseMs: 1 })

@@ -51,6 +51,7 @@ describe('options', () => {
       notifyBodyLimit: 65_536,
       polling: { minTimeout: 4000, maxTimeout: 60_000, factor: 2, randomize: false, maxRetryTime: 600_000 },
       maxConcurrentInquiries: 16,
+      maxInquiriesPerSecond: 50,
       reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100, maxAgeMs: 172_800_000 },
       leaseMs: 30_000,
       cancelAfterWindow: false,
@@ -61,6 +62,7 @@ describe('options', () => {
     expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, onAttention: async () => {} })
     expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, onAttention: 'https://hooks.example' })
     expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, cancelAfterWindow: 'yes' })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, maxInquiriesPerSecond: '50' })
     expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, reconcile: false })
     expect(DEFAULTS).type.toBeAssignableTo<Partial<AlipayPlusOptions>>()
   })
