@@ -2,9 +2,9 @@
 // own PrismaClient opened by openDatabase (PostgreSQL by adapter-pg with its default pool of
 // 10, MariaDB by adapter-mariadb, pool of 10, SQLite by adapter-libsql, PGlite in process),
 // and the plugin. No request
-// logging (logger off), as in most benchmark setups; reconcile off, so no background pass adds
-// work the benchmark did not ask for.
-import Fastify, { type FastifyInstance } from 'fastify'
+// logging (logger off unless the caller gives one), as in most benchmark setups; reconcile off,
+// so no background pass adds work the benchmark did not ask for.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client.js'
@@ -39,12 +39,12 @@ export async function openPrisma(databaseUrl: string, pgliteDir?: string): Promi
 }
 
 export async function buildMerchantApp(
-  input: MerchantKeyPems & { databaseUrl: string; pgliteDir?: string; gatewayUrl: string } & Partial<AlipayPlusCommonOptions>,
+  input: MerchantKeyPems & { databaseUrl: string; pgliteDir?: string; gatewayUrl: string; logger?: FastifyServerOptions['logger'] } & Partial<AlipayPlusCommonOptions>,
 ): Promise<MerchantApp> {
-  const { databaseUrl, pgliteDir, merchantPrivatePem, alipayPublicPem, gatewayUrl, ...overrides } = input
+  const { databaseUrl, pgliteDir, merchantPrivatePem, alipayPublicPem, gatewayUrl, logger = false, ...overrides } = input
   const db = await openPrisma(databaseUrl, pgliteDir)
   // forceCloseConnections: close() does not wait for the load generator's keep-alive sockets.
-  const app = Fastify({ logger: false, forceCloseConnections: true })
+  const app = Fastify({ logger, forceCloseConnections: true })
   await app.register(fastifyAlipayPlus, {
     prisma: db.prisma,
     clientId: CLIENT_ID,

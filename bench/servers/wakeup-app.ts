@@ -1,8 +1,13 @@
-// Child process of bench/wakeup.ts and bench/instances.ts: the merchant app (fastify-alipayplus,
-// PostgreSQL) with awaitPaymentResult waiters. Polling ticks are 10 minutes long, so once each order's first
-// inquiry has answered "in process", only a notification can resolve its waiter. Records the
-// monotonic time (process.hrtime.bigint) at which each waiter's promise resolved.
+// Child process of bench/wakeup.ts, bench/instances.ts and bench/leases.ts: the merchant app
+// (fastify-alipayplus, PostgreSQL) with awaitPaymentResult waiters. Polling ticks are 10 minutes
+// long (schedule 'long'), so once each order's first inquiry has answered "in process", only a
+// notification can resolve its waiter; with schedule 'default' the plugin's own schedule runs.
+// Records the monotonic time (process.hrtime.bigint) at which each waiter's promise resolved and,
+// with recordAttempts, every polling tick that did not end in a final result, read from the
+// plugin's own debug log line (nothing of the plugin is wrapped): an inquiry, or a claim refused
+// because another instance holds the order's lease.
 import type { FastifyInstance } from 'fastify'
+import type { ReconcileOptions } from '../../src/options.js'
 import type { PaymentResult } from '../../src/polling/payment-result.js'
 import type { WakeupOptions } from '../../src/wakeup/wakeup-options.js'
 import { sleep } from '../lib/lifecycle.js'
@@ -21,8 +26,33 @@ export interface Resolution {
   final: boolean
 }
 
+/** One polling tick of this instance that found no final result. */
+export interface Attempt {
+  orderNo: string
+  /** Date.now() when the tick ended. */
+  at: number
+  /** false: the lease claim was refused (another instance holds it), no inquiry made. */
+  inquired: boolean
+}
+
+// The poller's debug line for a tick that found no final result, and its reason when the
+// lease claim was refused (src/polling/payment-poller.ts).
+const NOT_FINAL_MSG = 'alipayplus: no final result yet'
+const LEASE_REFUSED_WHY = 'another instance holds the polling lease'
+
 let merchant: MerchantApp | undefined
 const resolutions = new Map<string, Resolution | Error>()
+const attempts: Attempt[] = []
+
+/** A pino destination that keeps the poller's tick lines and passes warnings and errors on to stderr. */
+const attemptStream = {
+  write(line: string): void {
+    const entry = JSON.parse(line) as { level: number; time: number; msg?: string; orderNo?: string; why?: string }
+    if (entry.msg === NOT_FINAL_MSG && entry.orderNo !== undefined) {
+      attempts.push({ orderNo: entry.orderNo, at: entry.time, inquired: entry.why !== LEASE_REFUSED_WHY })
+    } else if (entry.level >= 40) process.stderr.write(line)
+  },
+}
 
 function appOf(): FastifyInstance {
   if (!merchant) throw new Error('not started')
@@ -30,11 +60,22 @@ function appOf(): FastifyInstance {
 }
 
 async function start(
-  input: MerchantKeyPems & { databaseUrl: string; gatewayUrl: string; wakeup?: WakeupOptions | false },
+  input: MerchantKeyPems & {
+    databaseUrl: string
+    gatewayUrl: string
+    wakeup?: WakeupOptions | false
+    schedule?: 'long' | 'default'
+    reconcile?: ReconcileOptions | false
+    recordAttempts?: boolean
+  },
 ): Promise<{ notifyUrl: string }> {
+  const { schedule = 'long', recordAttempts = false, ...options } = input
   merchant = await buildMerchantApp({
-    ...input,
-    polling: { minTimeout: LONG_TICK_MS, maxTimeout: LONG_TICK_MS, factor: 2, randomize: false, maxRetryTime: 3 * LONG_TICK_MS },
+    ...options,
+    ...(schedule === 'long' && {
+      polling: { minTimeout: LONG_TICK_MS, maxTimeout: LONG_TICK_MS, factor: 2, randomize: false, maxRetryTime: 3 * LONG_TICK_MS },
+    }),
+    ...(recordAttempts && { logger: { level: 'debug', stream: attemptStream } }),
   })
   const url = await merchant.app.listen({ port: 0, host: '127.0.0.1' })
   return { notifyUrl: `${url}${NOTIFY_PATH}` }
@@ -85,6 +126,13 @@ serveRpc(
     start,
     arm,
     collect,
+    /** Closes the app (its loops end, its leases are let go) and returns what it did. */
+    finish: async () => {
+      const app = appOf()
+      await merchant!.close()
+      merchant = undefined
+      return { stats: app.alipayplus.stats(), attempts }
+    },
     now: () => process.hrtime.bigint(),
     cpuUsage: () => process.cpuUsage(),
   },
