@@ -83,8 +83,9 @@ await forEachBackend(
     })
 
     t.test("a lease holds while its order waits for its turn under the cap: the other instance's reconciler leaves it", async (t) => {
-      // Turns seconds apart (6 orders, 2 a second), leases of 0.5 s + the schedule's 0.1 s.
-      const world = await buildWorld(t, { backend, app: { maxInquiriesPerSecond: 2, leaseMs: 500, requestTimeoutMs: 15_000 } })
+      // Turns about 3 s apart (6 orders, 2 a second); without the turn in it a lease would last
+      // 1 s + the schedule's 0.1 s. A margin of 1 s, not less: a loaded machine stalls timers.
+      const world = await buildWorld(t, { backend, app: { maxInquiriesPerSecond: 2, leaseMs: 1_000, requestTimeoutMs: 15_000 } })
       const orderNos = Array.from({ length: 6 }, (_, i) => `turn-${i}`)
       for (const orderNo of orderNos) await world.order(orderNo)
       const results = Promise.all(orderNos.map((orderNo) => world.app.awaitPaymentResult(orderNo)))
@@ -97,6 +98,7 @@ await forEachBackend(
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
       t.equal(taken, 0, "the second instance's reconciler took none of the queued orders")
+      t.equal(second.alipayplus.stats().loopsStarted, 0, 'not even in its first pass, at start')
       for (const orderNo of orderNos) world.sim.completePayment(orderNo, { status: 'SUCCESS', notify: false })
       t.ok((await results).every((r) => r.status === 'SUCCESS'), 'the first instance finished them all')
       t.equal(second.alipayplus.stats().inquiries, 0, 'alone')
