@@ -103,7 +103,7 @@ export interface PaymentOrderDelegate {
   create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
   /**
    * Init orders left to the reconciler, orders left to a human, results due for delivery (the
-   * sweep), and results not delivered yet. One signature with a union, not overloads: a
+   * sweep), results not delivered yet, and a batch of orders by orderNo. One signature with a union, not overloads: a
    * generated client's generic findMany is checked against each overload with its type
    * argument lost.
    */
@@ -113,6 +113,7 @@ export interface PaymentOrderDelegate {
       | { status: 'init'; attention: { not: null } }
       | DeliveryDueWhere
       | { status: FinalStatuses; deliveredAt: null }
+      | { orderNo: { in: string[] } }
     orderBy: Array<
       | { leaseUntil: { sort: 'asc'; nulls: 'first' } }
       | { deliveryDueAt: { sort: 'asc'; nulls: 'first' } }
