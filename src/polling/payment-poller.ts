@@ -23,6 +23,7 @@ import type { PollingOptions } from '../options.js'
 import { AlipayPlusSetupError } from '../protocol/errors.js'
 import type { InquiryClient } from '../protocol/inquiry-client.js'
 import type { FinalOutcome, InquiryOutcome, InvalidAnswerOutcome, SetupErrorOutcome } from '../protocol/inquiry-outcome.js'
+import { OrderBatchReader } from '../store/order-batch-reader.js'
 import { assertOrderNo } from '../store/order-no.js'
 import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
 import type { OrderStore } from '../store/order-store.js'
@@ -65,7 +66,16 @@ export interface PollerDeps {
 }
 
 /** A tick that did not reach a final result; p-retry waits and tries again. */
-class NotFinalYet extends Error {}
+class NotFinalYet extends Error {
+  constructor(message: string) {
+    // Control flow, not a fault: nobody reads its stack, and capturing one per tick of 10,000
+    // loops is memory that outlives the backoff delay (old-generation garbage).
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    super(message)
+    Error.stackTraceLimit = limit
+  }
+}
 
 /** Abort reasons of a loop. */
 class Finalized {
@@ -77,8 +87,13 @@ interface Loop {
   orderNo: string
   controller: AbortController
   waiters: number
-  /** The final order, or null when the window ended (or nobody waits any more). */
+  /**
+   * The final order, or null when the window ended (or nobody waits any more). Settled as soon
+   * as the notify route publishes the result, before the ticks have stopped.
+   */
   promise: Promise<PaymentOrderRecord | null>
+  /** Resolves once the loop has stopped (never rejects): what close() waits for. */
+  stopped: Promise<void>
 }
 
 export class PaymentPoller {
@@ -87,6 +102,8 @@ export class PaymentPoller {
   /** Cancels in progress, one per order (single flight, like the loops). */
   readonly #cancels = new Map<string, Promise<PaymentOrderRecord>>()
   readonly #canceller: PaymentCanceller
+  /** awaitResult's reads: thousands of calls started together make a few queries, not thousands. */
+  readonly #reader: OrderBatchReader
   readonly #closing = new AbortController()
   #closed = false
   readonly #stats: Omit<PollerStats, 'activeLoops' | 'peakInFlight' | 'cancels'> = {
@@ -99,6 +116,7 @@ export class PaymentPoller {
     this.#deps = deps
     // Every cancel call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
     setMaxListeners(0, this.#closing.signal)
+    this.#reader = new OrderBatchReader(deps.store)
     this.#canceller = new PaymentCanceller({ ...deps, inquireOnce: (orderNo, signal) => this.#inquireOnce(orderNo, signal) })
   }
 
@@ -112,9 +130,12 @@ export class PaymentPoller {
     if (signal?.aborted) throw new AbortedError(orderNo)
     const deadline = Date.now() + timeoutMs
 
-    const order = await this.#deps.store.getOrder(orderNo)
+    const order = await this.#reader.getOrder(orderNo)
     if (order === null) throw new UnknownOrderError(orderNo)
     if (order.status !== 'init') return toPaymentResult(order)
+    // Only this small result is kept across the wait, not the order record (its Dates, strings
+    // and shapes were ~1 KB per waiter of a 10,000-waiter peak).
+    const initial = toPaymentResult(order)
 
     // A loop started by a caller with a shorter window may end before ours: then start another.
     for (let remaining = timeoutMs; remaining > 0; remaining = deadline - Date.now()) {
@@ -122,7 +143,8 @@ export class PaymentPoller {
       if (final !== null) return toPaymentResult(final)
     }
     // Window over: report what is stored, in case a result landed at the last moment.
-    const stored = (await this.#deps.store.getOrder(orderNo)) ?? order
+    const stored = await this.#reader.getOrder(orderNo)
+    if (stored === null) return initial
     if (stored.status !== 'init' || stored.attention !== null || !this.#deps.cancelAfterWindow) return toPaymentResult(stored)
     return toPaymentResult(await this.#cancelOnce(orderNo, signal))
   }
@@ -170,7 +192,7 @@ export class PaymentPoller {
     this.#closing.abort()
     const loops = [...this.#loops.values()]
     for (const loop of loops) loop.controller.abort(new ClosedError(loop.orderNo))
-    await Promise.allSettled([...loops.map((loop) => loop.promise), ...this.#cancels.values()])
+    await Promise.allSettled([...loops.map((loop) => loop.stopped), ...this.#cancels.values()])
   }
 
   #wait(orderNo: string, remaining: number, signal: AbortSignal | undefined): Promise<PaymentOrderRecord | null> {
@@ -182,14 +204,13 @@ export class PaymentPoller {
       const finish = (settle: () => void) => {
         if (settled) return
         settled = true
-        unsubscribe()
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
         this.#leave(loop)
         settle()
       }
-      // Woken directly by the notify route: no need to wait for the loop's next tick.
-      const unsubscribe = this.#deps.hub.subscribe(orderNo, (order) => finish(() => resolve(order)))
+      // Woken directly by the notify route through the loop's promise (#startLoop): one hub
+      // subscription per order, not one more per waiter.
       const timer = setTimeout(() => finish(() => resolve(null)), remaining)
       const onAbort = () => finish(() => reject(new AbortedError(orderNo)))
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -208,8 +229,18 @@ export class PaymentPoller {
   #startLoop(orderNo: string, windowMs: number): Loop {
     const { polling, hub, log } = this.#deps
     const controller = new AbortController()
-    const stopOnResult = hub.subscribe(orderNo, (order) => controller.abort(new Finalized(order)))
-    const promise = pRetry(() => this.#tick(orderNo, controller.signal), {
+    let resolve!: (order: PaymentOrderRecord | null) => void
+    let reject!: (error: unknown) => void
+    const promise = new Promise<PaymentOrderRecord | null>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    // The notify route's result wakes the waiters at once and stops the ticks.
+    const stopOnResult = hub.subscribe(orderNo, (order) => {
+      resolve(order)
+      controller.abort(new Finalized(order))
+    })
+    const stopped = pRetry(() => this.#tick(orderNo, controller.signal), {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: polling.minTimeout,
       maxTimeout: polling.maxTimeout,
@@ -229,11 +260,12 @@ export class PaymentPoller {
         if (error instanceof NotFinalYet) return null
         throw error
       })
+      .then(resolve, reject)
       .finally(() => {
         stopOnResult()
         if (this.#loops.get(orderNo) === loop) this.#loops.delete(orderNo)
       })
-    const loop: Loop = { orderNo, controller, waiters: 0, promise }
+    const loop: Loop = { orderNo, controller, waiters: 0, promise, stopped }
     // Waiters handle the outcome; this only keeps a loop nobody awaits from being "unhandled".
     promise.catch(() => {})
     this.#loops.set(orderNo, loop)
