@@ -259,20 +259,27 @@ export class PaymentPoller {
       onFailedAttempt: ({ error, attemptNumber }) => {
         log.debug({ orderNo, attemptNumber, why: error.message }, 'alipayplus: no final result yet')
       },
-    })
-      .catch((error: unknown) => {
+    }).then(
+      (order) => {
+        end()
+        resolve(order)
+      },
+      (error: unknown) => {
+        end()
         const reason: unknown = controller.signal.reason
-        if (reason instanceof Finalized) return reason.order
-        if (reason === NO_WAITERS) return null
-        if (controller.signal.aborted) throw reason
-        if (error instanceof NotFinalYet) return null
-        throw error
-      })
-      .then(resolve, reject)
-      .finally(() => {
-        stopOnResult()
-        if (this.#loops.get(orderNo) === loop) this.#loops.delete(orderNo)
-      })
+        if (reason instanceof Finalized) resolve(reason.order)
+        else if (reason === NO_WAITERS) resolve(null)
+        else if (controller.signal.aborted) reject(reason)
+        else if (error instanceof NotFinalYet) resolve(null)
+        else reject(error)
+      },
+    )
+    // The loop leaves the map before its waiters hear how it ended, so that a waiter whose
+    // window goes on starts a new loop rather than joining this one.
+    const end = () => {
+      stopOnResult()
+      if (this.#loops.get(orderNo) === loop) this.#loops.delete(orderNo)
+    }
     const loop: Loop = { orderNo, controller, waiters: 0, promise, stopped }
     // Waiters handle the outcome; this only keeps a loop nobody awaits from being "unhandled".
     promise.catch(() => {})
