@@ -1,5 +1,5 @@
-// Order reads coalesced into batches: the getOrder calls made in the same turn of the event
-// loop become one findMany per BATCH_SIZE orderNos. 10,000 awaitPaymentResult calls started at
+// Order reads coalesced into batches: the getOrder calls made in one synchronous run (a loop
+// that starts 10,000 awaits, say) become one findMany per BATCH_SIZE orderNos. 10,000 awaitPaymentResult calls started at
 // once otherwise make 10,000 Prisma queries at once, nearly all of them queued for one of the
 // pool's connections, each holding its query state meanwhile: in bench/awaiters.ts that burst
 // was most of the merchant's peak memory. Same answers as OrderStore.getOrder, per orderNo.
@@ -24,7 +24,7 @@ export class OrderBatchReader {
     this.#store = store
   }
 
-  /** OrderStore.getOrder, read together with the other calls of this turn. */
+  /** OrderStore.getOrder, read together with the other calls of this synchronous run. */
   getOrder(orderNo: string): Promise<PaymentOrderRecord | null> {
     return new Promise((resolve, reject) => {
       const waiting = this.#pending.get(orderNo)
@@ -32,8 +32,9 @@ export class OrderBatchReader {
       else this.#pending.set(orderNo, [{ resolve, reject }])
       if (this.#scheduled) return
       this.#scheduled = true
-      // setImmediate, not a microtask: calls made by separate requests of the same turn join too.
-      setImmediate(() => this.#flush())
+      // A microtask, not setImmediate: the query goes out before anything else can run (a
+      // close() that disconnects the client, say: a query after it would reconnect Prisma).
+      queueMicrotask(() => this.#flush())
     })
   }
 

@@ -1,5 +1,6 @@
 // OrderBatchReader answers each getOrder as OrderStore.getOrder would, with the calls of one
-// turn read together: one query per 500 orderNos, exact orderNo matches (case included).
+// synchronous run read together: one query per 500 orderNos, exact orderNo matches (case
+// included).
 import t from 'tap'
 import { OrderBatchReader } from '../../src/store/order-batch-reader.js'
 import { OrderStore } from '../../src/store/order-store.js'
@@ -22,7 +23,7 @@ await forEachBackend(t, async (t, backend) => {
   const { prisma } = await backend.open(t)
   const base = OrderStore.fromClient(prisma)
 
-  t.test('the calls of one turn are one query per 500 orderNos, each answered with its own order', async (t) => {
+  t.test('the calls of one synchronous run are one query per 500 orderNos, each answered with its own order', async (t) => {
     const { store, batches } = counting(OrderStore.fromClient(prisma))
     const orderNos = Array.from({ length: 1_200 }, (_, i) => `batch-${i}`)
     for (const orderNo of orderNos) await base.createOrder({ orderNo, amount: USD_100 })
@@ -35,7 +36,7 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(orders[orderNos.length]?.status, 'SUCCESS', 'the same orderNo twice: both callers answered')
     t.equal(orders[orderNos.length + 1], null, 'an unknown orderNo reads null')
     t.same(await reader.getOrder('batch-8'), await base.getOrder('batch-8'), 'the same record as getOrder')
-    t.same(batches, [500, 500, 201, 1], 'a later turn makes its own query')
+    t.same(batches, [500, 500, 201, 1], 'a later call makes its own query')
   })
 
   t.test('orderNos match exactly, case included', async (t) => {
