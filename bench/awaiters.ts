@@ -1,21 +1,25 @@
-// Benchmark "awaiters": 10,000 concurrent awaitPaymentResult calls in the merchant app (this
-// process: Fastify + fastify-alipayplus + PostgreSQL, default maxConcurrentInquiries 16, ticks
-// shortened so the run is bounded) against the Alipay+ simulator over real HTTP, in a child
-// process. Payments complete over COMPLETE_SECONDS; the simulator loses NOTIFY_DROP_RATE of the
-// notifications entirely, so those orders can only be resolved by an inquiry, the rest by their
-// notification (or by an inquiry that gets there first). Sampled: this process's RSS every
-// 100 ms, its event-loop delay (perf_hooks.monitorEventLoopDelay), and the simulator's
-// inquiry counters every second.
-import { monitorEventLoopDelay } from 'node:perf_hooks'
-import type { PaymentResult } from '../src/polling/payment-result.js'
+// Benchmark "awaiters": 10,000 concurrent awaitPaymentResult calls in the merchant app against
+// the Alipay+ simulator over real HTTP, each in its own process. The merchant process
+// (bench/compiled/awaiters-merchant.ts) runs compiled JavaScript under plain node, as deployed:
+// Fastify + fastify-alipayplus from dist/ + the generated Prisma client + adapter-pg on
+// PostgreSQL, default maxConcurrentInquiries 16, ticks shortened so the run is bounded; this
+// process (tsx) only drives the two and measures. Payments complete over COMPLETE_SECONDS; the
+// simulator loses NOTIFY_DROP_RATE of the notifications entirely, so those orders can only be
+// resolved by an inquiry, the rest by their notification (or by an inquiry that gets there
+// first). Sampled: the merchant's RSS from /proc every 100 ms and its kernel high-water mark
+// (VmHWM), its V8 heap and event-loop delay (measured inside it), and the simulator's inquiry
+// counters every second.
+import type { MerchantStart, AwaitersRun } from './compiled/awaiters-protocol.js'
+import type { PollerStats } from '../src/polling/payment-poller.js'
 import type { ResultSource } from '../src/store/prisma-types.js'
+import { buildCompiledMerchant, COMPILED_MERCHANT } from './lib/build-compiled.js'
 import { BenchChild } from './lib/child.js'
 import { CORES, CpuMeter, cpuMicros, waitForQuiet } from './lib/cpu.js'
 import { createBenchDatabase } from './lib/database.js'
 import { generateBenchKeys, merchantPems } from './lib/keys.js'
 import { runBench, sleep } from './lib/lifecycle.js'
-import { buildMerchantApp } from './lib/merchant-app.js'
 import { AMOUNT, CLIENT_ID, NOTIFY_PATH, orderNumbers } from './lib/notify-requests.js'
+import { procMemory } from './lib/proc-memory.js'
 import { benchResult, heading, note, round, summarize, type Summary, table, verdict } from './lib/report.js'
 import type { SimStatsSummary } from './servers/simulator.js'
 
@@ -30,19 +34,18 @@ const COMPLETE_SECONDS = 40
 const NOTIFY_DROP_RATE = 0.3
 const FAIL_EVERY = 10 // every 10th payment fails, the others succeed
 const RUN_LIMIT_MS = 150_000
-const TARGET_RSS_MB = 200
+// Issue 9, point 5: the merchant process, compiled, with 10,000 waiters.
+const TARGET_RSS_MB = 300
 const TARGET_LOOP_P99_MS = 50
 
 const MB = 1024 * 1024
 
-interface Outcome {
-  result?: PaymentResult
-  error?: Error
-  resolvedAt: number
-}
+/** Wall-clock milliseconds, comparable with the merchant process's timestamps. */
+const now = () => performance.timeOrigin + performance.now()
 
 runBench('awaiters', 240, async ({ defer }) => {
-  heading(`awaiters: ${ORDERS} concurrent awaitPaymentResult against the simulator (child process), real HTTP, PostgreSQL`)
+  heading(`awaiters: ${ORDERS} concurrent awaitPaymentResult in a compiled merchant process against the simulator (child process), real HTTP, PostgreSQL`)
+  buildCompiledMerchant()
   const keys = await generateBenchKeys()
   const db = await createBenchDatabase()
   defer(() => db.drop())
@@ -61,34 +64,32 @@ runBench('awaiters', 240, async ({ defer }) => {
     seed: 42,
   })
 
-  const merchant = await buildMerchantApp({ databaseUrl: db.url, gatewayUrl: simUrl, ...merchantPems(keys), polling: POLLING, maxInquiriesPerSecond: MAX_INQUIRIES_PER_SECOND })
-  defer(() => merchant.close())
+  const merchant = await BenchChild.startCompiled(COMPILED_MERCHANT, 'merchant')
+  defer(() => merchant.stop())
   // The simulator stops first (its deliveries in flight are aborted), then the merchant closes.
   defer(() => sim.stop())
-  const appUrl = await merchant.app.listen({ port: 0, host: '127.0.0.1' })
+  const merchantPid = merchant.pid!
+  const start: MerchantStart = { databaseUrl: db.url, gatewayUrl: simUrl, clientId: CLIENT_ID, ...merchantPems(keys) }
+  const { url: appUrl } = await merchant.call<{ url: string }>('start', { ...start, polling: POLLING, maxInquiriesPerSecond: MAX_INQUIRIES_PER_SECOND })
   await sim.call('setNotifyUrl', `${appUrl}${NOTIFY_PATH}`)
-  const app = merchant.app
 
   const orderNos = orderNumbers('await-', ORDERS)
   const expected = new Map(orderNos.map((orderNo, i) => [orderNo, i % FAIL_EVERY === FAIL_EVERY - 1 ? 'FAIL' : 'SUCCESS'] as const))
   await db.insertOrders(orderNos, AMOUNT)
   await sim.call('createPayments', orderNos, AMOUNT)
   // Warm the merchant's paths once (Prisma, fetch, signing) so the baseline is a running app's.
-  await app.alipayplus.store.getOrder(orderNos[0]!)
-  await app.alipayplus.inquiryClient.inquire(orderNos[0]!)
+  await merchant.call('warm', orderNos[0]!)
   await sleep(500)
-  const baselineRssMb = process.memoryUsage().rss / MB
-  await waitForQuiet(10_000)
+  const machineBusy = await waitForQuiet(10_000)
+  // Right before the first waiter: the app, its modules, the pool, warmed.
+  const baseline = procMemory(merchantPid)
+  const baselineHeap = (await merchant.call<NodeJS.MemoryUsage>('memory')).heapUsed
 
   // Monitors.
-  let peakRss = process.memoryUsage().rss
-  let peakHeap = process.memoryUsage().heapUsed
+  let sampledPeakRss = baseline.rssBytes
   const rssTimer = setInterval(() => {
-    const memory = process.memoryUsage()
-    peakRss = Math.max(peakRss, memory.rss)
-    peakHeap = Math.max(peakHeap, memory.heapUsed)
+    sampledPeakRss = Math.max(sampledPeakRss, procMemory(merchantPid).rssBytes)
   }, 100)
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   const simSamples: Array<{ at: number; stats: SimStatsSummary }> = []
   let sampling = true
   const sampler = (async () => {
@@ -99,19 +100,12 @@ runBench('awaiters', 240, async ({ defer }) => {
   })()
   const simBase = await sim.call<SimStatsSummary>('stats')
   const simCpu0 = await sim.call<NodeJS.CpuUsage>('cpuUsage')
+  const merchantCpu0 = await merchant.call<NodeJS.CpuUsage>('cpuUsage')
   const meter = new CpuMeter()
 
-  // 10,000 waiters at once.
-  loopDelay.enable()
-  const elu0 = performance.eventLoopUtilization()
-  const t0 = performance.now()
-  const outcomes = new Map<string, Outcome>()
-  const settled = orderNos.map((orderNo) =>
-    app.awaitPaymentResult(orderNo).then(
-      (result) => void outcomes.set(orderNo, { result, resolvedAt: performance.now() }),
-      (error: Error) => void outcomes.set(orderNo, { error, resolvedAt: performance.now() }),
-    ),
-  )
+  // 10,000 waiters at once, started inside the merchant process.
+  const t0 = now()
+  await merchant.call('startWaiters', orderNos)
 
   // Payments complete over time at the simulator, which notifies (or loses the notification).
   const completedAt = new Map<string, number>()
@@ -120,26 +114,31 @@ runBench('awaiters', 240, async ({ defer }) => {
     const ticks = COMPLETE_SECONDS * 4
     const perTick = Math.ceil(orderNos.length / ticks)
     for (let k = 0; k * perTick < orderNos.length; k++) {
-      await sleep(t0 + COMPLETE_AFTER_MS + k * 250 - performance.now())
+      await sleep(t0 + COMPLETE_AFTER_MS + k * 250 - now())
       const batch = orderNos.slice(k * perTick, (k + 1) * perTick).map((orderNo) => [orderNo, expected.get(orderNo)!] as [string, 'SUCCESS' | 'FAIL'])
-      const at = performance.now()
+      const at = now()
       for (const [orderNo] of batch) completedAt.set(orderNo, at)
       await sim.call('complete', batch)
     }
   })()
 
   const deadline = sleep(RUN_LIMIT_MS).then(() => 'deadline' as const)
-  const finished = await Promise.race([Promise.all(settled).then(() => 'all' as const), deadline])
-  const elapsedMs = performance.now() - t0
-  const elu = performance.eventLoopUtilization(elu0).utilization
+  const finished = await Promise.race([merchant.call<AwaitersRun>('results'), deadline])
+  if (finished === 'deadline') throw new Error(`the waiters did not all settle within ${RUN_LIMIT_MS / 1000} s`)
+  const { outcomes, elu, heapUsedPeak, loopDelayMs: loop } = finished
+  const elapsedMs = Math.max(...outcomes.map((o) => o.resolvedAt)) - finished.startedAt
   await completing
-  loopDelay.disable()
   sampling = false
   await sampler
   clearInterval(rssTimer)
-  const cpu = meter.stop(cpuMicros(await sim.call<NodeJS.CpuUsage>('cpuUsage')) - cpuMicros(simCpu0))
+  const peak = procMemory(merchantPid)
+  const wallMs = now() - t0
+  const simMicros = cpuMicros(await sim.call<NodeJS.CpuUsage>('cpuUsage')) - cpuMicros(simCpu0)
+  const merchantMicros = cpuMicros(await merchant.call<NodeJS.CpuUsage>('cpuUsage')) - cpuMicros(merchantCpu0)
+  const cpu = meter.stop(simMicros + merchantMicros)
+  const cores = { merchant: merchantMicros / 1000 / wallMs, simulator: simMicros / 1000 / wallMs }
   const simFinal = await sim.call<SimStatsSummary>('stats')
-  const poller = app.alipayplus.stats()
+  const poller = await merchant.call<PollerStats>('pollerStats')
   // Results.
   let finalOk = 0
   let wrongStatus = 0
@@ -150,29 +149,22 @@ runBench('awaiters', 240, async ({ defer }) => {
   // The same, by when the payment completed (10 s windows from the first completion).
   const firstCompletion = Math.min(...completedAt.values())
   const windows: Array<Record<ResultSource, number[]>> = []
-  for (const orderNo of orderNos) {
-    const outcome = outcomes.get(orderNo)
-    if (!outcome) continue
-    if (outcome.error || !outcome.result) {
-      errors++
-      continue
-    }
-    const { result } = outcome
-    if (!result.final) {
-      notFinal++
-      continue
-    }
-    if (result.status !== expected.get(orderNo)) wrongStatus++
+  orderNos.forEach((orderNo, i) => {
+    const outcome = outcomes[i]!
+    if (outcome.error !== undefined) return void errors++
+    if (!outcome.final) return void notFinal++
+    if (outcome.status !== expected.get(orderNo)) wrongStatus++
     else finalOk++
-    if (result.source) {
-      bySource[result.source]++
+    const source = outcome.source
+    if (source) {
+      bySource[source]++
       const completed = completedAt.get(orderNo) ?? outcome.resolvedAt
-      completionToResolved[result.source].push(outcome.resolvedAt - completed)
+      completionToResolved[source].push(outcome.resolvedAt - completed)
       const w = Math.max(0, Math.floor((completed - firstCompletion) / 10_000))
-      ;(windows[w] ??= { notify: [], inquiry: [], cancel: [] })[result.source].push(outcome.resolvedAt - completed)
+      ;(windows[w] ??= { notify: [], inquiry: [], cancel: [] })[source].push(outcome.resolvedAt - completed)
     }
-  }
-  const unresolved = orderNos.length - outcomes.size
+  })
+  const unresolved = orderNos.length - outcomes.length
   const { rows: [dbRow] } = await db.sql.query<{ n: string }>(`SELECT count(*) AS n FROM "PaymentOrder" WHERE "orderNo" LIKE 'await-%' AND "status" <> 'init'`)
 
   // Inquiries per second, from the per-second samples.
@@ -184,13 +176,10 @@ runBench('awaiters', 240, async ({ defer }) => {
   }
   const inquiriesTotal = simFinal.received - simBase.received
   const inquiryRate = { peak: Math.max(0, ...rates), mean: (inquiriesTotal * 1000) / elapsedMs }
-  const loop = {
-    p50: loopDelay.percentile(50) / 1e6,
-    p99: loopDelay.percentile(99) / 1e6,
-    max: loopDelay.max / 1e6,
-    mean: loopDelay.mean / 1e6,
-  }
-  const peakRssMb = peakRss / MB
+  const baselineRssMb = baseline.rssBytes / MB
+  // The kernel's high-water mark covers the whole life of the process, start-up included.
+  const peakRssMb = Math.max(peak.peakRssBytes, sampledPeakRss) / MB
+  const perWaiterKb = ((peakRssMb - baselineRssMb) * 1024) / ORDERS
   const notifySummary = summarize(completionToResolved.notify)
   const inquirySummary = summarize(completionToResolved.inquiry)
 
@@ -208,11 +197,12 @@ runBench('awaiters', 240, async ({ defer }) => {
     ['inquiries/s peak (1 s samples) / mean', `${round(inquiryRate.peak, 0)} / ${round(inquiryRate.mean, 0)}`],
     ['simulator maxConcurrent (cap 16)', simFinal.maxConcurrent],
     ['plugin peakInFlight', poller.peakInFlight],
-    ['RSS baseline / peak (MB)', `${round(baselineRssMb, 1)} / ${round(peakRssMb, 1)}`],
-    ['V8 heap used, peak (MB)', round(peakHeap / MB, 1)],
+    ['merchant RSS before the first waiter / peak (VmHWM) / peak sampled (MB)', `${round(baselineRssMb, 1)} / ${round(peakRssMb, 1)} / ${round(sampledPeakRss / MB, 1)}`],
+    ['merchant RSS per waiter, (peak - before) / waiters (KB)', round(perWaiterKb, 1)],
+    ['merchant V8 heap used before / peak (MB)', `${round(baselineHeap / MB, 1)} / ${round(heapUsedPeak / MB, 1)}`],
     ['event-loop delay p50 / p99 / max (ms)', `${round(loop.p50)} / ${round(loop.p99)} / ${round(loop.max)}`],
     ['event-loop utilization over the run', `${round(elu * 100, 1)} %`],
-    [`CPU cores busy (of ${CORES}): machine / merchant / simulator / PostgreSQL / other`, `${round(cpu.machine)} / ${round(cpu.self)} / ${round(cpu.server)} / ${round(cpu.postgres)} / ${round(cpu.other)}`],
+    [`CPU cores busy (of ${CORES}): machine / merchant / simulator / PostgreSQL / bench driver / other`, `${round(cpu.machine)} / ${round(cores.merchant)} / ${round(cores.simulator)} / ${round(cpu.postgres)} / ${round(cpu.self)} / ${round(cpu.other)}`],
   ])
   heading('Payment completed at the simulator -> waiter resolved (ms)')
   table([
@@ -228,9 +218,8 @@ runBench('awaiters', 240, async ({ defer }) => {
       return [`${i * 10}-${i * 10 + 10}`, n.n, round(n.p50, 0), round(n.p99, 0), q.n, round(q.p50, 0), round(q.p99, 0)]
     }),
   ])
-  note(`process layout: merchant app + waiters in this process (the figures above), simulator in child pid ${sim.pid}; both share the ${CORES} cores with PostgreSQL.`)
+  note(`process layout: merchant app + waiters in child pid ${merchantPid} (node, compiled JavaScript: dist/ + .bench-build/; the figures above), simulator in child pid ${sim.pid} (tsx), this driver (tsx); all share the ${CORES} cores with PostgreSQL; ${round(machineBusy)} cores busy before the run.`)
   note(`polling: ${JSON.stringify(POLLING)}; notifications lost: ${NOTIFY_DROP_RATE * 100} %; payments complete over ${COMPLETE_SECONDS} s from t=${COMPLETE_AFTER_MS / 1000} s.`)
-  if (finished === 'deadline') note(`stopped at the ${RUN_LIMIT_MS / 1000} s limit with ${unresolved} waiters unresolved`)
 
   heading('Targets')
   const verdicts = [
@@ -253,15 +242,18 @@ runBench('awaiters', 240, async ({ defer }) => {
     errors,
     unresolved,
     bySource,
-    rssMb: { baseline: round(baselineRssMb, 1), peak: round(peakRssMb, 1) },
-    heapUsedPeakMb: round(peakHeap / MB, 1),
+    merchantProcess: 'node, compiled (dist/ + .bench-build/)',
+    rssMb: { beforeFirstWaiter: round(baselineRssMb, 1), peak: round(peakRssMb, 1), peakSampled: round(sampledPeakRss / MB, 1) },
+    rssPerWaiterKb: round(perWaiterKb, 1),
+    heapUsedMb: { beforeFirstWaiter: round(baselineHeap / MB, 1), peak: round(heapUsedPeak / MB, 1) },
+    machineBusyCoresBefore: round(machineBusy),
     eventLoopUtilization: round(elu, 3),
     eventLoopDelayMs: { p50: round(loop.p50, 2), p99: round(loop.p99, 2), max: round(loop.max, 2), mean: round(loop.mean, 2) },
     inquiries: { total: inquiriesTotal, peakPerSecond: round(inquiryRate.peak, 0), meanPerSecond: round(inquiryRate.mean, 0), simulatorMaxConcurrent: simFinal.maxConcurrent, answered: simFinal.answered },
     notifications: simFinal.notifications,
     completionToResolvedMs: { notify: sum(notifySummary), inquiry: sum(inquirySummary) },
     completionToResolvedByWindowMs: windows.map((w, i) => ({ fromSecond: i * 10, notify: sum(summarize(w?.notify ?? [])), inquiry: sum(summarize(w?.inquiry ?? [])) })),
-    cpuCores: { machine: round(cpu.machine), merchant: round(cpu.self), simulator: round(cpu.server), postgres: round(cpu.postgres), other: round(cpu.other) },
+    cpuCores: { machine: round(cpu.machine), merchant: round(cores.merchant), simulator: round(cores.simulator), postgres: round(cpu.postgres), driver: round(cpu.self), other: round(cpu.other) },
     targets: verdicts,
   })
 })

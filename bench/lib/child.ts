@@ -1,5 +1,5 @@
-// Parent side of a benchmark child process: forks a TypeScript server script through tsx,
-// calls its handlers over IPC, and makes sure it is gone at the end (shutdown, then SIGKILL
+// Parent side of a benchmark child process: forks a TypeScript server script through tsx (or a
+// compiled JavaScript one under plain node), calls its handlers over IPC, and makes sure it is gone at the end (shutdown, then SIGKILL
 // of that one pid if it does not exit in time).
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -30,13 +30,24 @@ export class BenchChild {
     })
   }
 
-  /** Forks `script` (a path relative to bench/) and resolves once it reports ready. */
-  static async start(script: string, label: string): Promise<BenchChild> {
-    const path = fileURLToPath(new URL(`../${script}`, import.meta.url))
+  /** Forks `script` (a path relative to bench/) through tsx and resolves once it reports ready. */
+  static start(script: string, label: string): Promise<BenchChild> {
+    return BenchChild.#fork(fileURLToPath(new URL(`../${script}`, import.meta.url)), ['--import', 'tsx'], label)
+  }
+
+  /**
+   * Forks a compiled JavaScript file (absolute path) under plain node, no loader, and resolves
+   * once it reports ready. BENCH_CHILD_NODE_OPTIONS: extra node flags for it (e.g. a heap profile).
+   */
+  static startCompiled(path: string, label: string): Promise<BenchChild> {
+    return BenchChild.#fork(path, process.env.BENCH_CHILD_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [], label)
+  }
+
+  static async #fork(path: string, execArgv: string[], label: string): Promise<BenchChild> {
     const proc = fork(path, [], {
       cwd: REPO_ROOT,
       // BENCH_CPU_PROF_DIR=<dir>: each child writes a V8 CPU profile there when it exits.
-      execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [])],
+      execArgv: [...execArgv, ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [])],
       // Structured clone over IPC: bigint timestamps cross as they are.
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

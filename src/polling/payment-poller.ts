@@ -26,6 +26,7 @@ import type { PollingOptions } from '../options.js'
 import { AlipayPlusSetupError } from '../protocol/errors.js'
 import type { InquiryClient } from '../protocol/inquiry-client.js'
 import type { FinalOutcome, InquiryOutcome, InvalidAnswerOutcome, SetupErrorOutcome } from '../protocol/inquiry-outcome.js'
+import { OrderBatchReader } from '../store/order-batch-reader.js'
 import { assertOrderNo } from '../store/order-no.js'
 import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
 import type { OrderStore } from '../store/order-store.js'
@@ -92,13 +93,28 @@ interface Cancel {
 }
 
 /** A tick that did not reach a final result; p-retry waits and tries again. */
-class NotFinalYet extends Error {}
+class NotFinalYet extends Error {
+  constructor(message: string) {
+    // Control flow, not a fault: nobody reads its stack, and capturing one per tick of 10,000
+    // loops is memory that outlives the backoff delay (old-generation garbage).
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    super(message)
+    Error.stackTraceLimit = limit
+  }
+}
 
 /** Abort reasons of a loop. */
 class Finalized {
   constructor(readonly order: PaymentOrderRecord) {}
 }
 const NO_WAITERS = Symbol('no waiters left')
+
+/**
+ * p-retry's own defaults for these two, passed so that its copy of the options gains no
+ * properties: adding them gave every loop's copy a hidden class of its own (~400 B a loop).
+ */
+const always = () => true
 
 interface Loop {
   orderNo: string
@@ -108,8 +124,13 @@ interface Loop {
   priority: { foreground: boolean }
   /** The lease this loop's ticks take; released when the loop ends. */
   hold: LeaseHold
-  /** The final order, or null when the window ended (or nobody waits any more). */
+  /**
+   * The final order, or null when the window ended (or nobody waits any more). Settled as soon
+   * as the notify route publishes the result, before the ticks have stopped.
+   */
   promise: Promise<PaymentOrderRecord | null>
+  /** Resolves once the loop has stopped (never rejects): what close() waits for. */
+  stopped: Promise<void>
 }
 
 export class PaymentPoller {
@@ -118,6 +139,8 @@ export class PaymentPoller {
   /** Cancels in progress, one per order (single flight, like the loops). */
   readonly #cancels = new Map<string, Cancel>()
   readonly #canceller: PaymentCanceller
+  /** awaitResult's reads: thousands of calls started together make a few queries, not thousands. */
+  readonly #reader: OrderBatchReader
   readonly #closing = new AbortController()
   #closed = false
   readonly #stats: Omit<PollerStats, 'activeLoops' | 'peakInFlight' | 'cancels'> = {
@@ -130,6 +153,7 @@ export class PaymentPoller {
     this.#deps = deps
     // Every cancel call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
     setMaxListeners(0, this.#closing.signal)
+    this.#reader = new OrderBatchReader(deps.store)
     this.#canceller = new PaymentCanceller({
       ...deps,
       untilNextCall: (waitMs) => this.#untilNextCall(waitMs),
@@ -148,9 +172,12 @@ export class PaymentPoller {
     if (signal?.aborted) throw new AbortedError(orderNo)
     const deadline = Date.now() + timeoutMs
 
-    const order = await this.#deps.store.getOrder(orderNo)
+    const order = await this.#reader.getOrder(orderNo)
     if (order === null) throw new UnknownOrderError(orderNo)
     if (order.status !== 'init') return toPaymentResult(order)
+    // Only this small result is kept across the wait, not the order record (its Dates, strings
+    // and shapes were ~1 KB per waiter of a 10,000-waiter peak).
+    const initial = toPaymentResult(order)
 
     // A loop started by a caller with a shorter window may end before ours: then start another.
     for (let remaining = timeoutMs; remaining > 0; remaining = deadline - Date.now()) {
@@ -158,7 +185,8 @@ export class PaymentPoller {
       if (final !== null) return toPaymentResult(final)
     }
     // Window over: report what is stored, in case a result landed at the last moment.
-    const stored = (await this.#deps.store.getOrder(orderNo)) ?? order
+    const stored = await this.#reader.getOrder(orderNo)
+    if (stored === null) return initial
     if (stored.status !== 'init' || stored.attention !== null || !this.#deps.cancelAfterWindow) return toPaymentResult(stored)
     return toPaymentResult(await this.#cancelOnce(orderNo, signal, lane))
   }
@@ -216,7 +244,7 @@ export class PaymentPoller {
     const loops = [...this.#loops.values()]
     for (const loop of loops) loop.controller.abort(new ClosedError(loop.orderNo))
     const cancels = [...this.#cancels.values()].map((cancel) => cancel.promise)
-    await Promise.allSettled([...loops.map((loop) => loop.promise), ...cancels])
+    await Promise.allSettled([...loops.map((loop) => loop.stopped), ...cancels])
   }
 
   #wait(orderNo: string, remaining: number, signal: AbortSignal | undefined, lane: Lane): Promise<PaymentOrderRecord | null> {
@@ -230,14 +258,13 @@ export class PaymentPoller {
       const finish = (settle: () => void) => {
         if (settled) return
         settled = true
-        unsubscribe()
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
         this.#leave(loop)
         settle()
       }
-      // Woken directly by the notify route: no need to wait for the loop's next tick.
-      const unsubscribe = this.#deps.hub.subscribe(orderNo, (order) => finish(() => resolve(order)))
+      // Woken directly by the notify route through the loop's promise (#startLoop): one hub
+      // subscription per order, not one more per waiter.
       const timer = setTimeout(() => finish(() => resolve(null)), remaining)
       const onAbort = () => finish(() => reject(new AbortedError(orderNo)))
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -258,11 +285,21 @@ export class PaymentPoller {
     const controller = new AbortController()
     const hold = lease.hold(orderNo)
     const priority = { foreground: false }
-    const stopOnResult = hub.subscribe(orderNo, (order) => controller.abort(new Finalized(order)))
+    let resolve!: (order: PaymentOrderRecord | null) => void
+    let reject!: (error: unknown) => void
+    const promise = new Promise<PaymentOrderRecord | null>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    // The notify route's result (or the wake-up's) wakes the waiters at once and stops the ticks.
+    const stopOnResult = hub.subscribe(orderNo, (order) => {
+      resolve(order)
+      controller.abort(new Finalized(order))
+    })
     // p-retry numbers attempts from 1; the wait after attempt n is the one p-retry makes next.
     const tick = (attemptNumber: number) =>
       this.#tick({ orderNo, signal: controller.signal, hold, priority, nextTickInMs: maxDelayAfter(attemptNumber, polling) })
-    const promise = pRetry(tick, {
+    const stopped = pRetry(tick, {
       retries: Number.POSITIVE_INFINITY,
       minTimeout: polling.minTimeout,
       maxTimeout: polling.maxTimeout,
@@ -270,26 +307,37 @@ export class PaymentPoller {
       randomize: polling.randomize,
       maxRetryTime: windowMs,
       signal: controller.signal,
+      shouldRetry: always,
+      shouldConsumeRetry: always,
       onFailedAttempt: ({ error, attemptNumber }) => {
         log.debug({ orderNo, attemptNumber, why: error.message }, 'alipayplus: no final result yet')
       },
-    })
-      .catch((error: unknown) => {
+    }).then(
+      (order) => {
+        end()
+        resolve(order)
+      },
+      (error: unknown) => {
+        end()
         const reason: unknown = controller.signal.reason
-        if (reason instanceof Finalized) return reason.order
-        if (reason === NO_WAITERS) return null
-        if (controller.signal.aborted) throw reason
-        if (error instanceof NotFinalYet) return null
-        throw error
-      })
-      .finally(async () => {
-        stopOnResult()
-        if (this.#loops.get(orderNo) === loop) this.#loops.delete(orderNo)
-        // Whatever ended the loop: another instance need not wait for the lease to lapse. A new
-        // loop of this instance may claim meanwhile: the release leaves its claim alone.
-        await hold.release()
-      })
-    const loop: Loop = { orderNo, controller, waiters: 0, priority, hold, promise }
+        if (reason instanceof Finalized) resolve(reason.order)
+        else if (reason === NO_WAITERS) resolve(null)
+        else if (controller.signal.aborted) reject(reason)
+        else if (error instanceof NotFinalYet) resolve(null)
+        else reject(error)
+      },
+    )
+      // Whatever ended the loop: another instance need not wait for the lease to lapse. A new
+      // loop of this instance may claim meanwhile: the release leaves its claim alone. Never
+      // rejects (a failed release is logged), so close() can wait on `stopped`.
+      .then(() => hold.release())
+    // The loop leaves the map before its waiters hear how it ended, so that a waiter whose
+    // window goes on starts a new loop rather than joining this one.
+    const end = () => {
+      stopOnResult()
+      if (this.#loops.get(orderNo) === loop) this.#loops.delete(orderNo)
+    }
+    const loop: Loop = { orderNo, controller, waiters: 0, priority, hold, promise, stopped }
     // Waiters handle the outcome; this only keeps a loop nobody awaits from being "unhandled".
     promise.catch(() => {})
     this.#loops.set(orderNo, loop)

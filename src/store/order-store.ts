@@ -155,6 +155,15 @@ export class OrderStore {
   }
 
   /**
+   * The orders of these orderNos that exist, in no particular order: one query for many reads
+   * (OrderBatchReader). Keep a batch to a few hundred orderNos: each is a bind parameter.
+   */
+  async getOrders(orderNos: string[]): Promise<PaymentOrderRecord[]> {
+    for (const orderNo of orderNos) assertOrderNo(orderNo)
+    return this.#orders.findMany({ where: { orderNo: { in: orderNos } }, orderBy: [{ orderNo: 'asc' }], take: orderNos.length })
+  }
+
+  /**
    * The order's audit trail, oldest first: each event with `applied` (it is the event the
    * order's finalEventId names) and `reason` (why not; null on the applied event, and on an
    * event whose writer stopped before it learned the outcome).

@@ -103,7 +103,8 @@ export interface PaymentOrderDelegate {
   create(args: { data: { orderNo: string; amount: string; currency: string } }): PromiseLike<PaymentOrderRecord>
   /**
    * Init orders left to the reconciler, orders left to a human, results due for delivery (the
-   * sweep), results not delivered yet, and which of a list of orders are final (the wake-up). One signature with a union, not overloads: a
+   * sweep), results not delivered yet, a batch of orders by orderNo, and which of a list of
+   * orders are final (the wake-up). One signature with a union, not overloads: a
    * generated client's generic findMany is checked against each overload with its type
    * argument lost.
    */
@@ -114,6 +115,7 @@ export interface PaymentOrderDelegate {
       | DeliveryDueWhere
       | { status: FinalStatuses; deliveredAt: null }
       | { orderNo: { in: string[] }; status: FinalStatuses }
+      | { orderNo: { in: string[] } }
     orderBy: Array<
       | { leaseUntil: { sort: 'asc'; nulls: 'first' } }
       | { deliveryDueAt: { sort: 'asc'; nulls: 'first' } }
