@@ -104,6 +104,9 @@ class NotFinalYet extends Error {
   }
 }
 
+/** How a loop ended: the final order, null (window over, nobody waits), or its error. */
+type LoopOutcome = { order: PaymentOrderRecord | null } | { error: unknown }
+
 /** Abort reasons of a loop. */
 class Finalized {
   constructor(readonly order: PaymentOrderRecord) {}
@@ -312,31 +315,30 @@ export class PaymentPoller {
       onFailedAttempt: ({ error, attemptNumber }) => {
         log.debug({ orderNo, attemptNumber, why: error.message }, 'alipayplus: no final result yet')
       },
-    }).then(
-      (order) => {
-        end()
-        resolve(order)
-      },
-      (error: unknown) => {
-        end()
-        const reason: unknown = controller.signal.reason
-        if (reason instanceof Finalized) resolve(reason.order)
-        else if (reason === NO_WAITERS) resolve(null)
-        else if (controller.signal.aborted) reject(reason)
-        else if (error instanceof NotFinalYet) resolve(null)
-        else reject(error)
-      },
-    )
-      // Whatever ended the loop: another instance need not wait for the lease to lapse. A new
-      // loop of this instance may claim meanwhile: the release leaves its claim alone. Never
-      // rejects (a failed release is logged), so close() can wait on `stopped`.
-      .then(() => hold.release())
-    // The loop leaves the map before its waiters hear how it ended, so that a waiter whose
-    // window goes on starts a new loop rather than joining this one.
-    const end = () => {
-      stopOnResult()
-      if (this.#loops.get(orderNo) === loop) this.#loops.delete(orderNo)
-    }
+    })
+      .then(
+        (order): LoopOutcome => ({ order }),
+        (error: unknown): LoopOutcome => {
+          const reason: unknown = controller.signal.reason
+          if (reason instanceof Finalized) return { order: reason.order }
+          if (reason === NO_WAITERS) return { order: null }
+          if (controller.signal.aborted) return { error: reason }
+          if (error instanceof NotFinalYet) return { order: null }
+          return { error }
+        },
+      )
+      .then(async (outcome) => {
+        // The loop leaves the map first, so that a waiter whose window goes on starts a new loop
+        // rather than joining this one. Then its lease goes, whatever ended the loop: another
+        // instance need not wait for it to lapse (release never throws; a new loop of this
+        // instance may claim meanwhile, and the release leaves that claim alone). Then the
+        // waiters hear how it ended (those of a published result heard at once, above).
+        stopOnResult()
+        if (this.#loops.get(orderNo) === loop) this.#loops.delete(orderNo)
+        await hold.release()
+        if ('error' in outcome) reject(outcome.error)
+        else resolve(outcome.order)
+      })
     const loop: Loop = { orderNo, controller, waiters: 0, priority, hold, promise, stopped }
     // Waiters handle the outcome; this only keeps a loop nobody awaits from being "unhandled".
     promise.catch(() => {})

@@ -99,10 +99,15 @@ await forEachBackend(t, async (t, backend) => {
     t.ok(world.app.alipayplus.stats().inquiries >= 3, 'the first instance polled it through its window')
     t.equal(world.sim.stats().inquiries.byPayment['held-1'], world.app.alipayplus.stats().inquiries, 'every inquiry came from the polling instance')
 
-    // The loop is over: its lease is let go at once, not left to lapse.
+    // The loop is over: its lease is let go (the loop's last step), not left to lapse: a lapsed
+    // lease keeps its owner and time, a released one has neither.
     await until(() => world.app.alipayplus.stats().activeLoops === 0)
-    const order = await world.prisma.paymentOrder.findUniqueOrThrow({ where: { orderNo: 'held-1' } })
-    t.same([order.leaseOwner, order.leaseUntil], [null, null], 'lease released')
+    const leaseOf = async () => {
+      const order = await world.prisma.paymentOrder.findUniqueOrThrow({ where: { orderNo: 'held-1' } })
+      return [order.leaseOwner, order.leaseUntil]
+    }
+    await until(async () => (await leaseOf())[0] === null)
+    t.same(await leaseOf(), [null, null], 'lease released')
     world.sim.completePayment('held-1', { status: 'SUCCESS', notify: false })
     t.equal(await second.alipayplus.reconcileNow(), 1, "the second instance's reconciler takes it")
     await until(async () => (await world.store.getOrder('held-1'))?.status === 'SUCCESS')
