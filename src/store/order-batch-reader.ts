@@ -1,13 +1,10 @@
 // Order reads coalesced into batches: the getOrder calls made in one synchronous run (a loop
-// that starts 10,000 awaits, say) become one findMany per BATCH_SIZE orderNos. 10,000 awaitPaymentResult calls started at
-// once otherwise make 10,000 Prisma queries at once, nearly all of them queued for one of the
-// pool's connections, each holding its query state meanwhile: in bench/awaiters.ts that burst
-// was most of the merchant's peak memory. Same answers as OrderStore.getOrder, per orderNo.
-import type { OrderStore } from './order-store.js'
+// that starts 10,000 awaits, say) become one findMany per ORDER_NOS_PER_QUERY orderNos.
+// 10,000 awaitPaymentResult calls started at once otherwise make 10,000 Prisma queries at once,
+// nearly all of them queued for one of the pool's connections, each holding its query state
+// meanwhile: in bench/awaiters.ts that burst was most of the merchant's peak memory. Same answers as OrderStore.getOrder, per orderNo.
+import { ORDER_NOS_PER_QUERY, type OrderStore } from './order-store.js'
 import type { PaymentOrderRecord } from './prisma-types.js'
-
-/** orderNos per query: one bind parameter each, well under every provider's limit (SQLite's old 999). */
-const BATCH_SIZE = 500
 
 interface Pending {
   resolve: (order: PaymentOrderRecord | null) => void
@@ -43,8 +40,8 @@ export class OrderBatchReader {
     this.#pending = new Map()
     this.#scheduled = false
     const orderNos = [...pending.keys()]
-    for (let i = 0; i < orderNos.length; i += BATCH_SIZE) {
-      const batch = orderNos.slice(i, i + BATCH_SIZE)
+    for (let i = 0; i < orderNos.length; i += ORDER_NOS_PER_QUERY) {
+      const batch = orderNos.slice(i, i + ORDER_NOS_PER_QUERY)
       this.#store.getOrders(batch).then(
         (orders) => {
           const byNo = new Map(orders.map((order) => [order.orderNo, order]))

@@ -101,8 +101,12 @@ export interface DeliveryLimits {
 }
 
 const FINAL: { in: FinalStatus[] } = { in: ['SUCCESS', 'FAIL'] }
-// SQLite allows 32,766 bound parameters, MySQL 65,535, PostgreSQL 65,535; a few hundred keep each query small.
-const FINAL_LOOKUP_CHUNK = 500
+/**
+ * orderNos per query when reading many orders (one bind parameter each): far under every
+ * provider's limit (SQLite 999 before 3.32, 32,766 since; MySQL and PostgreSQL 65,535), and
+ * small enough that each query stays cheap.
+ */
+export const ORDER_NOS_PER_QUERY = 500
 
 /** The where clause of a result due for delivery and claimed by nobody live. */
 function dueForDelivery(now: Date, limits: DeliveryLimits): DeliveryDueWhere {
@@ -156,7 +160,7 @@ export class OrderStore {
 
   /**
    * The orders of these orderNos that exist, in no particular order: one query for many reads
-   * (OrderBatchReader). Keep a batch to a few hundred orderNos: each is a bind parameter.
+   * (OrderBatchReader). At most ORDER_NOS_PER_QUERY orderNos: each is a bind parameter.
    */
   async getOrders(orderNos: string[]): Promise<PaymentOrderRecord[]> {
     for (const orderNo of orderNos) assertOrderNo(orderNo)
@@ -274,13 +278,13 @@ export class OrderStore {
   }
 
   /**
-   * Those of `orderNos` that are final, in chunks small enough for every provider's limit on
-   * bound parameters. For the wake-up's catch-up: which awaited orders did we miss?
+   * Those of `orderNos` that are final, ORDER_NOS_PER_QUERY at a time. For the wake-up's
+   * catch-up: which awaited orders did we miss?
    */
   async findFinalOrders(orderNos: readonly string[]): Promise<PaymentOrderRecord[]> {
     const found: PaymentOrderRecord[] = []
-    for (let start = 0; start < orderNos.length; start += FINAL_LOOKUP_CHUNK) {
-      const chunk = orderNos.slice(start, start + FINAL_LOOKUP_CHUNK)
+    for (let start = 0; start < orderNos.length; start += ORDER_NOS_PER_QUERY) {
+      const chunk = orderNos.slice(start, start + ORDER_NOS_PER_QUERY)
       found.push(
         ...(await this.#orders.findMany({ where: { orderNo: { in: chunk }, status: FINAL }, orderBy: [{ orderNo: 'asc' }], take: chunk.length })),
       )
