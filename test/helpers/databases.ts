@@ -74,27 +74,36 @@ export function serverUnreachable(server: Server): Promise<string | null> {
   return known
 }
 
-function probe(server: Server): Promise<string | null> {
+async function probe(server: Server): Promise<string | null> {
   const { label, url, env, defaultPort } = SERVER_NAMES[server]
   const parsed = new URL(url)
   const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1'
   const port = Number(parsed.port || defaultPort)
+  const refused = await tcpRefusal(host, port, 1_500)
+  if (refused === null) return null
+  return (
+    `${label} at ${host}:${port} is unreachable (${refused}): start it, or point ${env} at one; ` +
+    'set TEST_REQUIRE_SERVERS=1 to make this a failure instead of a skip'
+  )
+}
+
+/** Null when `host:port` accepts a TCP connection within `timeoutMs`; otherwise why not. */
+export function tcpRefusal(host: string, port: number, timeoutMs: number): Promise<string | null> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 1500 })
-    const fail = (why: string) => {
+    const socket = connect({ host, port, timeout: timeoutMs })
+    const settle = (why: string | null) => {
       socket.destroy()
-      resolve(
-        `${label} at ${host}:${port} is unreachable (${why}): start it, or point ${env} at one; ` +
-          'set TEST_REQUIRE_SERVERS=1 to make this a failure instead of a skip',
-      )
+      resolve(why)
     }
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(null)
-    })
-    socket.once('timeout', () => fail('no answer within 1.5 s'))
-    socket.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message))
+    socket.once('connect', () => settle(null))
+    socket.once('timeout', () => settle(`no answer within ${timeoutMs / 1000} s`))
+    socket.once('error', (error: NodeJS.ErrnoException) => settle(error.code ?? error.message))
   })
+}
+
+/** The backend of that name (see BACKENDS). */
+export function backendNamed(name: BackendKind): Backend {
+  return BACKENDS.find((backend) => backend.name === name)!
 }
 
 /**

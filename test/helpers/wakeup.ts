@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import type { WakeupOptions } from '../../src/wakeup/wakeup-options.js'
-import { type Backend, BACKENDS, REDIS_URL } from './databases.js'
+import { type Backend, backendNamed, REDIS_URL } from './databases.js'
 import { NOTIFY_PATH } from './notify-request.js'
 import { buildWorld, type World } from './world.js'
 
@@ -19,15 +19,13 @@ export interface WakeupSetup {
   needsRedis?: boolean
 }
 
-const backend = (name: Backend['name']) => BACKENDS.find((candidate) => candidate.name === name)!
-
 /** A channel name of its own, so that test files running at once never hear each other. */
 export const uniqueChannel = () => `t_${randomBytes(6).toString('hex')}`
 
 export const SETUPS: readonly WakeupSetup[] = [
-  { label: 'PostgreSQL, LISTEN/NOTIFY', backend: backend('postgresql'), wakeup: (url) => ({ postgres: url!, channel: uniqueChannel() }) },
-  { label: 'MariaDB, Redis pub/sub', backend: backend('mysql'), wakeup: () => ({ redis: REDIS_URL, channel: uniqueChannel() }), needsRedis: true },
-  { label: 'SQLite, database poll', backend: backend('sqlite'), wakeup: () => ({ pollMs: 50 }) },
+  { label: 'PostgreSQL, LISTEN/NOTIFY', backend: backendNamed('postgresql'), wakeup: (url) => ({ postgres: url!, channel: uniqueChannel() }) },
+  { label: 'MariaDB, Redis pub/sub', backend: backendNamed('mysql'), wakeup: () => ({ redis: REDIS_URL, channel: uniqueChannel() }), needsRedis: true },
+  { label: 'SQLite, database poll', backend: backendNamed('sqlite'), wakeup: () => ({ pollMs: 50 }) },
 ]
 
 export interface Instances {

@@ -4,16 +4,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { createServer, connect } from 'node:net'
+import { createServer } from 'node:net'
 import pg from 'pg'
 import t from 'tap'
 import { WAKEUP_APPLICATION_NAME } from '../../src/wakeup/postgres-channel.js'
-import { BACKENDS, needsServer, PG_ADMIN_URL, REQUIRE_SERVERS } from '../helpers/databases.js'
+import { backendNamed, needsServer, PG_ADMIN_URL, REQUIRE_SERVERS, tcpRefusal } from '../helpers/databases.js'
 import { buildInstances, uniqueChannel, withinPatience } from '../helpers/wakeup.js'
 import { logsOf, until } from '../helpers/world.js'
 
 t.setTimeout(300_000)
-const backend = (name: string) => BACKENDS.find((candidate) => candidate.name === name)!
 
 t.test('PostgreSQL: a terminated LISTEN connection loses nothing and is reconnected', await needsServer('postgresql'), async (t) => {
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
@@ -27,7 +26,7 @@ t.test('PostgreSQL: a terminated LISTEN connection loses nothing and is reconnec
     await admin.end()
   })
   const asRole = (url: string) => Object.assign(new URL(url), { username: role }).href
-  const { world, instances } = await buildInstances(t, 2, backend('postgresql'), (url) => ({ postgres: asRole(url!), channel: uniqueChannel() }))
+  const { world, instances } = await buildInstances(t, 2, backendNamed('postgresql'), (url) => ({ postgres: asRole(url!), channel: uniqueChannel() }))
   const [a] = instances
   const database = new URL(world.databaseUrl!).pathname.slice(1)
   const listeners = async () => {
@@ -74,7 +73,7 @@ t.test('MariaDB with Redis: a Redis restart loses nothing and the channel comes 
   const port = await freePort()
   let redis = await startRedis(port)
   t.teardown(() => void redis.kill('SIGKILL'))
-  const { world, instances } = await buildInstances(t, 2, backend('mysql'), () => ({ redis: `redis://127.0.0.1:${port}`, channel: uniqueChannel() }))
+  const { world, instances } = await buildInstances(t, 2, backendNamed('mysql'), () => ({ redis: `redis://127.0.0.1:${port}`, channel: uniqueChannel() }))
   const [a] = instances
 
   await world.order('restart-1')
@@ -108,14 +107,6 @@ async function freePort(): Promise<number> {
 /** A Redis server of this test's own, so that killing it disturbs nobody else. */
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  await until(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const socket = connect({ port, host: '127.0.0.1' })
-        socket.once('connect', () => resolve(true)).once('error', () => resolve(false))
-        socket.once('close', () => socket.destroy())
-        setTimeout(() => socket.destroy(), 200)
-      }),
-  )
+  await until(async () => (await tcpRefusal('127.0.0.1', port, 200)) === null)
   return child
 }
