@@ -144,8 +144,8 @@ runBench('awaiters', 240, async ({ defer }) => {
   let wrongStatus = 0
   let notFinal = 0
   let errors = 0
-  const bySource = { notify: 0, inquiry: 0, cancel: 0 }
-  const completionToResolved: Record<ResultSource, number[]> = { notify: [], inquiry: [], cancel: [] }
+  const bySource = { notify: 0, inquiry: 0, cancel: 0, manual: 0 }
+  const completionToResolved: Record<ResultSource, number[]> = { notify: [], inquiry: [], cancel: [], manual: [] }
   // The same, by when the payment completed (10 s windows from the first completion).
   const firstCompletion = Math.min(...completedAt.values())
   const windows: Array<Record<ResultSource, number[]>> = []
@@ -161,7 +161,7 @@ runBench('awaiters', 240, async ({ defer }) => {
       const completed = completedAt.get(orderNo) ?? outcome.resolvedAt
       completionToResolved[source].push(outcome.resolvedAt - completed)
       const w = Math.max(0, Math.floor((completed - firstCompletion) / 10_000))
-      ;(windows[w] ??= { notify: [], inquiry: [], cancel: [] })[source].push(outcome.resolvedAt - completed)
+      ;(windows[w] ??= { notify: [], inquiry: [], cancel: [], manual: [] })[source].push(outcome.resolvedAt - completed)
     }
   })
   const unresolved = orderNos.length - outcomes.length

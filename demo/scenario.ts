@@ -111,7 +111,7 @@ async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions)
   const orderNos = Array.from({ length: options.orders }, (_, i) => `demo-${runId}-${i}`)
   const started = Date.now()
   let delayed = 0
-  const bySource = { notify: 0, inquiry: 0, cancel: 0 }
+  const bySource = { notify: 0, inquiry: 0, cancel: 0, manual: 0 }
   const waiters = instances.map(() => 0)
   const inquiries = () => sum(instances.map((instance) => instance.app.alipayplus.stats().inquiries))
 

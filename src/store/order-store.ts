@@ -58,7 +58,7 @@ export interface AuditedEvent extends PaymentEventRecord {
 }
 
 const FINAL_STATUSES: ReadonlySet<string> = new Set(['SUCCESS', 'FAIL'])
-const SOURCES: ReadonlySet<string> = new Set(['notify', 'inquiry', 'cancel'])
+const SOURCES: ReadonlySet<string> = new Set(['notify', 'inquiry', 'cancel', 'manual'])
 
 // Prisma's error code for a unique constraint violation, on every provider.
 const UNIQUE_VIOLATION = 'P2002'
@@ -70,7 +70,7 @@ function validateResult(input: PaymentResultInput): void {
     throw new InvalidResultError(`status must be "SUCCESS" or "FAIL", got ${JSON.stringify(input.status)}`)
   }
   if (!SOURCES.has(input.source)) {
-    throw new InvalidResultError(`source must be "notify", "inquiry" or "cancel", got ${JSON.stringify(input.source)}`)
+    throw new InvalidResultError(`source must be "notify", "inquiry", "cancel" or "manual", got ${JSON.stringify(input.source)}`)
   }
   if (input.status === 'SUCCESS' || input.paymentAmount != null) {
     assertAmount(input.paymentAmount, 'paymentAmount')

@@ -20,13 +20,14 @@ const DELEGATE_METHODS = ['findFirst', 'findMany', 'create', 'updateMany'] as co
 // PaymentOrder of its shop, say) lacks them, and is refused rather than written to.
 const REQUIRED_FIELDS = {
   order: ['orderNo', 'status', 'amount', 'currency', 'paymentId', 'resultCode', 'resultMessage', 'resultSource',
-    'paymentTime', 'finalizedAt', 'finalEventId', 'leaseOwner', 'leaseUntil', 'attention', 'createdAt', 'updatedAt'],
+    'paymentTime', 'finalizedAt', 'finalEventId', 'leaseOwner', 'leaseUntil', 'attention', 'cancelState', 'cancelSentAt',
+    'nextCheckAt', 'notFoundCount', 'createdAt', 'updatedAt'],
   event: ['id', 'orderNo', 'source', 'resultStatus', 'resultCode', 'reason', 'payload', 'digest', 'deliveries', 'createdAt'],
 } as const
 
 // Read and written only with onPaymentResult: checked then, so that a schema from before them
 // keeps working without it.
-const DELIVERY_FIELDS = ['deliveredAt', 'deliveryAttempts', 'deliveryError', 'deliveryOwner', 'deliveryUntil', 'deliveryDueAt'] as const
+const DELIVERY_FIELDS = ['deliveredAt', 'deliveryAttempts', 'deliveryError', 'deliveryOwner', 'deliveryUntil', 'deliveryDueAt', 'deliveryGaveUpAt'] as const
 
 function delegateNames(client: object): string[] {
   // Prisma clients expose each model as a camelCase property holding its delegate (and a

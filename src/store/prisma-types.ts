@@ -6,7 +6,7 @@
 
 export type PaymentStatus = 'init' | 'SUCCESS' | 'FAIL'
 export type FinalStatus = Exclude<PaymentStatus, 'init'>
-export type ResultSource = 'notify' | 'inquiry' | 'cancel'
+export type ResultSource = 'notify' | 'inquiry' | 'cancel' | 'manual'
 
 export interface PaymentOrderRecord {
   orderNo: string
@@ -33,6 +33,18 @@ export interface PaymentOrderRecord {
   deliveryUntil: Date | null
   /** When the next run is due after a failure; null: at once. */
   deliveryDueAt: Date | null
+  /** When delivery gave up (retries used up): a dead letter until an operator retries it. */
+  deliveryGaveUpAt: Date | null
+  /**
+   * cancelPayment: 'sent' from just before the first call until its outcome is known,
+   * 'confirmed' (S) or 'refused' (F); null: never sent.
+   */
+  cancelState: string | null
+  cancelSentAt: Date | null
+  /** The reconciler's next check of this init order (null: at once). */
+  nextCheckAt: Date | null
+  /** Inquiries in a row that answered ORDER_NOT_EXIST. */
+  notFoundCount: number
   /**
    * Why this init order needs a human (amount_mismatch, invalid_answer, cancel_refused, ...);
    * the reconciler leaves it alone. Null for every order the plugin can still drive.

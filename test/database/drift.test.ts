@@ -145,7 +145,7 @@ const MYSQL_COLUMNS: Record<string, Column[]> = {
     ['paymentId', 'varchar(191)', 'YES', null],
     ['resultCode', 'varchar(191)', 'YES', null],
     ['resultMessage', 'text', 'YES', null],
-    ['resultSource', "enum('notify','inquiry','cancel')", 'YES', null],
+    ['resultSource', "enum('notify','inquiry','cancel','manual')", 'YES', null],
     ['paymentTime', 'datetime(3)', 'YES', null],
     ['finalizedAt', 'datetime(3)', 'YES', null],
     ['finalEventId', 'varchar(191)', 'YES', null],
@@ -158,13 +158,18 @@ const MYSQL_COLUMNS: Record<string, Column[]> = {
     ['deliveryOwner', 'varchar(191)', 'YES', null],
     ['deliveryUntil', 'datetime(3)', 'YES', null],
     ['deliveryDueAt', 'datetime(3)', 'YES', null],
+    ['deliveryGaveUpAt', 'datetime(3)', 'YES', null],
+    ['cancelState', 'varchar(191)', 'YES', null],
+    ['cancelSentAt', 'datetime(3)', 'YES', null],
+    ['nextCheckAt', 'datetime(3)', 'YES', null],
+    ['notFoundCount', 'int', 'NO', '0'],
     ['createdAt', 'datetime(3)', 'NO', 'CURRENT_TIMESTAMP(3)'],
     ['updatedAt', 'datetime(3)', 'NO', null],
   ],
   PaymentEvent: [
     ['id', 'varchar(191)', 'NO', null],
     ['orderNo', 'varchar(64)', 'NO', null],
-    ['source', "enum('notify','inquiry','cancel')", 'NO', null],
+    ['source', "enum('notify','inquiry','cancel','manual')", 'NO', null],
     ['resultStatus', 'varchar(191)', 'NO', null],
     ['resultCode', 'varchar(191)', 'YES', null],
     ['reason', 'varchar(191)', 'YES', null],
@@ -182,6 +187,7 @@ const MYSQL_INDEXES: Array<[string, string, boolean, string[]]> = [
   ['PaymentEvent', 'PaymentEvent_orderNo_digest_key', true, ['orderNo', 'digest']],
   ['PaymentOrder', 'PRIMARY', true, ['orderNo']],
   ['PaymentOrder', 'PaymentOrder_status_createdAt_idx', false, ['status', 'createdAt']],
+  ['PaymentOrder', 'PaymentOrder_status_nextCheckAt_idx', false, ['status', 'nextCheckAt']],
   ['PaymentOrder', 'PaymentOrder_deliveredAt_status_deliveryDueAt_idx', false, ['deliveredAt', 'status', 'deliveryDueAt']],
 ]
 
@@ -218,7 +224,7 @@ t.test('MySQL/MariaDB: the migration makes exactly prisma/mysql/schema.prisma', 
   )
   const url = await createEmptyMysql(t)
   await withSession(() => openMysqlSession(url), async (session) => {
-    t.same((await applyMigrations(session)).applied, ['20261126020000_init'])
+    t.same((await applyMigrations(session)).applied, ['20261126020000_init', '20261205000000_reliability_and_operations'])
 
     for (const [table, expected] of Object.entries(MYSQL_COLUMNS)) {
       const rows = await session.query<Record<string, unknown>>(

@@ -4,7 +4,7 @@
 // appliers apply each migration once. The exact schema each migration produces is
 // drift.test.ts's concern.
 import { createHash } from 'node:crypto'
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -238,7 +238,10 @@ await forEachBackend(
       const dir = await copyMigrations(t, 'postgresql')
       const upgrade = '20261126020000_portable_store'
       const sql = await readFile(join(dir, upgrade, 'migration.sql'), 'utf8')
-      await rm(join(dir, upgrade), { recursive: true })
+      // The database as it stood before this migration: it and every later one removed.
+      for (const name of await readdir(dir)) {
+        if (name >= upgrade && /^\d+_/.test(name)) await rm(join(dir, name), { recursive: true })
+      }
       await withSession(target, async (session) => {
         await applyMigrations(session, { migrationsDir: dir })
         await session.exec(`

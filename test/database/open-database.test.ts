@@ -15,7 +15,7 @@ t.test('a file: URL opens SQLite through libsql, migrated', async (t) => {
   t.teardown(() => db.close())
   t.equal(db.kind, 'sqlite')
   t.equal(db.location, url)
-  t.same(db.migrations, { applied: ['20261126020000_init'], skipped: [] })
+  t.same(db.migrations, { applied: ['20261126020000_init', '20261205000000_reliability_and_operations'], skipped: [] })
   await db.prisma.paymentOrder.create({ data: { orderNo: 'o-1', amount: '100', currency: 'USD' } })
   t.equal((await db.prisma.paymentOrder.findUniqueOrThrow({ where: { orderNo: 'o-1' } })).status, 'init')
 })
@@ -25,7 +25,7 @@ t.test('a mysql:// URL opens MariaDB/MySQL; the password never shows', await nee
   const db = await openDatabase({ PrismaClient: MysqlPrismaClient, databaseUrl: url.toString() })
   t.teardown(() => db.close())
   t.equal(db.kind, 'mysql')
-  t.same(db.migrations, { applied: ['20261126020000_init'], skipped: [] })
+  t.same(db.migrations, { applied: ['20261126020000_init', '20261205000000_reliability_and_operations'], skipped: [] })
   await db.prisma.paymentOrder.create({ data: { orderNo: 'Ab-1', amount: '100', currency: 'USD' } })
   t.equal(await db.prisma.paymentOrder.count({ where: { orderNo: 'ab-1' } }), 0, 'orderNo is compared exactly')
 
@@ -47,7 +47,7 @@ t.test('a postgresql:// URL may name a schema, where the migrations and the clie
   const db = await openDatabase({ PrismaClient, databaseUrl: url.toString() })
   t.teardown(() => db.close())
   t.equal(db.kind, 'postgresql')
-  t.equal(db.migrations?.applied.length, 3)
+  t.equal(db.migrations?.applied.length, 4)
   await db.prisma.paymentOrder.create({ data: { orderNo: 'o-1', amount: '100', currency: 'USD' } })
   url.searchParams.delete('schema')
   const session = await openPgSession(url.toString())
@@ -62,7 +62,7 @@ t.test('a postgresql:// URL may name a schema, where the migrations and the clie
   url.searchParams.set('schema', 'billing')
   const billing = await openPgSession(url.toString())
   t.teardown(() => billing.close())
-  t.equal((await applyMigrations(billing)).applied.length, 3)
+  t.equal((await applyMigrations(billing)).applied.length, 4)
   t.same(
     await session.query(`SELECT table_schema FROM information_schema.tables WHERE table_name = '_prisma_migrations' ORDER BY 1`),
     [{ table_schema: 'billing' }, { table_schema: 'payments' }],

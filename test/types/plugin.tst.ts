@@ -154,7 +154,7 @@ describe('PaymentResult', () => {
       attention?: string
     }>()
     expect<PaymentStatus>().type.toBe<'init' | 'SUCCESS' | 'FAIL'>()
-    expect<ResultSource>().type.toBe<'notify' | 'inquiry' | 'cancel'>()
+    expect<ResultSource>().type.toBe<'notify' | 'inquiry' | 'cancel' | 'manual'>()
   })
 })
 
