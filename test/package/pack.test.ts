@@ -2,47 +2,13 @@
 // it with its peers into a throw-away project outside the repository, and use every entry
 // point from an ESM app, a CommonJS app and TypeScript (ESM and CommonJS) consumers.
 // Needs the npm registry (or an npm cache that already holds fastify and @prisma/client).
-import { execFile } from 'node:child_process'
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
+import { emptyApp, installedVersion, packTarball, pkg, QUIET_INSTALL, root, run, scratchDir } from '../helpers/packed-package.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
-const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
-  name: string
-  scripts: Record<string, string>
-  exports: Record<string, string | { types: string; default: string }>
-}
-
-interface Run {
-  stdout: string
-  stderr: string
-}
-
-// The children run as a user's would: without tap's loaders and coverage hooks.
-const env = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => name !== 'NODE_OPTIONS' && !/^_?TAP/i.test(name)),
-)
-
-// Runs a command; on failure the error names the command and carries its output.
-function run(command: string, args: string[], cwd: string, what: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`${what} failed: ${command} ${args.join(' ')} (in ${cwd})\n${stdout}\n${stderr}`))
-      } else {
-        resolve({ stdout, stderr })
-      }
-    })
-  })
-}
-
-async function installedVersion(name: string): Promise<string> {
-  return (JSON.parse(await readFile(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
-}
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(join(root, dir), { recursive: true, withFileTypes: true })
@@ -149,18 +115,8 @@ export = { plugin, options, protocol: protocol.InquiryClient, store: store.Order
 `
 
 t.test('the packed package, installed in a throw-away project', async (t) => {
-  const work = await mkdtemp(join(tmpdir(), 'fap-pack-'))
-  t.teardown(() => rm(work, { recursive: true, force: true }))
-  const consumer = join(work, 'consumer')
-
-  // What prepack runs, then pack without scripts, so that the build's output stays out of the
-  // --json answer.
-  await run('npm', ['run', 'build'], root, 'the build (npm run build)')
-  const packed = JSON.parse(
-    (await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root, 'npm pack')).stdout,
-  ) as Array<{ filename: string; files: Array<{ path: string }> }>
-  const tarball = join(work, packed[0]!.filename)
-  const files = packed[0]!.files.map((file) => file.path).sort()
+  const work = await scratchDir(t, 'fap-pack-')
+  const { tarball, files } = await packTarball(work)
 
   await t.test('the tarball holds exactly dist, the schemas and migrations, README and LICENSE', async (t) => {
     const listed = new Set(files)
@@ -185,8 +141,7 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
   })
 
   // The versions this repository tests with, so that a warm npm cache serves them.
-  await mkdir(consumer)
-  await writeFile(join(consumer, 'package.json'), JSON.stringify({ name: 'fap-consumer', private: true }))
+  const consumer = await emptyApp(join(work, 'consumer'), 'fap-consumer')
   await run(
     'npm',
     [
@@ -194,9 +149,7 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
       tarball,
       `fastify@${await installedVersion('fastify')}`,
       `@prisma/client@${await installedVersion('@prisma/client')}`,
-      '--no-audit',
-      '--no-fund',
-      '--ignore-scripts',
+      ...QUIET_INSTALL,
       '--prefer-offline',
       '--no-package-lock',
     ],
