@@ -22,7 +22,7 @@ const TAGS: Record<string, string[]> = {
   ts: ['run', 'fragment'],
   bash: ['quickstart', 'quickstart-postgres'],
 }
-// The prelude of a ```ts fragment: what the surrounding text says the reader already has.
+// What a ```ts fragment is given: what the surrounding text says the reader already has.
 const FRAGMENT_PRELUDE = `import type { FastifyInstance as DocFastifyInstance } from 'fastify'
 import type { AlipayPlusCommonOptions as DocOptions } from 'fastify-alipayplus'
 import type { PrismaClient as DocPrismaClient } from './generated/prisma/client.js'
@@ -176,8 +176,10 @@ t.test('the Quick start in a new app from the packed tarball, and every TypeScri
   const [sqlite] = tagged('bash', 'quickstart')
   await run('bash', ['-c', script(sqlite!, tarball)], app, `${where(sqlite!)} (Quick start, SQLite)`, { env: OFFLINE_PRISMA })
   for (const block of blocks.filter((block) => block.lang === 'ts')) {
+    // The prelude goes after the block (declarations and imports are hoisted), so that a
+    // compiler error's line N is line N of the block, i.e. line `block.line + N` of its page.
     const prelude = block.tags.includes('fragment') ? FRAGMENT_PRELUDE : ''
-    await writeFile(join(app, fileName(block)), `${prelude}${block.code}\nexport {}\n`)
+    await writeFile(join(app, fileName(block)), `${block.code}\nexport {}\n${prelude}`)
   }
 
   const [quickStart, ...otherRuns] = tagged('ts', 'run').sort((a, b) => Number(b.file === 'README.md') - Number(a.file === 'README.md'))
