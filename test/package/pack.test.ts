@@ -8,6 +8,10 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
+import { checkInstalledCli } from './installed-cli.js'
+
+// Long on purpose (a build, an npm install, several child processes): its own limit, not the default.
+t.setTimeout(600_000)
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -194,6 +198,8 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
       tarball,
       `fastify@${await installedVersion('fastify')}`,
       `@prisma/client@${await installedVersion('@prisma/client')}`,
+      // The SQLite driver, an optional peer: the bin's migrate and doctor use it below.
+      `@libsql/client@${await installedVersion('@libsql/client')}`,
       '--no-audit',
       '--no-fund',
       '--ignore-scripts',
@@ -292,4 +298,6 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
     const tsc = join(root, 'node_modules/typescript/bin/tsc')
     await t.resolves(run(process.execPath, [tsc, '-p', 'tsconfig.json'], consumer, 'tsc on the consumers'), 'no type error')
   })
+
+  await t.test('the fastify-alipayplus command', (t) => checkInstalledCli(t, consumer, env))
 })
