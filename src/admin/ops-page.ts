@@ -42,7 +42,8 @@ export function opsPageHtml(base: string, readOnly: boolean): string {
 `
 }
 
-export const OPS_CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+export const OPS_CSS = `[hidden]{display:none !important}
+body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
 header{display:flex;align-items:baseline;gap:1em;padding:.8em 1.2em;background:#1d2330;color:#fff}
 header h1{font-size:1.2em;margin:0}#mode{opacity:.8}
 nav{display:flex;gap:.4em;padding:.8em 1.2em;flex-wrap:wrap}
@@ -52,7 +53,7 @@ main{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1.2em;pa
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #e3e6ec;white-space:nowrap}
 #orders tbody tr{cursor:pointer}#orders tbody tr:hover{background:#eef3ff}
-#detail{background:#fff;padding:.8em 1em;border:1px solid #e3e6ec;border-radius:4px}
+#detail{overflow-x:auto;background:#fff;padding:.8em 1em;border:1px solid #e3e6ec;border-radius:4px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{color:#5b6475}dd{margin:0;word-break:break-all}
 #actions{display:flex;flex-wrap:wrap;gap:.4em;margin:.6em 0}
 #actions button{padding:.35em .8em;cursor:pointer}
