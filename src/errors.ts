@@ -105,3 +105,17 @@ export const InvalidAnswerError = createError<[string, string]>(
   'Alipay+ answered inquiryPayment for order "%s" with a result that cannot be recorded (%s): asking again would get the same answer, so the order stays init, flagged attention "invalid_answer"; a human must look',
   502,
 )
+
+/** A bad argument to the admin API (a view, a limit, a cursor, a missing note or operator). */
+export const AdminInputError = createError<[string, string]>(
+  'FST_ALIPAYPLUS_ADMIN_INPUT',
+  'fastify-alipayplus admin: "%s" %s',
+  400,
+)
+
+/** An admin POST that a page of another site could have sent: refused before anything runs. */
+export const AdminForbiddenError = createError<[string]>(
+  'FST_ALIPAYPLUS_ADMIN_FORBIDDEN',
+  'fastify-alipayplus admin: refused, %s (a cross-site request?)',
+  403,
+)

@@ -3,6 +3,8 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { type DeliveryStats, ResultDelivery } from './delivery/result-delivery.js'
+import { AdminApi } from './admin/admin-api.js'
+import type { AdminOrderDelegate } from './admin/admin-models.js'
 import { AlertHook } from './attention/alert-hook.js'
 import { notifyRoute } from './notify/notify-route.js'
 import { type AlipayPlusOptions, resolveOptions } from './options.js'
@@ -35,6 +37,8 @@ export interface AlipayPlusDecorator {
   sweepDeliveries(): Promise<number>
   /** This instance's onPaymentResult runs; null without onPaymentResult. */
   deliveryStats(): DeliveryStats | null
+  /** What an operator needs: the order views, an order's audit, and the repairs (docs/operations.md). */
+  admin: AdminApi
 }
 
 declare module 'fastify' {
@@ -102,6 +106,17 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
 
   await fastify.register(notifyRoute, { options, store, hub, alerts })
 
+  const admin = new AdminApi({
+    // The same Prisma delegate the store uses, asked the operator's queries (admin-models.ts).
+    orders: options.models.orders as unknown as AdminOrderDelegate,
+    store,
+    hub,
+    poll: (orderNo, lane) => poller.awaitResult(orderNo, {}, lane),
+    sweepDeliveries: delivery ? () => delivery.sweepNow() : null,
+    log,
+    stuckAfterMs: options.polling.maxRetryTime,
+  })
+
   fastify.decorate('awaitPaymentResult', (orderNo: string, awaitOptions?: AwaitOptions) =>
     poller.awaitResult(orderNo, awaitOptions),
   )
@@ -112,6 +127,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     stats: () => poller.stats(),
     sweepDeliveries: () => delivery?.sweepNow() ?? Promise.resolve(0),
     deliveryStats: () => delivery?.stats() ?? null,
+    admin,
   })
 
   // Before the reconciler, whose first pass starts polling loops the channel should cover.

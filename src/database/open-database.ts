@@ -52,7 +52,7 @@ export function redactUrl(url: string): string {
   }
 }
 
-function kindOf(url: string): Exclude<DatabaseKind, 'pglite'> {
+export function databaseKindOf(url: string): Exclude<DatabaseKind, 'pglite'> {
   if (/^postgres(ql)?:\/\//i.test(url)) return 'postgresql'
   if (/^(mysql|mariadb):\/\//i.test(url)) return 'mysql'
   if (/^file:/i.test(url)) return 'sqlite'
@@ -83,7 +83,7 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
 
   if (!databaseUrl) return openPGlite(options, migrate, migrationOptions)
 
-  const kind = kindOf(databaseUrl)
+  const kind = databaseKindOf(databaseUrl)
   const location = redactUrl(databaseUrl)
   let migrations: ApplyMigrationsResult | null = null
   let adapter: unknown

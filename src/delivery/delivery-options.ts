@@ -16,6 +16,8 @@ export interface PaymentResultContext {
   attempt: number
   /** Aborted when the run times out (delivery.timeoutMs), loses its claim, or the server closes. */
   signal: AbortSignal
+  /** true when an operator asked for this run (the admin API's retryDelivery, redeliver). */
+  manual: boolean
 }
 
 /**

@@ -209,6 +209,7 @@ export class ResultDelivery {
           idempotencyKey: `${orderNo}:${order.finalEventId}`,
           attempt,
           signal: controller.signal,
+          manual: order.deliveryRequestedBy !== null,
         }),
       )
       const aborted = new Promise<never>((_, reject) => {

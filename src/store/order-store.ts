@@ -352,7 +352,7 @@ export class OrderStore {
   async markDelivered(orderNo: string, owner: string): Promise<boolean> {
     const { count } = await this.#orders.updateMany({
       where: { orderNo, deliveryOwner: owner, deliveredAt: null },
-      data: { deliveredAt: new Date(), deliveryOwner: null, deliveryUntil: null, deliveryError: null },
+      data: { deliveredAt: new Date(), deliveryOwner: null, deliveryUntil: null, deliveryError: null, deliveryRequestedBy: null },
     })
     return count === 1
   }

@@ -27,7 +27,8 @@ const REQUIRED_FIELDS = {
 
 // Read and written only with onPaymentResult: checked then, so that a schema from before them
 // keeps working without it.
-const DELIVERY_FIELDS = ['deliveredAt', 'deliveryAttempts', 'deliveryError', 'deliveryOwner', 'deliveryUntil', 'deliveryDueAt', 'deliveryGaveUpAt'] as const
+const DELIVERY_FIELDS = ['deliveredAt', 'deliveryAttempts', 'deliveryError', 'deliveryOwner', 'deliveryUntil', 'deliveryDueAt', 'deliveryGaveUpAt',
+  'deliveryRequestedBy'] as const
 
 function delegateNames(client: object): string[] {
   // Prisma clients expose each model as a camelCase property holding its delegate (and a

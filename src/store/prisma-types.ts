@@ -35,6 +35,8 @@ export interface PaymentOrderRecord {
   deliveryDueAt: Date | null
   /** When delivery gave up (retries used up): a dead letter until an operator retries it. */
   deliveryGaveUpAt: Date | null
+  /** Who asked for the pending run by hand (admin API); null for the plugin's own runs. */
+  deliveryRequestedBy: string | null
   /**
    * cancelPayment: 'sent' from just before the first call until its outcome is known,
    * 'confirmed' (S) or 'refused' (F); null: never sent.
@@ -158,7 +160,7 @@ export interface PaymentOrderDelegate {
         }
       | {
           where: DeliveryClaimWhere
-          data: { deliveredAt: Date; deliveryOwner: null; deliveryUntil: null; deliveryError: null }
+          data: { deliveredAt: Date; deliveryOwner: null; deliveryUntil: null; deliveryError: null; deliveryRequestedBy: null }
         }
       | { where: { orderNo: string; status: 'init'; attention: null }; data: { attention: string; updatedAt: Date } }
       | { where: { orderNo: string; status: 'init' }; data: { attention: null; updatedAt: Date } },

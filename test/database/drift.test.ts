@@ -159,6 +159,7 @@ const MYSQL_COLUMNS: Record<string, Column[]> = {
     ['deliveryUntil', 'datetime(3)', 'YES', null],
     ['deliveryDueAt', 'datetime(3)', 'YES', null],
     ['deliveryGaveUpAt', 'datetime(3)', 'YES', null],
+    ['deliveryRequestedBy', 'varchar(191)', 'YES', null],
     ['cancelState', 'varchar(191)', 'YES', null],
     ['cancelSentAt', 'datetime(3)', 'YES', null],
     ['nextCheckAt', 'datetime(3)', 'YES', null],

@@ -10,7 +10,11 @@ import type { KeyPair } from './keys.js'
 export const CLIENT_ID = 'SANDBOX_5YEZ9J2Y2KJT04536'
 
 /** Options a test may set on top of the defaults below: any but the keys, and the model names. */
-export type AppOverrides = Partial<AlipayPlusCommonOptions> & { models?: ModelNames }
+export type AppOverrides = Partial<AlipayPlusCommonOptions> & {
+  models?: ModelNames
+  /** The app's own plugins and routes, registered after the plugin, before ready. */
+  setup?: (app: FastifyInstance) => Promise<void> | void
+}
 
 export interface MerchantApp {
   app: FastifyInstance
@@ -22,7 +26,7 @@ export async function buildMerchantApp(
   t: Test,
   input: { prisma: object; merchant: KeyPair; alipay: KeyPair } & AppOverrides,
 ): Promise<MerchantApp> {
-  const { prisma, merchant, alipay, ...overrides } = input
+  const { prisma, merchant, alipay, setup, ...overrides } = input
   const logs: string[] = []
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -44,6 +48,7 @@ export async function buildMerchantApp(
     ...overrides,
   } as AlipayPlusOptions)
   t.teardown(() => app.close())
+  await setup?.(app)
   await app.ready()
   return { app, logs }
 }

@@ -6,7 +6,11 @@ import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { emptyApp, installedVersion, packTarball, pkg, QUIET_INSTALL, root, run, scratchDir } from '../helpers/packed-package.js'
+import { childEnv, emptyApp, installedVersion, packTarball, pkg, QUIET_INSTALL, root, run, scratchDir } from '../helpers/packed-package.js'
+import { checkInstalledCli } from './installed-cli.js'
+
+// Long on purpose (a build, an npm install, several child processes): its own limit, not the default.
+t.setTimeout(600_000)
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 
@@ -149,6 +153,8 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
       tarball,
       `fastify@${await installedVersion('fastify')}`,
       `@prisma/client@${await installedVersion('@prisma/client')}`,
+      // The SQLite driver, an optional peer: the bin's migrate and doctor use it below.
+      `@libsql/client@${await installedVersion('@libsql/client')}`,
       ...QUIET_INSTALL,
       '--prefer-offline',
       '--no-package-lock',
@@ -245,4 +251,6 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
     const tsc = join(root, 'node_modules/typescript/bin/tsc')
     await t.resolves(run(process.execPath, [tsc, '-p', 'tsconfig.json'], consumer, 'tsc on the consumers'), 'no type error')
   })
+
+  await t.test('the fastify-alipayplus command', (t) => checkInstalledCli(t, consumer, childEnv))
 })

@@ -5,6 +5,7 @@ ALTER TYPE "ResultSource" ADD VALUE 'manual';
 ALTER TABLE "PaymentOrder" ADD COLUMN     "cancelSentAt" TIMESTAMP(3),
 ADD COLUMN     "cancelState" TEXT,
 ADD COLUMN     "deliveryGaveUpAt" TIMESTAMP(3),
+ADD COLUMN     "deliveryRequestedBy" TEXT,
 ADD COLUMN     "nextCheckAt" TIMESTAMP(3),
 ADD COLUMN     "notFoundCount" INTEGER NOT NULL DEFAULT 0;
 

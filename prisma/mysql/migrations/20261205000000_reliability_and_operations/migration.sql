@@ -4,7 +4,8 @@
 
 -- AlterTable
 ALTER TABLE `PaymentOrder` ADD COLUMN `deliveryGaveUpAt` DATETIME(3) NULL AFTER `deliveryDueAt`,
-    ADD COLUMN `cancelState` VARCHAR(191) NULL AFTER `deliveryGaveUpAt`,
+    ADD COLUMN `deliveryRequestedBy` VARCHAR(191) NULL AFTER `deliveryGaveUpAt`,
+    ADD COLUMN `cancelState` VARCHAR(191) NULL AFTER `deliveryRequestedBy`,
     ADD COLUMN `cancelSentAt` DATETIME(3) NULL AFTER `cancelState`,
     ADD COLUMN `nextCheckAt` DATETIME(3) NULL AFTER `cancelSentAt`,
     ADD COLUMN `notFoundCount` INTEGER NOT NULL DEFAULT 0 AFTER `nextCheckAt`,

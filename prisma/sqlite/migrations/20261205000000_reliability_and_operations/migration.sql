@@ -23,6 +23,7 @@ CREATE TABLE "new_PaymentOrder" (
     "deliveryUntil" DATETIME,
     "deliveryDueAt" DATETIME,
     "deliveryGaveUpAt" DATETIME,
+    "deliveryRequestedBy" TEXT,
     "cancelState" TEXT,
     "cancelSentAt" DATETIME,
     "nextCheckAt" DATETIME,
