@@ -74,13 +74,14 @@ export class Heartbeat {
   #beat(): void {
     if (this.#awaited !== undefined) return
     const text = `${this.#id}${++this.#sequence}`
-    if (!this.#options.send(text)) return
     this.#awaited = text
+    // Armed before the send, so that it fires before the statement's own timeout of the same length.
     this.#deadline = setTimeout(() => {
       this.#awaited = undefined
       this.#missed++
       this.#options.silent()
     }, this.#options.timeoutMs)
     this.#deadline.unref()
+    if (!this.#options.send(text)) this.reset()
   }
 }
