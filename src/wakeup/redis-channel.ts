@@ -59,13 +59,18 @@ export class RedisWakeChannel implements WakeChannel {
     const publisher = await this.#open({ enableOfflineQueue: false, socketTimeout: this.#liveness.timeoutMs })
     this.#subscriber = subscriber
     this.#publisher = publisher
-    publisher.on('ready', () => this.#sender.kick())
+    const subscriberReady = this.#guardHandshake(subscriber)
+    const publisherReady = this.#guardHandshake(publisher)
+    publisher.on('ready', () => {
+      publisherReady()
+      this.#sender.kick()
+    })
     subscriber.on('message', (channel: string, text: string) => this.#heard(channel, text))
     let subscribed!: () => void
     const firstSubscription = new Promise<void>((resolve) => {
       subscribed = resolve
     })
-    subscriber.on('ready', () => void this.#subscribe(subscriber).then(subscribed))
+    subscriber.on('ready', () => void this.#subscribe(subscriber, subscriberReady).then(subscribed))
     subscriber.on('close', () => {
       if (this.#state !== 'connected') return
       this.#state = 'reconnecting'
@@ -116,7 +121,7 @@ export class RedisWakeChannel implements WakeChannel {
     }
   }
 
-  async #subscribe(subscriber: Redis): Promise<void> {
+  async #subscribe(subscriber: Redis, subscribed: () => void): Promise<void> {
     try {
       await subscriber.subscribe(this.#channel)
     } catch (error) {
@@ -124,6 +129,7 @@ export class RedisWakeChannel implements WakeChannel {
       this.#log.warn({ err: error }, 'alipayplus wakeup: Redis SUBSCRIBE failed')
       return
     }
+    subscribed()
     if (this.#state === 'closed') return
     this.#state = 'connected'
     this.#heartbeat.reset()
@@ -166,6 +172,26 @@ export class RedisWakeChannel implements WakeChannel {
     this.#log.warn({ timeoutMs: this.#liveness.timeoutMs }, 'alipayplus wakeup: Redis connection silent (heartbeat not heard back); reconnecting')
     this.#state = 'reconnecting'
     for (const connection of [this.#subscriber, this.#publisher]) connection?.stream?.destroy()
+  }
+
+  /**
+   * ioredis's connectTimeout ends at the TCP connect; what follows (CLIENT SETNAME, the ready
+   * check, SUBSCRIBE) would hang for ever on a black-holed path, with no heartbeat to notice
+   * since the channel is not connected. So it gets timeoutMs too. Returns "handshake done".
+   */
+  #guardHandshake(connection: Redis): () => void {
+    let timer: NodeJS.Timeout | undefined
+    const done = () => clearTimeout(timer)
+    connection.on('connect', () => {
+      done()
+      timer = setTimeout(() => {
+        this.#log.warn({ timeoutMs: this.#liveness.timeoutMs }, 'alipayplus wakeup: Redis connection handshake unanswered; reconnecting')
+        connection.stream?.destroy()
+      }, this.#liveness.timeoutMs)
+      timer.unref()
+    })
+    connection.on('close', done)
+    return done
   }
 
   async #open(overrides: RedisOptions): Promise<Redis> {

@@ -25,6 +25,8 @@ interface Address {
 interface Setup {
   label: string
   backend: Backend
+  /** The channel's connections to its server. */
+  connections: number
   skip(): Promise<string | undefined>
   /** Starts what the channel needs before the instances: a redis-server of the test's own. */
   prepare(t: Test): Promise<Address | undefined>
@@ -37,6 +39,7 @@ const SETUPS: Setup[] = [
   {
     label: 'PostgreSQL LISTEN/NOTIFY',
     backend: backendNamed('postgresql'),
+    connections: 1,
     skip: async () => (await needsServer('postgresql')).skip,
     prepare: async () => undefined,
     address: (_prepared, url) => {
@@ -48,6 +51,7 @@ const SETUPS: Setup[] = [
   {
     label: 'MariaDB with Redis pub/sub',
     backend: backendNamed('mysql'),
+    connections: 2,
     skip: redisServerSkip,
     prepare: async (t) => {
       const port = await freePort()
@@ -81,6 +85,10 @@ for (const setup of SETUPS) {
     await until(async () => (await world.store.getOrder('stall-1'))?.status === 'SUCCESS')
     await until(() => channelOf(c).heartbeatsMissed > before.heartbeatsMissed)
     t.equal(channelOf(c).state, 'reconnecting', 'the silent connection was noticed; a new one cannot get through yet')
+    // Reconnect attempts into the black hole, one per connection: they must give up and try
+    // again, not hang.
+    const attempts = proxy.accepted
+    await until(() => proxy.accepted >= attempts + setup.connections)
 
     proxy.restore()
     t.match(await withinPatience(first, 'the waiter on C, by the resync after the reconnect'), { status: 'SUCCESS', source: 'notify' })
