@@ -5,7 +5,7 @@
 // through the proxy. Ticks are ten minutes apart, so a waiter that resolves was woken.
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import type { WakeupOptions } from '../../src/wakeup/wakeup-options.js'
+import type { ChannelLivenessOptions, WakeupOptions } from '../../src/wakeup/wakeup-options.js'
 import { type Backend, backendNamed, needsServer } from '../helpers/databases.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { buildInstances, closesInTime, freePort, redisServerSkip, startRedis, uniqueChannel, withinPatience } from '../helpers/wakeup.js'
@@ -32,7 +32,7 @@ interface Setup {
   prepare(t: Test): Promise<Address | undefined>
   /** The channel's server: the world's PostgreSQL, or that redis-server. */
   address(prepared: Address | undefined, databaseUrl: string | undefined): Address
-  wakeup(address: Address, databaseUrl: string | undefined, channel: string): WakeupOptions
+  wakeup(address: Address, databaseUrl: string | undefined, channel: string, liveness?: ChannelLivenessOptions): WakeupOptions
 }
 
 const SETUPS: Setup[] = [
@@ -46,7 +46,7 @@ const SETUPS: Setup[] = [
       const { hostname, port } = new URL(url!)
       return { host: hostname, port: Number(port || 5432) }
     },
-    wakeup: ({ port }, url, channel) => ({ postgres: Object.assign(new URL(url!), { port: String(port) }).href, channel, ...LIVENESS }),
+    wakeup: ({ port }, url, channel, liveness = LIVENESS) => ({ postgres: Object.assign(new URL(url!), { port: String(port) }).href, channel, ...liveness }),
   },
   {
     label: 'MariaDB with Redis pub/sub',
@@ -59,7 +59,7 @@ const SETUPS: Setup[] = [
       return { host: '127.0.0.1', port }
     },
     address: (prepared) => prepared!,
-    wakeup: ({ port }, _url, channel) => ({ redis: `redis://127.0.0.1:${port}`, channel, ...LIVENESS }),
+    wakeup: ({ port }, _url, channel, liveness = LIVENESS) => ({ redis: `redis://127.0.0.1:${port}`, channel, ...liveness }),
   },
 ]
 
@@ -101,11 +101,16 @@ for (const setup of SETUPS) {
     t.match(await withinPatience(second, 'the waiter on C, by a message on the new connection'), { status: 'FAIL', source: 'notify' })
     t.equal(c.alipayplus.stats().inquiries, 2, 'one inquiry per order: the results came by the wake-up, not by a tick')
 
-    // Stalled again, with C's own announcement on the wire: close() must not wait for it.
+    // Stalled again, with an announcement on the wire: close() must not wait for it. D's
+    // timeouts are far away, so that only close() itself can end the wait.
+    const d = await world.addApp({ wakeup: setup.wakeup({ host: '127.0.0.1', port: proxy.port }, world.databaseUrl, channel, { heartbeatMs: 600_000, timeoutMs: 600_000 }) })
     proxy.stall()
     await world.order('stall-3')
-    await c.alipayplus.store.recordResult({ orderNo: 'stall-3', source: 'inquiry', status: 'FAIL', payload: {} })
+    await d.alipayplus.store.recordResult({ orderNo: 'stall-3', source: 'inquiry', status: 'FAIL', payload: {} })
+    t.equal(channelOf(d).inFlight, 1, "D's announcement is on the stalled wire")
+    await closesInTime(d.close(), 'fastify.close() with the wake-up socket stalled and a message in flight')
     await closesInTime(c.close(), 'fastify.close() with the wake-up socket stalled')
+    t.equal(channelOf(d).state, 'closed')
     t.equal(channelOf(c).state, 'closed')
   })
 }
