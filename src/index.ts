@@ -24,7 +24,9 @@ export type { PaymentResult } from './polling/payment-result.js'
 export type { DeliveryOptions, PaymentResultContext, PaymentResultHandler } from './delivery/delivery-options.js'
 export type { DeliveryStats } from './delivery/result-delivery.js'
 export type { ActionOutcome, AdminApi, ListOrdersOptions, OrderDetail, OrderPage, OrderView } from './admin/admin-api.js'
-export type { PostgresConnection, RedisConnection, WakeupOptions } from './wakeup/wakeup-options.js'
+export type { ChannelLivenessOptions, PostgresConnection, RedisConnection, WakeupOptions } from './wakeup/wakeup-options.js'
+export type { WakeupStats } from './wakeup/waiter-wakeup.js'
+export type { WakeChannelState, WakeChannelStats } from './wakeup/wake-channel.js'
 export type { PaymentStatus, FinalStatus, ResultSource } from './store/prisma-types.js'
 // The onAttention hook's argument: what needs a human, as a union discriminated by `kind`.
 export type {

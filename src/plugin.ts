@@ -17,7 +17,7 @@ import { ResultHub } from './polling/result-hub.js'
 import { InquiryClient } from './protocol/inquiry-client.js'
 import { OrderStore } from './store/order-store.js'
 import { createWakeChannel } from './wakeup/create-channel.js'
-import { WaiterWakeup } from './wakeup/waiter-wakeup.js'
+import { WaiterWakeup, type WakeupStats } from './wakeup/waiter-wakeup.js'
 
 export interface AlipayPlusDecorator {
   /**
@@ -37,8 +37,10 @@ export interface AlipayPlusDecorator {
   sweepDeliveries(): Promise<number>
   /** This instance's onPaymentResult runs; null without onPaymentResult. */
   deliveryStats(): DeliveryStats | null
-  /** What an operator needs: the order views, an order's audit, and the repairs (docs/operations.md). */
+  /** What an operator needs: the order views, an order's audit, and the repairs (docs/admin.md). */
   admin: AdminApi
+  /** The cross-instance wake-up: its channel's state (connected, heartbeat...) and counters; null with wakeup: false. */
+  wakeupStats(): WakeupStats | null
 }
 
 declare module 'fastify' {
@@ -128,6 +130,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     sweepDeliveries: () => delivery?.sweepNow() ?? Promise.resolve(0),
     deliveryStats: () => delivery?.stats() ?? null,
     admin,
+    wakeupStats: () => wakeup?.stats() ?? null,
   })
 
   // Before the reconciler, whose first pass starts polling loops the channel should cover.

@@ -8,9 +8,9 @@ import type { ResolvedWakeup } from './wakeup-options.js'
 export function createWakeChannel(wakeup: ResolvedWakeup, log: FastifyBaseLogger): WakeChannel | null {
   switch (wakeup.kind) {
     case 'postgres':
-      return new PostgresWakeChannel(wakeup.connection, wakeup.channel, log)
+      return new PostgresWakeChannel(wakeup.connection, wakeup.channel, wakeup.liveness, log)
     case 'redis':
-      return new RedisWakeChannel(wakeup.connection, wakeup.channel, log)
+      return new RedisWakeChannel(wakeup.connection, wakeup.channel, wakeup.liveness, log)
     case 'poll':
     case 'off':
       return null

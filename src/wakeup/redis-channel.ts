@@ -1,14 +1,19 @@
 // Cross-instance wake-up over Redis pub/sub, for MySQL/MariaDB and SQLite (no LISTEN/NOTIFY).
 // Two dedicated connections: a subscribed Redis connection can do nothing but listen. ioredis
 // reconnects by itself; each time the subscriber is ready again it subscribes, then the
-// listener resyncs, since messages published while it was away are gone.
+// listener resyncs, since messages published while it was away are gone. A heartbeat (a
+// PUBLISH this instance must hear back on its subscriber) proves both connections alive: a
+// black-holed socket sends no FIN or RST, so without it a dead subscriber would stay unnoticed.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
+import { BatchSender } from './batch-sender.js'
+import { Heartbeat } from './heartbeat.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
-import type { WakeChannel, WakeListener } from './wake-channel.js'
-import type { RedisConnection } from './wakeup-options.js'
+import { settleWithin } from './settle-within.js'
+import { CLOSE_GRACE_MS, KEEPALIVE_DELAY_MS, type WakeChannel, type WakeChannelState, type WakeChannelStats, type WakeListener } from './wake-channel.js'
+import type { ChannelLiveness, RedisConnection } from './wakeup-options.js'
 
 async function loadRedis(): Promise<typeof Redis> {
   return (await loadOptionalPeer(() => import('ioredis'), 'redis', 'ioredis')).Redis
@@ -18,46 +23,59 @@ export class RedisWakeChannel implements WakeChannel {
   readonly #connection: RedisConnection
   readonly #channel: string
   readonly #log: FastifyBaseLogger
+  readonly #liveness: ChannelLiveness
+  readonly #outbox: Outbox
+  readonly #sender: BatchSender
+  readonly #heartbeat: Heartbeat
   #subscriber: Redis | undefined
   #publisher: Redis | undefined
   #listener: WakeListener | undefined
-  readonly #outbox: Outbox
-  #closed = false
+  #state: WakeChannelState = 'connecting'
+  #subscribedBefore = false
+  #reconnects = 0
+  #received = 0
 
-  constructor(connection: RedisConnection, channel: string, log: FastifyBaseLogger) {
+  constructor(connection: RedisConnection, channel: string, liveness: ChannelLiveness, log: FastifyBaseLogger) {
     this.#connection = connection
     this.#channel = channel
+    this.#liveness = liveness
     this.#log = log
-    this.#outbox = new Outbox(log)
+    this.#outbox = new Outbox(liveness.maxPending, log)
+    this.#sender = new BatchSender(this.#outbox, (batch) => this.#sendBatch(batch), log)
+    this.#heartbeat = new Heartbeat({
+      intervalMs: liveness.heartbeatMs,
+      timeoutMs: liveness.timeoutMs,
+      send: (text) => this.#sendHeartbeat(text),
+      silent: () => this.#silent(),
+    })
   }
 
   async start(listener: WakeListener): Promise<void> {
     this.#listener = listener
     // Subscribed by hand on every 'ready', so that the resync follows the subscription.
     const subscriber = await this.#open({ autoResubscribe: false })
-    // A publish while Redis is down fails at once, into our bounded outbox, not ioredis's unbounded queue.
-    const publisher = await this.#open({ enableOfflineQueue: false })
-    publisher.on('ready', () => {
-      for (const text of this.#outbox.take()) this.publish(text)
-    })
+    // A publish while Redis is down fails at once, into our bounded outbox, not ioredis's
+    // unbounded offline queue; a PUBLISH unanswered for timeoutMs drops the connection.
+    const publisher = await this.#open({ enableOfflineQueue: false, socketTimeout: this.#liveness.timeoutMs })
     this.#subscriber = subscriber
     this.#publisher = publisher
-    subscriber.on('message', (channel: string, text: string) => {
-      if (channel === this.#channel) this.#listener?.message(text)
+    const subscriberReady = this.#guardHandshake(subscriber)
+    const publisherReady = this.#guardHandshake(publisher)
+    publisher.on('ready', () => {
+      publisherReady()
+      this.#sender.kick()
     })
-    let connectedBefore = false
-    const subscribe = async () => {
-      try {
-        await subscriber.subscribe(this.#channel)
-      } catch (error) {
-        // The connection went again; the next 'ready' subscribes.
-        this.#log.warn({ err: error }, 'alipayplus wakeup: Redis SUBSCRIBE failed')
-        return
-      }
-      if (connectedBefore) this.#listener?.resync()
-      connectedBefore = true
-    }
-    subscriber.on('ready', () => void subscribe())
+    subscriber.on('message', (channel: string, text: string) => this.#heard(channel, text))
+    let subscribed!: () => void
+    const firstSubscription = new Promise<void>((resolve) => {
+      subscribed = resolve
+    })
+    subscriber.on('ready', () => void this.#subscribe(subscriber, subscriberReady).then(subscribed))
+    subscriber.on('close', () => {
+      if (this.#state !== 'connected') return
+      this.#state = 'reconnecting'
+      this.#heartbeat.reset()
+    })
     try {
       await subscriber.connect()
       await publisher.connect()
@@ -66,25 +84,124 @@ export class RedisWakeChannel implements WakeChannel {
       const reason = error instanceof Error ? error.message : String(error)
       throw new InvalidOptionError('wakeup', `redis: could not connect (${reason})`)
     }
+    await settleWithin(this.#liveness.timeoutMs, firstSubscription)
+    this.#heartbeat.start()
   }
 
   publish(text: string): void {
-    const publisher = this.#publisher
-    if (publisher === undefined || publisher.status !== 'ready') return this.#outbox.hold(text)
-    publisher.publish(this.#channel, text).catch((error: unknown) => {
-      this.#log.warn({ err: error }, 'alipayplus wakeup: Redis PUBLISH failed; sent again once reconnected')
-      this.#outbox.hold(text)
-    })
+    this.#outbox.hold(text)
+    this.#sender.kick()
+  }
+
+  stats(): WakeChannelStats {
+    return {
+      kind: 'redis',
+      state: this.#state,
+      lastHeartbeatAt: this.#heartbeat.lastAt,
+      heartbeatsMissed: this.#heartbeat.missed,
+      reconnects: this.#reconnects,
+      pending: this.#outbox.size,
+      inFlight: this.#sender.inFlight,
+      dropped: this.#outbox.dropped,
+      sent: this.#sender.sent,
+      received: this.#received,
+    }
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    for (const connection of [this.#subscriber, this.#publisher]) connection?.disconnect()
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    this.#heartbeat.stop()
+    // A healthy publisher finishes the batch in flight; a stalled one gets the grace.
+    await settleWithin(CLOSE_GRACE_MS, this.#sender.settled())
+    for (const connection of [this.#subscriber, this.#publisher]) {
+      connection?.disconnect()
+      // disconnect() half-closes and waits for the server's FIN, which a black-holed path never sends.
+      connection?.stream?.destroy()
+    }
+  }
+
+  async #subscribe(subscriber: Redis, subscribed: () => void): Promise<void> {
+    try {
+      await subscriber.subscribe(this.#channel)
+    } catch (error) {
+      // The connection went again; the next 'ready' subscribes.
+      this.#log.warn({ err: error }, 'alipayplus wakeup: Redis SUBSCRIBE failed')
+      return
+    }
+    subscribed()
+    if (this.#state === 'closed') return
+    this.#state = 'connected'
+    this.#heartbeat.reset()
+    if (this.#subscribedBefore) {
+      this.#reconnects++
+      this.#listener?.resync()
+    }
+    this.#subscribedBefore = true
+  }
+
+  /** The batch in one pipeline: one round trip. */
+  #sendBatch(batch: string[]): Promise<void> | null {
+    const publisher = this.#publisher
+    if (publisher === undefined || publisher.status !== 'ready') return null
+    return publisher
+      .pipeline(batch.map((text) => ['publish', this.#channel, text]))
+      .exec()
+      .then((results) => {
+        const failure = results === null ? new Error('pipeline aborted') : results.find(([error]) => error)?.[0]
+        if (failure) throw failure
+      })
+  }
+
+  #sendHeartbeat(text: string): boolean {
+    const publisher = this.#publisher
+    if (this.#state !== 'connected' || publisher === undefined || publisher.status !== 'ready') return false
+    // A failure is the heartbeat's own deadline's to judge.
+    publisher.publish(this.#channel, text).catch(() => {})
+    return true
+  }
+
+  #heard(channel: string, text: string): void {
+    if (channel !== this.#channel || this.#heartbeat.received(text)) return
+    this.#received++
+    this.#listener?.message(text)
+  }
+
+  /** Either connection may be the dead one: both go, and ioredis opens them again. */
+  #silent(): void {
+    this.#log.warn({ timeoutMs: this.#liveness.timeoutMs }, 'alipayplus wakeup: Redis connection silent (heartbeat not heard back); reconnecting')
+    this.#state = 'reconnecting'
+    for (const connection of [this.#subscriber, this.#publisher]) connection?.stream?.destroy()
+  }
+
+  /**
+   * ioredis's connectTimeout ends at the TCP connect; what follows (CLIENT SETNAME, the ready
+   * check, SUBSCRIBE) would hang for ever on a black-holed path, with no heartbeat to notice
+   * since the channel is not connected. So it gets timeoutMs too. Returns "handshake done".
+   */
+  #guardHandshake(connection: Redis): () => void {
+    let timer: NodeJS.Timeout | undefined
+    const done = () => clearTimeout(timer)
+    connection.on('connect', () => {
+      done()
+      timer = setTimeout(() => {
+        this.#log.warn({ timeoutMs: this.#liveness.timeoutMs }, 'alipayplus wakeup: Redis connection handshake unanswered; reconnecting')
+        connection.stream?.destroy()
+      }, this.#liveness.timeoutMs)
+      timer.unref()
+    })
+    connection.on('close', done)
+    return done
   }
 
   async #open(overrides: RedisOptions): Promise<Redis> {
-    const options: RedisOptions = { lazyConnect: true, connectionName: 'fastify-alipayplus-wakeup', ...overrides }
+    const options: RedisOptions = {
+      lazyConnect: true,
+      connectionName: 'fastify-alipayplus-wakeup',
+      keepAlive: KEEPALIVE_DELAY_MS,
+      connectTimeout: this.#liveness.timeoutMs,
+      ...overrides,
+    }
     const connection =
       typeof this.#connection === 'string'
         ? new (await loadRedis())(this.#connection, options)

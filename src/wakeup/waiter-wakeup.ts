@@ -3,12 +3,27 @@
 // instance about an order this one is polling (or, without a channel, a timer) queues that
 // order for a check, and one database query per batch finds which of the queued orders are
 // final and publishes them to the in-process hub, which resolves the waiters and stops the
-// loops. The database decides, never the message: see wake-channel.ts.
+// loops. The database decides, never the message: see wake-channel.ts. Lookups are coalesced
+// (what arrives while one runs joins the next) and at least LOOKUP_INTERVAL_MS apart, so that a
+// flood of forged or repeated messages costs a bounded number of queries.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ResultHub } from '../polling/result-hub.js'
 import type { OrderStore } from '../store/order-store.js'
-import { decodeWakeMessage, encodeWakeMessage, type WakeChannel } from './wake-channel.js'
+import { decodeWakeMessage, encodeWakeMessage, type WakeChannel, type WakeChannelStats } from './wake-channel.js'
+
+/** At most one lookup of awaited orders per this interval: 5 queries a second, whatever arrives. */
+export const LOOKUP_INTERVAL_MS = 200
+
+/** What the wake-up did on this instance, and its channel's health (see docs/wakeup.md). */
+export interface WakeupStats {
+  /** The channel's state and counters; null with the database poll (no channel). */
+  channel: WakeChannelStats | null
+  /** Database lookups of awaited orders (after messages, resyncs and poll ticks). */
+  lookups: number
+  /** Messages from other instances that named an order this instance awaits. */
+  messages: number
+}
 
 export interface WaiterWakeupDeps {
   store: OrderStore
@@ -32,6 +47,10 @@ export class WaiterWakeup {
   #timer: NodeJS.Timeout | undefined
   #stopAnnouncing: (() => void) | undefined
   #closed = false
+  /** performance.now() at the last lookup: monotonic, so a clock step cannot stall lookups. */
+  #lastLookupAt = Number.NEGATIVE_INFINITY
+  #lookups = 0
+  #messages = 0
 
   constructor(deps: WaiterWakeupDeps) {
     this.#deps = deps
@@ -46,6 +65,10 @@ export class WaiterWakeup {
     if (pollMs !== undefined) this.#timer = setInterval(() => this.#checkAllAwaited(), pollMs)
   }
 
+  stats(): WakeupStats {
+    return { channel: this.#deps.channel?.stats() ?? null, lookups: this.#lookups, messages: this.#messages }
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     clearInterval(this.#timer)
@@ -57,7 +80,9 @@ export class WaiterWakeup {
   #onMessage(text: string): void {
     const message = decodeWakeMessage(text)
     if (message === null || message.instanceId === this.#instanceId) return
-    if (this.#deps.isAwaited(message.orderNo)) this.#queue([message.orderNo])
+    if (!this.#deps.isAwaited(message.orderNo)) return
+    this.#messages++
+    this.#queue([message.orderNo])
   }
 
   #checkAllAwaited(): void {
@@ -79,11 +104,16 @@ export class WaiterWakeup {
   }
 
   async #flush(): Promise<void> {
-    // Let the rest of this burst of messages join the batch.
-    await new Promise((resolve) => setImmediate(resolve))
+    // Let the rest of this burst of messages join the batch, and whatever comes until the
+    // interval since the last lookup has passed.
+    const wait = this.#lastLookupAt + LOOKUP_INTERVAL_MS - performance.now()
+    await new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)))
+    if (this.#closed) return
     const orderNos = [...this.#queued].filter((orderNo) => this.#deps.isAwaited(orderNo))
     this.#queued = new Set()
     if (orderNos.length === 0) return
+    this.#lastLookupAt = performance.now()
+    this.#lookups++
     try {
       for (const order of await this.#deps.store.findFinalOrders(orderNos)) this.#deps.hub.publish(order)
     } catch (error) {

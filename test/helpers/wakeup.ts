@@ -1,13 +1,16 @@
 // Worlds of several merchant instances on one database for the wake-up tests: instance B
 // answers every notification, the others only await. Their polling ticks are ten minutes
 // apart, so a waiter on another instance that resolves at all was woken by the wake-up.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import type { WakeupOptions } from '../../src/wakeup/wakeup-options.js'
-import { type Backend, backendNamed, REDIS_URL } from './databases.js'
+import { type Backend, backendNamed, needsServer, REDIS_URL, REQUIRE_SERVERS, tcpRefusal } from './databases.js'
 import { NOTIFY_PATH } from './notify-request.js'
-import { buildWorld, type World } from './world.js'
+import { buildWorld, until, type World } from './world.js'
 
 export const TEN_MINUTE_TICKS = { minTimeout: 600_000, maxTimeout: 600_000, factor: 1, randomize: false, maxRetryTime: 1_200_000 }
 
@@ -51,9 +54,43 @@ export async function buildInstances(t: Test, count: number, backendOf: Backend,
 
 /** Resolves with `promise`, or fails after a wait far longer than any wake-up on a loaded machine. */
 export function withinPatience<T>(promise: Promise<T>, what: string, ms = 30_000): Promise<T> {
+  return resolvesWithin(promise, ms, `${what}: not woken within ${ms} ms (its next polling tick is 10 minutes away)`)
+}
+
+/** Resolves with `promise`, or rejects with `failure` after `ms`: a watchdog, not a measure. */
+export function resolvesWithin<T>(promise: Promise<T>, ms: number, failure: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not woken within ${ms} ms (its next polling tick is 10 minutes away)`)), ms)
+    timer = setTimeout(() => reject(new Error(failure)), ms)
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** Fails unless `close` (fastify.close(), channel.close()) resolves within 10 s, the bound the plugin promises. */
+export function closesInTime(close: Promise<unknown>, what: string): Promise<unknown> {
+  return resolvesWithin(close, 10_000, `${what} still pending after 10 s`)
+}
+
+const redisServerInstalled = spawnSync('redis-server', ['--version']).status === 0
+
+/** Skips a test that needs MariaDB and a redis-server of its own where neither can be had. */
+export async function redisServerSkip(): Promise<string | undefined> {
+  return (await needsServer('mysql')).skip ?? (redisServerInstalled || REQUIRE_SERVERS ? undefined : 'redis-server is not installed')
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  return port
+}
+
+/** A Redis server of the test's own, so that killing it disturbs nobody else; killed at teardown. */
+export async function startRedis(t: Test, port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  t.teardown(() => void child.kill('SIGKILL'))
+  await until(async () => (await tcpRefusal('127.0.0.1', port, 200)) === null)
+  return child
 }
