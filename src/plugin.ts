@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { type DeliveryStats, ResultDelivery } from './delivery/result-delivery.js'
 import { AlertHook } from './attention/alert-hook.js'
+import { SuccessAfterCancel } from './attention/success-after-cancel.js'
 import { notifyRoute } from './notify/notify-route.js'
 import { type AlipayPlusOptions, resolveOptions } from './options.js'
 import { InquiryLimiter } from './polling/inquiry-limiter.js'
@@ -13,6 +14,7 @@ import type { PaymentResult } from './polling/payment-result.js'
 import { Reconciler } from './polling/reconciler.js'
 import { ResultHub } from './polling/result-hub.js'
 import { InquiryClient } from './protocol/inquiry-client.js'
+import { CancelStateStore } from './store/cancel-state.js'
 import { OrderStore } from './store/order-store.js'
 import { createWakeChannel } from './wakeup/create-channel.js'
 import { WaiterWakeup } from './wakeup/waiter-wakeup.js'
@@ -54,8 +56,18 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   const options = resolveOptions(rawOptions)
   const log = fastify.log.child({ plugin: 'fastify-alipayplus' })
   const store = new OrderStore(options.models)
+  const cancels = new CancelStateStore(options.models.orders)
   const hub = new ResultHub()
   const alerts = new AlertHook(options.onAttention, log)
+  const successAfterCancel = new SuccessAfterCancel({ store, cancels, alerts, log })
+  // Every SUCCESS this instance records (notification, inquiry, the application's own
+  // recordResult) is checked for a cancel sent before it: Alipay+ may have refunded it. The
+  // check reads the row after the transition, since a cancel may have been marked sent between
+  // recordResult's read and its write; without cancelAfterWindow here only a cancel the record
+  // already showed is looked for (set the option alike on every instance).
+  store.onFinalized((order) => {
+    if (order.status === 'SUCCESS' && (options.cancelAfterWindow || order.cancelState !== null)) void successAfterCancel.check(order.orderNo)
+  })
   const inquiryClient = new InquiryClient({
     gatewayUrl: options.gatewayUrl,
     clientId: options.clientId,
@@ -77,6 +89,8 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     polling: options.polling,
     log,
     alerts,
+    cancels,
+    successAfterCancel,
     cancelAfterWindow: options.cancelAfterWindow,
   })
   const wakeup =

@@ -14,6 +14,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import pRetry, { AbortError } from 'p-retry'
 import type { AlertHook } from '../attention/alert-hook.js'
 import type { AttentionAlert } from '../attention/attention-alert.js'
+import type { SuccessAfterCancel } from '../attention/success-after-cancel.js'
 import {
   AbortedError,
   AmountMismatchError,
@@ -26,6 +27,7 @@ import type { PollingOptions } from '../options.js'
 import { AlipayPlusSetupError } from '../protocol/errors.js'
 import type { InquiryClient } from '../protocol/inquiry-client.js'
 import type { FinalOutcome, InquiryOutcome, InvalidAnswerOutcome, SetupErrorOutcome } from '../protocol/inquiry-outcome.js'
+import type { CancelStateStore } from '../store/cancel-state.js'
 import { OrderBatchReader } from '../store/order-batch-reader.js'
 import { assertOrderNo } from '../store/order-no.js'
 import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
@@ -41,7 +43,11 @@ import { type CancelStats, PaymentCanceller } from './window-cancel.js'
 
 export interface AwaitOptions {
   signal?: AbortSignal
-  /** This caller's polling window. Default: polling.maxRetryTime. */
+  /**
+   * This caller's wait. Default: polling.maxRetryTime. It never decides a cancel: with
+   * cancelAfterWindow the payment is cancelled only once the order's own window (its createdAt
+   * plus polling.maxRetryTime) has passed.
+   */
   timeoutMs?: number
 }
 
@@ -72,7 +78,11 @@ export interface PollerDeps {
   polling: Required<PollingOptions>
   log: FastifyBaseLogger
   alerts: AlertHook
-  /** Cancel the payment when a caller's window ends without a final result. */
+  /** The order's cancel state (sent before the first cancel call, then its answer). */
+  cancels: CancelStateStore
+  /** Flags and alerts a SUCCESS recorded after a cancel was sent. */
+  successAfterCancel: SuccessAfterCancel
+  /** Cancel the payment when the order's window ends without a final result. */
   cancelAfterWindow: boolean
 }
 
@@ -190,8 +200,32 @@ export class PaymentPoller {
     // Window over: report what is stored, in case a result landed at the last moment.
     const stored = await this.#reader.getOrder(orderNo)
     if (stored === null) return initial
-    if (stored.status !== 'init' || stored.attention !== null || !this.#deps.cancelAfterWindow) return toPaymentResult(stored)
+    if (stored.status !== 'init' || stored.attention !== null || !this.#cancelDue(stored)) return toPaymentResult(stored)
     return toPaymentResult(await this.#cancelOnce(orderNo, signal, lane))
+  }
+
+  /**
+   * Whether an init order's payment is to be cancelled now: a cancel sent before and never
+   * answered is resumed; otherwise, with cancelAfterWindow, once the order's own window is over.
+   * Why the order's window and not the caller's: a caller's timeoutMs is its own patience (a
+   * short status check), and another caller may still be waiting for the same payment.
+   */
+  #cancelDue(order: PaymentOrderRecord): boolean {
+    if (order.cancelState === 'sent') return true
+    return this.#deps.cancelAfterWindow && Date.now() >= order.createdAt.getTime() + this.#deps.polling.maxRetryTime
+  }
+
+  /**
+   * Resumes the cancel of an init order whose cancel was sent and never answered (the
+   * reconciler's call): the order as stored after it.
+   */
+  async resumeCancel(orderNo: string): Promise<PaymentResult> {
+    assertOrderNo(orderNo)
+    return toPaymentResult(await this.#cancelOnce(orderNo, undefined, 'background'))
+  }
+
+  isCancelling(orderNo: string): boolean {
+    return this.#cancels.has(orderNo)
   }
 
   /** The order's cancel, shared by every caller whose window ends while it runs. */
@@ -420,14 +454,20 @@ export class PaymentPoller {
 
   /** Not the order's fault, so not flagged on it: the same setup error will meet every order. */
   #setupError(orderNo: string, outcome: SetupErrorOutcome): void {
+    const message =
+      outcome.untrusted === true
+        ? 'alipayplus inquiryPayment: an answer that cannot be trusted (signature or payment id); not read, asking again on the schedule'
+        : 'alipayplus inquiryPayment: Alipay+ refused in a way retrying cannot fix'
+    const resultMessage = outcome.resultMessage.slice(0, 200)
+    this.#deps.log.error({ orderNo, resultCode: outcome.resultCode, resultMessage, httpStatus: outcome.httpStatus }, message)
     const alert: AttentionAlert = {
       kind: 'setup_error',
       orderNo,
       source: 'inquiry',
       attention: null,
-      message: 'alipayplus inquiryPayment: Alipay+ refused in a way retrying cannot fix, or its answer cannot be trusted',
+      message,
       alipayResultCode: outcome.resultCode,
-      resultMessage: outcome.resultMessage.slice(0, 200),
+      resultMessage,
     }
     if (outcome.httpStatus !== undefined) alert.httpStatus = outcome.httpStatus
     this.#deps.alerts.emit(alert)
