@@ -39,6 +39,7 @@ import { type PaymentResult, toPaymentResult } from './payment-result.js'
 import type { ResultHub } from './result-hub.js'
 import { maxDelayAfter } from './retry-delay.js'
 import type { Priority } from './wait-queue.js'
+import { UntrustedAnswers } from './untrusted-answers.js'
 import { type CancelStats, PaymentCanceller } from './window-cancel.js'
 
 export interface AwaitOptions {
@@ -155,6 +156,7 @@ export class PaymentPoller {
   /** awaitResult's reads: thousands of calls started together make a few queries, not thousands. */
   readonly #reader: OrderBatchReader
   readonly #closing = new AbortController()
+  readonly #untrusted = new UntrustedAnswers()
   #closed = false
   readonly #stats: Omit<PollerStats, 'activeLoops' | 'peakInFlight' | 'cancels'> = {
     inquiries: 0,
@@ -437,17 +439,27 @@ export class PaymentPoller {
     this.#stats.outcomes[outcome.kind]++
     switch (outcome.kind) {
       case 'final':
+        this.#untrusted.trusted()
         return this.#record(orderNo, outcome)
       case 'setup_error':
         this.#setupError(orderNo, outcome)
+        // Why two kinds: a refusal by result code (ACCESS_DENIED, INVALID_CLIENT, KEY_NOT_FOUND,
+        // ...) is Alipay+ itself saying our setup is wrong, in a signed answer: every call will
+        // get it, so the waiters hear at once. An answer we cannot trust (bad or missing
+        // signature, another payment's answer) may be one forged or garbled message among good
+        // ones: retried on the schedule, and only a run of them on this instance rejects.
+        if (outcome.untrusted !== true) this.#untrusted.trusted()
+        else if (!this.#untrusted.seen()) throw new NotFinalYet(`untrusted answer: ${outcome.resultMessage}`)
         throw new AbortError(new AlipayPlusSetupError(outcome.resultCode, outcome.resultMessage, outcome.httpStatus))
       case 'invalid_answer':
+        this.#untrusted.trusted()
         throw new AbortError(await this.#invalidAnswer(orderNo, outcome))
       case 'retry':
         if (outcome.reason === 'traffic_limit') limiter.pause(polling.minTimeout)
         throw new NotFinalYet(`${outcome.reason}: ${outcome.message}`)
       case 'in_process':
       case 'order_not_exist':
+        this.#untrusted.trusted()
         throw new NotFinalYet(outcome.kind)
     }
   }
