@@ -105,7 +105,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
           pollMs: options.wakeup.kind === 'poll' ? options.wakeup.pollMs : undefined,
           log,
         })
-  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log, alerts)
+  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log, alerts, cancels)
   const delivery =
     options.onPaymentResult === undefined
       ? null
