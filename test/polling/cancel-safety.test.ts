@@ -131,7 +131,8 @@ await forEachBackend(
       const restartAlerts: Alerts = []
       const restarted = await world.addApp({ reconcile: RECONCILE_ON_DEMAND, onAttention: collect(restartAlerts) })
       await restarted.alipayplus.reconcileNow()
-      await until(async () => (await world.store.getOrder('closed-mid'))?.status !== 'init')
+      // The answer is recorded (FAIL), then the cancel marked confirmed.
+      await until(async () => (await world.store.getOrder('closed-mid'))?.cancelState !== 'sent')
       t.match(await world.store.getOrder('closed-mid'), { status: 'FAIL', resultSource: 'cancel', cancelState: 'confirmed' }, 'the cancel\'s answer decides')
       t.equal(cancelCalls(world, 'closed-mid'), 2, 'sent again: Alipay+ treats it as the same cancel')
       t.match(world.sim.getPayment('closed-mid'), { cancelled: true, refunded: true })
