@@ -5,9 +5,11 @@
 // HTTP, on PostgreSQL and PGlite.
 import t from 'tap'
 import type { AttentionAlert } from '../../src/index.js'
-import { backendNamed, forEachBackend } from '../helpers/databases.js'
+import { backendNamed, forEachBackend, needsServer } from '../helpers/databases.js'
+import { buildMerchantApp } from '../helpers/merchant-app.js'
 import { notifyBody, signedNotify } from '../helpers/notify-request.js'
-import { alipayKeys, buildWorld, FAST_POLLING, logsOf, until, type World } from '../helpers/world.js'
+import { proxiedPostgres } from '../helpers/proxied-database.js'
+import { alipayKeys, buildWorld, FAST_POLLING, FAST_RATE, logsOf, merchantKeys, until, type World } from '../helpers/world.js'
 import type { Backend } from '../helpers/databases.js'
 
 const ACK = '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}'
@@ -181,3 +183,50 @@ await forEachBackend(
   },
   [backendNamed('postgresql'), backendNamed('pglite')],
 )
+
+t.test('the database fails while the cancel has no answer: alerted, left sent, resumed once it is back', await needsServer('postgresql'), async (t) => {
+  const world = await cancellingWorld(t, backendNamed('postgresql'))
+  // An instance whose database connections go through a proxy the test cuts. Its leases last
+  // about its request timeout: the one it cannot release during the outage lapses soon after.
+  const { proxy, prisma } = await proxiedPostgres(t, world.databaseUrl!)
+  const alerts: Alerts = []
+  const { app } = await buildMerchantApp(t, {
+    prisma,
+    merchant: merchantKeys,
+    alipay: alipayKeys,
+    gatewayUrl: world.simUrl,
+    polling: { ...FAST_POLLING, maxRetryTime: ORDER_WINDOW_MS },
+    maxInquiriesPerSecond: FAST_RATE,
+    requestTimeoutMs: 2_000,
+    leaseMs: 1,
+    cancelAfterWindow: true,
+    onAttention: collect(alerts),
+  })
+  await world.order('db-down')
+  paidButUnknown(world, 'db-down', { cancelAnswerLostFirstN: 1 })
+  const waiting = app.awaitPaymentResult('db-down', WINDOW).then(
+    () => null,
+    (error: unknown) => error,
+  )
+  await until(() => cancelCalls(world, 'db-down') === 1)
+
+  proxy.cut()
+  t.equal(world.sim.dropLostAnswers(), 1)
+  t.ok(await waiting, 'the waiter hears of the database error')
+  await until(() => alerts.length > 0)
+  t.match(alerts, [{ kind: 'cancel_unconfirmed', orderNo: 'db-down', attention: null, lastOutcome: /database error/ }])
+  t.notOk(JSON.stringify(alerts).includes(world.databaseUrl!), 'no connection string in the alert')
+  t.equal(cancelCalls(world, 'db-down'), 1, 'no call while its state cannot be read')
+
+  proxy.restore()
+  t.match(await world.store.getOrder('db-down'), { status: 'init', cancelState: 'sent', attention: null })
+  world.sim.setPaymentFaults('db-down', { inquiryInProcessRate: 0 })
+  const restarted = await world.addApp({ reconcile: RECONCILE_ON_DEMAND })
+  // Passes until the lapsed lease lets one resume it.
+  await until(async () => {
+    await restarted.alipayplus.reconcileNow()
+    return (await world.store.getOrder('db-down'))?.cancelState === 'confirmed'
+  })
+  t.match(await world.store.getOrder('db-down'), { status: 'FAIL', resultSource: 'cancel', cancelState: 'confirmed' })
+  t.equal(cancelCalls(world, 'db-down'), 2)
+})
