@@ -43,9 +43,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /**
      * Resolves with the order's final result once known, from notifyPayment or inquiryPayment,
-     * or with status 'init' (final: false) when the polling window ends without one. With
-     * cancelAfterWindow, the window's end cancels the payment first: FAIL with source 'cancel'
-     * once Alipay+ confirms, else init with the order's `attention`.
+     * or with status 'init' (final: false) when the caller's wait (timeoutMs) ends without one.
+     * With cancelAfterWindow, a wait that ends once the order's own window is over (createdAt +
+     * polling.maxRetryTime; never a shorter timeoutMs) cancels the payment first: FAIL with
+     * source 'cancel' once Alipay+ confirms, else init with the order's `attention`.
      */
     awaitPaymentResult(orderNo: string, options?: AwaitOptions): Promise<PaymentResult>
     alipayplus: AlipayPlusDecorator
