@@ -42,6 +42,7 @@ export type {
   CancelUnconfirmedAlert,
   CancelDeadlinePassedAlert,
   GaveUpAlert,
+  SuccessAfterCancelAlert,
 } from './attention/attention-alert.js'
 
 export * from './errors.js'

@@ -137,10 +137,11 @@ export interface AlipayPlusCommonOptions {
   /** How onPaymentResult runs and is retried. */
   delivery?: DeliveryOptions
   /**
-   * When a polling window ends without a final result, ask Alipay+ to cancel the payment
-   * (cancelPayment; an unpaid payment is closed, a paid one refunded) and record FAIL with
-   * source 'cancel' once it answers S. Only within Alipay+'s cancel deadline (T+1 00:15 GMT+8
-   * of the order's day). Default false.
+   * When the order's polling window (createdAt + polling.maxRetryTime, never a caller's shorter
+   * timeoutMs) ends without a final result, ask Alipay+ to cancel the payment (cancelPayment; an
+   * unpaid payment is closed, a paid one refunded) and record FAIL with source 'cancel' once it
+   * answers S. Only within Alipay+'s cancel deadline (T+1 00:15 GMT+8 of the order's day). Set
+   * it alike on every instance (see docs/cancel.md). Default false.
    */
   cancelAfterWindow?: boolean
   /**

@@ -6,6 +6,7 @@ import { type DeliveryStats, ResultDelivery } from './delivery/result-delivery.j
 import { AdminApi } from './admin/admin-api.js'
 import type { AdminOrderDelegate } from './admin/admin-models.js'
 import { AlertHook } from './attention/alert-hook.js'
+import { SuccessAfterCancel } from './attention/success-after-cancel.js'
 import { notifyRoute } from './notify/notify-route.js'
 import { type AlipayPlusOptions, resolveOptions } from './options.js'
 import { InquiryLimiter } from './polling/inquiry-limiter.js'
@@ -15,6 +16,7 @@ import type { PaymentResult } from './polling/payment-result.js'
 import { Reconciler } from './polling/reconciler.js'
 import { ResultHub } from './polling/result-hub.js'
 import { InquiryClient } from './protocol/inquiry-client.js'
+import { CancelStateStore } from './store/cancel-state.js'
 import { OrderStore } from './store/order-store.js'
 import { createWakeChannel } from './wakeup/create-channel.js'
 import { WaiterWakeup, type WakeupStats } from './wakeup/waiter-wakeup.js'
@@ -47,9 +49,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /**
      * Resolves with the order's final result once known, from notifyPayment or inquiryPayment,
-     * or with status 'init' (final: false) when the polling window ends without one. With
-     * cancelAfterWindow, the window's end cancels the payment first: FAIL with source 'cancel'
-     * once Alipay+ confirms, else init with the order's `attention`.
+     * or with status 'init' (final: false) when the caller's wait (timeoutMs) ends without one.
+     * With cancelAfterWindow, a wait that ends once the order's own window is over (createdAt +
+     * polling.maxRetryTime; never a shorter timeoutMs) cancels the payment first: FAIL with
+     * source 'cancel' once Alipay+ confirms, else init with the order's `attention`.
      */
     awaitPaymentResult(orderNo: string, options?: AwaitOptions): Promise<PaymentResult>
     alipayplus: AlipayPlusDecorator
@@ -60,8 +63,18 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   const options = resolveOptions(rawOptions)
   const log = fastify.log.child({ plugin: 'fastify-alipayplus' })
   const store = new OrderStore(options.models)
+  const cancels = new CancelStateStore(options.models.orders)
   const hub = new ResultHub()
   const alerts = new AlertHook(options.onAttention, log)
+  const successAfterCancel = new SuccessAfterCancel({ store, cancels, alerts, log })
+  // Every SUCCESS this instance records (notification, inquiry, the application's own
+  // recordResult) is checked for a cancel sent before it: Alipay+ may have refunded it. The
+  // check reads the row after the transition, since a cancel may have been marked sent between
+  // recordResult's read and its write; without cancelAfterWindow here only a cancel the record
+  // already showed is looked for (set the option alike on every instance).
+  store.onFinalized((order) => {
+    if (order.status === 'SUCCESS' && (options.cancelAfterWindow || order.cancelState !== null)) void successAfterCancel.check(order.orderNo)
+  })
   const inquiryClient = new InquiryClient({
     gatewayUrl: options.gatewayUrl,
     clientId: options.clientId,
@@ -83,6 +96,8 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     polling: options.polling,
     log,
     alerts,
+    cancels,
+    successAfterCancel,
     cancelAfterWindow: options.cancelAfterWindow,
   })
   const wakeup =
@@ -97,7 +112,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
           pollMs: options.wakeup.kind === 'poll' ? options.wakeup.pollMs : undefined,
           log,
         })
-  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log, alerts)
+  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log, alerts, cancels)
   const delivery =
     options.onPaymentResult === undefined
       ? null

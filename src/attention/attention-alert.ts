@@ -13,6 +13,7 @@ export type AttentionReason =
   | 'cancel_unconfirmed'
   | 'cancel_deadline_passed'
   | 'gave_up'
+  | 'success_after_cancel'
 
 interface AlertBase {
   orderNo: string
@@ -64,11 +65,26 @@ export interface CancelRefusedAlert extends AlertBase {
   resultMessage: string
 }
 
-/** cancelPayment never gave a trusted S or F (U, 5xx, timeouts to the last retry; an untrusted answer). */
+/**
+ * cancelPayment was sent and never gave a trusted S or F: U, 5xx, timeouts to the last retry, an
+ * untrusted answer (order flagged), or this instance stopped working it: close(), the order's
+ * lease held by another instance, a database error (not flagged: the reconciler resumes it).
+ */
 export interface CancelUnconfirmedAlert extends AlertBase {
   kind: 'cancel_unconfirmed'
-  /** The last attempt's outcome. */
+  /** The last attempt's outcome, or why this instance stopped. */
   lastOutcome: string
+}
+
+/**
+ * The order was recorded SUCCESS (by a notification, an inquiry, or the application) after a
+ * cancelPayment was sent for it: Alipay+ may have refunded the payment ('sent': the cancel's
+ * outcome is unknown) or has refunded it ('confirmed'). The order is flagged for a human.
+ */
+export interface SuccessAfterCancelAlert extends AlertBase {
+  kind: 'success_after_cancel'
+  cancelState: 'sent' | 'confirmed'
+  cancelSentAt: Date | null
 }
 
 /** The window ended after Alipay+'s cancel deadline (T+1 00:15 GMT+8): no cancel was sent. */
@@ -94,6 +110,7 @@ export type AttentionAlert =
   | CancelUnconfirmedAlert
   | CancelDeadlinePassedAlert
   | GaveUpAlert
+  | SuccessAfterCancelAlert
 
 export type AttentionKind = AttentionAlert['kind']
 

@@ -14,6 +14,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import pRetry, { AbortError } from 'p-retry'
 import type { AlertHook } from '../attention/alert-hook.js'
 import type { AttentionAlert } from '../attention/attention-alert.js'
+import type { SuccessAfterCancel } from '../attention/success-after-cancel.js'
 import {
   AbortedError,
   AmountMismatchError,
@@ -26,6 +27,7 @@ import type { PollingOptions } from '../options.js'
 import { AlipayPlusSetupError } from '../protocol/errors.js'
 import type { InquiryClient } from '../protocol/inquiry-client.js'
 import type { FinalOutcome, InquiryOutcome, InvalidAnswerOutcome, SetupErrorOutcome } from '../protocol/inquiry-outcome.js'
+import type { CancelStateStore } from '../store/cancel-state.js'
 import { OrderBatchReader } from '../store/order-batch-reader.js'
 import { assertOrderNo } from '../store/order-no.js'
 import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
@@ -37,11 +39,16 @@ import { type PaymentResult, toPaymentResult } from './payment-result.js'
 import type { ResultHub } from './result-hub.js'
 import { maxDelayAfter } from './retry-delay.js'
 import type { Priority } from './wait-queue.js'
+import { UntrustedAnswers } from './untrusted-answers.js'
 import { type CancelStats, PaymentCanceller } from './window-cancel.js'
 
 export interface AwaitOptions {
   signal?: AbortSignal
-  /** This caller's polling window. Default: polling.maxRetryTime. */
+  /**
+   * This caller's wait. Default: polling.maxRetryTime. It never decides a cancel: with
+   * cancelAfterWindow the payment is cancelled only once the order's own window (its createdAt
+   * plus polling.maxRetryTime) has passed.
+   */
   timeoutMs?: number
 }
 
@@ -72,7 +79,11 @@ export interface PollerDeps {
   polling: Required<PollingOptions>
   log: FastifyBaseLogger
   alerts: AlertHook
-  /** Cancel the payment when a caller's window ends without a final result. */
+  /** The order's cancel state (sent before the first cancel call, then its answer). */
+  cancels: CancelStateStore
+  /** Flags and alerts a SUCCESS recorded after a cancel was sent. */
+  successAfterCancel: SuccessAfterCancel
+  /** Cancel the payment when the order's window ends without a final result. */
   cancelAfterWindow: boolean
 }
 
@@ -145,6 +156,7 @@ export class PaymentPoller {
   /** awaitResult's reads: thousands of calls started together make a few queries, not thousands. */
   readonly #reader: OrderBatchReader
   readonly #closing = new AbortController()
+  readonly #untrusted = new UntrustedAnswers()
   #closed = false
   readonly #stats: Omit<PollerStats, 'activeLoops' | 'peakInFlight' | 'cancels'> = {
     inquiries: 0,
@@ -190,8 +202,32 @@ export class PaymentPoller {
     // Window over: report what is stored, in case a result landed at the last moment.
     const stored = await this.#reader.getOrder(orderNo)
     if (stored === null) return initial
-    if (stored.status !== 'init' || stored.attention !== null || !this.#deps.cancelAfterWindow) return toPaymentResult(stored)
+    if (stored.status !== 'init' || stored.attention !== null || !this.#cancelDue(stored)) return toPaymentResult(stored)
     return toPaymentResult(await this.#cancelOnce(orderNo, signal, lane))
+  }
+
+  /**
+   * Whether an init order's payment is to be cancelled now: a cancel sent before and never
+   * answered is resumed; otherwise, with cancelAfterWindow, once the order's own window is over.
+   * Why the order's window and not the caller's: a caller's timeoutMs is its own patience (a
+   * short status check), and another caller may still be waiting for the same payment.
+   */
+  #cancelDue(order: PaymentOrderRecord): boolean {
+    if (order.cancelState === 'sent') return true
+    return this.#deps.cancelAfterWindow && Date.now() >= order.createdAt.getTime() + this.#deps.polling.maxRetryTime
+  }
+
+  /**
+   * Resumes the cancel of an init order whose cancel was sent and never answered (the
+   * reconciler's call): the order as stored after it.
+   */
+  async resumeCancel(orderNo: string): Promise<PaymentResult> {
+    assertOrderNo(orderNo)
+    return toPaymentResult(await this.#cancelOnce(orderNo, undefined, 'background'))
+  }
+
+  isCancelling(orderNo: string): boolean {
+    return this.#cancels.has(orderNo)
   }
 
   /** The order's cancel, shared by every caller whose window ends while it runs. */
@@ -403,31 +439,47 @@ export class PaymentPoller {
     this.#stats.outcomes[outcome.kind]++
     switch (outcome.kind) {
       case 'final':
+        this.#untrusted.trusted()
         return this.#record(orderNo, outcome)
       case 'setup_error':
         this.#setupError(orderNo, outcome)
+        // Why two kinds: a refusal by result code (ACCESS_DENIED, INVALID_CLIENT, KEY_NOT_FOUND,
+        // ...) is Alipay+ itself saying our setup is wrong, in a signed answer: every call will
+        // get it, so the waiters hear at once. An answer we cannot trust (bad or missing
+        // signature, another payment's answer) may be one forged or garbled message among good
+        // ones: retried on the schedule, and only a run of them on this instance rejects.
+        if (outcome.untrusted !== true) this.#untrusted.trusted()
+        else if (!this.#untrusted.seen()) throw new NotFinalYet(`untrusted answer: ${outcome.resultMessage}`)
         throw new AbortError(new AlipayPlusSetupError(outcome.resultCode, outcome.resultMessage, outcome.httpStatus))
       case 'invalid_answer':
+        this.#untrusted.trusted()
         throw new AbortError(await this.#invalidAnswer(orderNo, outcome))
       case 'retry':
         if (outcome.reason === 'traffic_limit') limiter.pause(polling.minTimeout)
         throw new NotFinalYet(`${outcome.reason}: ${outcome.message}`)
       case 'in_process':
       case 'order_not_exist':
+        this.#untrusted.trusted()
         throw new NotFinalYet(outcome.kind)
     }
   }
 
   /** Not the order's fault, so not flagged on it: the same setup error will meet every order. */
   #setupError(orderNo: string, outcome: SetupErrorOutcome): void {
+    const message =
+      outcome.untrusted === true
+        ? 'alipayplus inquiryPayment: an answer that cannot be trusted (signature or payment id); not read, asking again on the schedule'
+        : 'alipayplus inquiryPayment: Alipay+ refused in a way retrying cannot fix'
+    const resultMessage = outcome.resultMessage.slice(0, 200)
+    this.#deps.log.error({ orderNo, resultCode: outcome.resultCode, resultMessage, httpStatus: outcome.httpStatus }, message)
     const alert: AttentionAlert = {
       kind: 'setup_error',
       orderNo,
       source: 'inquiry',
       attention: null,
-      message: 'alipayplus inquiryPayment: Alipay+ refused in a way retrying cannot fix, or its answer cannot be trusted',
+      message,
       alipayResultCode: outcome.resultCode,
-      resultMessage: outcome.resultMessage.slice(0, 200),
+      resultMessage,
     }
     if (outcome.httpStatus !== undefined) alert.httpStatus = outcome.httpStatus
     this.#deps.alerts.emit(alert)

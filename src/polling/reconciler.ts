@@ -4,10 +4,13 @@
 // (its loops yield to theirs in the inquiry limiter). Orders another instance is polling
 // (live lease) are left to it, and so are orders left to a human (attention set). Nothing polled
 // for ever either: an order older than maxAgeMs whose window ends without a result (Alipay+
-// never learnt of it) is flagged 'gave_up' and handed to onAttention.
+// never learnt of it) is flagged 'gave_up' and handed to onAttention. And no cancel left
+// unanswered: an init order whose cancelPayment was sent and never answered (its instance
+// stopped, lost the lease or its database) has the cancel sent again until Alipay+ answers.
 import type { FastifyBaseLogger } from 'fastify'
 import type { AlertHook } from '../attention/alert-hook.js'
 import type { ReconcileOptions } from '../options.js'
+import type { CancelStateStore } from '../store/cancel-state.js'
 import type { OrderStore } from '../store/order-store.js'
 import type { PaymentPoller } from './payment-poller.js'
 
@@ -17,18 +20,27 @@ export class Reconciler {
   readonly #poller: PaymentPoller
   readonly #log: FastifyBaseLogger
   readonly #alerts: AlertHook
+  readonly #cancels: CancelStateStore
   #timer: NodeJS.Timeout | undefined
   #pass: Promise<number> | undefined
   /** The pass queued behind a running one, shared by every call made while that one runs. */
   #next: Promise<number> | undefined
   #stopped = false
 
-  constructor(options: Required<ReconcileOptions>, store: OrderStore, poller: PaymentPoller, log: FastifyBaseLogger, alerts: AlertHook) {
+  constructor(
+    options: Required<ReconcileOptions>,
+    store: OrderStore,
+    poller: PaymentPoller,
+    log: FastifyBaseLogger,
+    alerts: AlertHook,
+    cancels: CancelStateStore,
+  ) {
     this.#options = options
     this.#store = store
     this.#poller = poller
     this.#log = log
     this.#alerts = alerts
+    this.#cancels = cancels
   }
 
   start(): void {
@@ -39,7 +51,7 @@ export class Reconciler {
   /**
    * A pass that starts now or, when one is running, right after it (the running one may have
    * listed the orders before the caller's order existed); resolves with the number of orders
-   * it started polling. Passes never overlap; calls made while one runs share the next.
+   * it started polling or resumed the cancel of. Passes never overlap; calls made while one runs share the next.
    */
   runOnce(): Promise<number> {
     if (this.#pass === undefined) {
@@ -65,6 +77,7 @@ export class Reconciler {
 
   async #sweep(): Promise<number> {
     if (this.#stopped) return 0
+    const resumed = await this.#resumeCancels()
     let orderNos: string[]
     try {
       orderNos = await this.#store.findPendingOrders(new Date(Date.now() - this.#options.minAgeMs), this.#options.batchSize)
@@ -72,9 +85,9 @@ export class Reconciler {
       this.#log.error({ err: error }, 'alipayplus reconcile: could not list pending orders')
       return 0
     }
-    let started = 0
+    let started = resumed.size
     for (const orderNo of orderNos) {
-      if (this.#stopped || this.#poller.isPolling(orderNo)) continue
+      if (this.#stopped || this.#poller.isPolling(orderNo) || this.#poller.isCancelling(orderNo) || resumed.has(orderNo)) continue
       started++
       // Background: the orders the application awaits go first in the limiter's queues.
       this.#poller.awaitResult(orderNo, {}, 'background').then(
@@ -88,6 +101,34 @@ export class Reconciler {
       )
     }
     return started
+  }
+
+  /**
+   * Sends again the cancels that were sent and never answered: the answer alone says whether the
+   * payment stands (cancelPayment is idempotent for one paymentRequestId). Those orders are not
+   * polled in the same pass: an inquiry would show a refunded payment as SUCCESS.
+   */
+  async #resumeCancels(): Promise<Set<string>> {
+    let orderNos: string[]
+    try {
+      orderNos = await this.#cancels.findUnanswered(this.#options.batchSize)
+    } catch (error) {
+      this.#log.error({ err: error }, 'alipayplus reconcile: could not list unanswered cancels')
+      return new Set()
+    }
+    const resumed = new Set<string>()
+    for (const orderNo of orderNos) {
+      if (this.#stopped || this.#poller.isCancelling(orderNo)) continue
+      resumed.add(orderNo)
+      this.#log.warn({ orderNo }, 'alipayplus reconcile: resuming a cancelPayment that was sent and never answered')
+      this.#poller.resumeCancel(orderNo).then(
+        (result) => this.#log.info({ orderNo, status: result.status, source: result.source, attention: result.attention }, 'alipayplus reconcile: cancel resumed'),
+        (error: { code?: string }) => {
+          if (error.code !== 'FST_ALIPAYPLUS_CLOSED') this.#log.error({ err: error, orderNo }, 'alipayplus reconcile: resuming the cancel failed')
+        },
+      )
+    }
+    return resumed
   }
 
   /** After a window without a result: an order past maxAgeMs is flagged and no longer picked. */

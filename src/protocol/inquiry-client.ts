@@ -57,7 +57,7 @@ interface Exchange {
 }
 
 function untrusted(resultMessage: string, httpStatus: number, resultCode = 'INVALID_RESPONSE_SIGNATURE'): SetupErrorOutcome {
-  return { kind: 'setup_error', resultCode, resultMessage, httpStatus }
+  return { kind: 'setup_error', resultCode, resultMessage, httpStatus, untrusted: true }
 }
 
 function describeNetworkError(error: unknown): string {

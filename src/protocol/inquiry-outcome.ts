@@ -58,6 +58,12 @@ export interface SetupErrorOutcome {
   resultCode: string
   resultMessage: string
   httpStatus?: number
+  /**
+   * true: no trusted answer came (its signature failed, it was missing, or the answer is about
+   * another payment), which one forged or garbled answer can cause; the next call may be answered
+   * properly. Absent: Alipay+ itself refused the call (ACCESS_DENIED, ...) or the URL is wrong.
+   */
+  untrusted?: true
 }
 
 export type InquiryOutcome =

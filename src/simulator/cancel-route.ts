@@ -1,7 +1,9 @@
 // POST /aps/api/v1/payments/cancelPayment as Alipay+ answers it: the merchant's signature is
 // checked on the raw body, every answer is signed (Response-Time). An accepted cancel closes an
-// unpaid payment or refunds a paid one (PaymentBook.cancel); the U and F faults cancel nothing.
+// unpaid payment or refunds a paid one (PaymentBook.cancel); the U and F faults cancel nothing;
+// a lost answer (cancelAnswerLostFirstN) cancels, then never answers.
 import type { KeyObject } from 'node:crypto'
+import type { Socket } from 'node:net'
 import type { FastifyPluginAsync } from 'fastify'
 import { CANCEL_PAYMENT_PATH } from '../protocol/inquiry-client.js'
 import { parseJson } from '../protocol/parse-json.js'
@@ -19,34 +21,53 @@ export interface CancelRouteContext {
   payments: PaymentBook
   faultsFor: (payment?: SimPayment) => Faults
   dice: FaultDice
+  /** Aborted when the simulator closes: lost answers stop waiting. */
+  closing: AbortSignal
+  /** The connections of lost answers being held (AlipayPlusSimulator.dropLostAnswers). */
+  held: Set<Socket>
+}
+
+/** What the route does: answer, or (a lost answer) hold the connection without a word. */
+interface Decision {
+  body: Record<string, unknown>
+  lost?: true
 }
 
 function resultOnly(resultCode: string, resultStatus: 'S' | 'F' | 'U', resultMessage: string): Record<string, unknown> {
   return { result: { resultCode, resultStatus, resultMessage } }
 }
 
-async function decide(
-  ctx: CancelRouteContext,
-  headers: Record<string, string | string[] | undefined>,
-  raw: Buffer,
-): Promise<Record<string, unknown>> {
-  if (headers['client-id'] !== ctx.clientId) return resultOnly('INVALID_CLIENT', 'F', 'The client is invalid.')
+async function decide(ctx: CancelRouteContext, headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<Decision> {
+  if (headers['client-id'] !== ctx.clientId) return { body: resultOnly('INVALID_CLIENT', 'F', 'The client is invalid.') }
   const verified = await verifyMessage({ path: CANCEL_PAYMENT_PATH, headers, body: raw, publicKeys: ctx.merchantPublicKeys, timeHeader: 'Request-Time' })
-  if (!verified.ok) return resultOnly('INVALID_SIGNATURE', 'F', 'The signature is invalid.')
+  if (!verified.ok) return { body: resultOnly('INVALID_SIGNATURE', 'F', 'The signature is invalid.') }
   const { id, payment } = lookupPayment(parseJson(raw), ctx.payments)
-  if (id === undefined) return resultOnly('PARAM_ILLEGAL', 'F', 'Illegal parameters: paymentRequestId or paymentId is required.')
+  if (id === undefined) return { body: resultOnly('PARAM_ILLEGAL', 'F', 'Illegal parameters: paymentRequestId or paymentId is required.') }
   const faults = ctx.faultsFor(payment)
-  const unknownFirst = payment !== undefined && payment.cancelCalls++ < faults.cancelUnknownFirstN
-  if (unknownFirst || ctx.dice.chance(faults.cancelUnknownRate)) return resultOnly('UNKNOWN_EXCEPTION', 'U', 'An API call failed for an unknown reason.')
-  if (ctx.dice.chance(faults.cancelFailRate)) return resultOnly('PROCESS_FAIL', 'F', 'A general business failure occurred.')
-  if (payment === undefined) return resultOnly('ORDER_NOT_EXIST', 'F', 'The order does not exist.')
+  const call = payment === undefined ? 0 : payment.cancelCalls++
+  const lost = payment !== undefined && call < faults.cancelAnswerLostFirstN
+  if (!lost && (call < faults.cancelUnknownFirstN || ctx.dice.chance(faults.cancelUnknownRate))) {
+    return { body: resultOnly('UNKNOWN_EXCEPTION', 'U', 'An API call failed for an unknown reason.') }
+  }
+  if (!lost && ctx.dice.chance(faults.cancelFailRate)) return { body: resultOnly('PROCESS_FAIL', 'F', 'A general business failure occurred.') }
+  if (payment === undefined) return { body: resultOnly('ORDER_NOT_EXIST', 'F', 'The order does not exist.') }
   const cancelled = ctx.payments.cancel(payment.paymentRequestId)
-  return {
+  const body = {
     ...resultOnly('SUCCESS', 'S', 'Success'),
     paymentRequestId: cancelled.paymentRequestId,
     paymentId: cancelled.paymentId,
     cancelTime: new Date().toISOString(),
   }
+  return lost ? { body, lost } : { body }
+}
+
+/** Resolves when the caller has gone (closed its connection), or it was dropped, or the simulator closes. */
+function callerGone(socket: Socket, closing: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.destroyed || closing.aborted) return resolve()
+    socket.once('close', () => resolve())
+    closing.addEventListener('abort', () => resolve(), { once: true })
+  })
 }
 
 export function cancelRoute(ctx: CancelRouteContext): FastifyPluginAsync {
@@ -56,7 +77,18 @@ export function cancelRoute(ctx: CancelRouteContext): FastifyPluginAsync {
 
     scope.post(CANCEL_PAYMENT_PATH, async (request, reply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-      const body = JSON.stringify(await decide(ctx, request.headers, raw))
+      const decision = await decide(ctx, request.headers, raw)
+      if (decision.lost) {
+        // Executed, never answered: the connection is held until the caller gives up, then dropped.
+        reply.hijack()
+        const socket = request.raw.socket
+        ctx.held.add(socket)
+        await callerGone(socket, ctx.closing)
+        ctx.held.delete(socket)
+        socket.destroy()
+        return reply
+      }
+      const body = JSON.stringify(decision.body)
       const headers = await signAnswer(ctx, CANCEL_PAYMENT_PATH, request.headers, body)
       return reply.code(200).headers(headers).send(body)
     })

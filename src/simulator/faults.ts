@@ -30,6 +30,8 @@ export interface Faults {
   inquirySlowMs: number
   /** The answer body is altered after it was signed. */
   inquiryTamperRate: number
+  /** The first N inquiries of a payment get an answer altered after it was signed. */
+  inquiryTamperFirstN: number
   /** A successful inquiry answer comes without paymentAmount (signed as sent: unrecordable). */
   inquiryNoAmountRate: number
   /** cancelPayment answers result U UNKNOWN_EXCEPTION, and cancels nothing. */
@@ -38,6 +40,11 @@ export interface Faults {
   cancelUnknownFirstN: number
   /** cancelPayment answers result F PROCESS_FAIL, and cancels nothing. */
   cancelFailRate: number
+  /**
+   * The first N cancelPayment calls for a payment are executed (the payment is closed, or
+   * refunded) but never answered: the answer is held until the caller gives up (its timeout).
+   */
+  cancelAnswerLostFirstN: number
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -54,10 +61,12 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   inquiryTrafficLimitRate: 0,
   inquirySlowMs: 0,
   inquiryTamperRate: 0,
+  inquiryTamperFirstN: 0,
   inquiryNoAmountRate: 0,
   cancelUnknownRate: 0,
   cancelUnknownFirstN: 0,
   cancelFailRate: 0,
+  cancelAnswerLostFirstN: 0,
 })
 
 type FaultKind = 'rate' | 'count' | 'flag'
@@ -76,10 +85,12 @@ const KINDS: Record<keyof Faults, FaultKind> = {
   inquiryTrafficLimitRate: 'rate',
   inquirySlowMs: 'count',
   inquiryTamperRate: 'rate',
+  inquiryTamperFirstN: 'count',
   inquiryNoAmountRate: 'rate',
   cancelUnknownRate: 'rate',
   cancelUnknownFirstN: 'count',
   cancelFailRate: 'rate',
+  cancelAnswerLostFirstN: 'count',
 }
 
 function validValue(kind: FaultKind, value: unknown): boolean {

@@ -126,12 +126,13 @@ export function inquiryRoute(ctx: InquiryRouteContext): FastifyPluginAsync {
           return reply.code(status).type('text/html').send(`<html><body>${status}</body></html>`)
         }
 
+        const call = payment === undefined ? 0 : payment.inquiryCalls++
         const answer = await decide(ctx, request.headers, raw, id, payment, faults)
         const body = JSON.stringify(answer.body)
         const headers = await signAnswer(ctx, INQUIRY_PAYMENT_PATH, request.headers, body)
         ctx.stats.answered(answer.kind)
         let sent = body
-        if (ctx.dice.chance(faults.inquiryTamperRate)) {
+        if (call < faults.inquiryTamperFirstN || ctx.dice.chance(faults.inquiryTamperRate)) {
           ctx.stats.tampered()
           sent = JSON.stringify(tamper(answer.body))
         }

@@ -22,7 +22,9 @@ export interface SimPayment {
   faults: Partial<Faults>
   /** Inquiries answered since the payment became final (for inquiryInProcessFirstN). */
   inquiriesSinceFinal: number
-  /** cancelPayment calls received (for cancelUnknownFirstN). */
+  /** inquiryPayment calls received (for inquiryTamperFirstN). */
+  inquiryCalls: number
+  /** cancelPayment calls received (for cancelUnknownFirstN and cancelAnswerLostFirstN). */
   cancelCalls: number
   /** A cancelPayment succeeded: the payment was closed, or (paid) refunded. */
   cancelled: boolean
@@ -68,6 +70,7 @@ export class PaymentBook {
       status: 'PROCESSING',
       faults: input.faults === undefined ? {} : parseFaults(input.faults),
       inquiriesSinceFinal: 0,
+      inquiryCalls: 0,
       cancelCalls: 0,
       cancelled: false,
       refunded: false,

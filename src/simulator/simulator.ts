@@ -1,6 +1,7 @@
 // Wires the simulator's parts into one Fastify server and one control object.
 import { generateKeyPair, type KeyObject } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
+import type { Socket } from 'node:net'
 import { promisify } from 'node:util'
 import { fastify, type FastifyInstance } from 'fastify'
 import { SimNoNotificationError } from './errors.js'
@@ -26,6 +27,8 @@ export class AlipayPlusSimulator implements SimulatorControl {
   readonly #payments = new PaymentBook()
   readonly #inquiryStats = new InquiryStats()
   readonly #closing = new AbortController()
+  /** Connections of cancel calls whose answer is lost (cancelAnswerLostFirstN), held open. */
+  readonly #heldAnswers = new Set<Socket>()
   readonly #notifier: Notifier
   #faults: Faults
   #notifyUrl: string | undefined
@@ -81,6 +84,8 @@ export class AlipayPlusSimulator implements SimulatorControl {
         payments: this.#payments,
         faultsFor,
         dice,
+        closing: this.#closing.signal,
+        held: this.#heldAnswers,
       }),
       { prefix: this.#options.pathPrefix },
     )
@@ -134,6 +139,16 @@ export class AlipayPlusSimulator implements SimulatorControl {
 
   setPaymentFaults(paymentRequestId: string, faults: Partial<Faults>): SimPayment {
     return copyPayment(this.#payments.setFaults(paymentRequestId, faults))
+  }
+
+  /**
+   * Drops the connections of the lost cancel answers being held (cancelAnswerLostFirstN): the
+   * callers see their connection reset now, rather than at their own timeout. How many.
+   */
+  dropLostAnswers(): number {
+    const held = [...this.#heldAnswers]
+    for (const socket of held) socket.destroy()
+    return held.length
   }
 
   stats(): SimulatorStats {

@@ -130,12 +130,14 @@ export interface PaymentOrderDelegate {
       | { status: FinalStatuses; deliveredAt: null }
       | { orderNo: { in: string[] }; status: FinalStatuses }
       | { orderNo: { in: string[] } }
+      | { status: 'init'; cancelState: 'sent'; attention: null; OR: LeaseFree }
     orderBy: Array<
       | { leaseUntil: { sort: 'asc'; nulls: 'first' } }
       | { deliveryDueAt: { sort: 'asc'; nulls: 'first' } }
       | { createdAt: 'asc' }
       | { finalizedAt: 'asc' }
       | { orderNo: 'asc' }
+      | { cancelSentAt: 'asc' }
     >
     take: number
   }): PromiseLike<PaymentOrderRecord[]>
@@ -163,7 +165,15 @@ export interface PaymentOrderDelegate {
           data: { deliveredAt: Date; deliveryOwner: null; deliveryUntil: null; deliveryError: null; deliveryRequestedBy: null }
         }
       | { where: { orderNo: string; status: 'init'; attention: null }; data: { attention: string; updatedAt: Date } }
-      | { where: { orderNo: string; status: 'init' }; data: { attention: null; updatedAt: Date } },
+      | { where: { orderNo: string; status: 'init' }; data: { attention: null; updatedAt: Date } }
+      // The cancel's state (store/cancel-state.ts): sent before the call, its answer, and the flag
+      // of a SUCCESS that Alipay+ may have refunded.
+      | { where: { orderNo: string; status: 'init' }; data: { cancelState: 'sent'; cancelSentAt: Date } }
+      | { where: { orderNo: string; cancelState: 'sent' }; data: { cancelState: 'confirmed' | 'refused' } }
+      | {
+          where: { orderNo: string; status: 'SUCCESS'; cancelState: { in: Array<'sent' | 'confirmed' | 'refused'> }; attention: null }
+          data: { attention: string }
+        },
   ): PromiseLike<{ count: number }>
 }
 

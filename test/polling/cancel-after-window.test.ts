@@ -6,17 +6,21 @@ import t from 'tap'
 import type { AttentionAlert } from '../../src/index.js'
 import { needsServer } from '../helpers/databases.js'
 import { notifyBody, signedNotify } from '../helpers/notify-request.js'
-import { alipayKeys, buildWorld, logsOf, until, type World } from '../helpers/world.js'
+import { alipayKeys, buildWorld, FAST_POLLING, logsOf, until, type World } from '../helpers/world.js'
 
 // These run on PostgreSQL: skipped, saying why, where no server can be reached.
 const PG = await needsServer('postgresql')
 
 const ACK = '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}'
-const WINDOW = { timeoutMs: 300 }
+// The orders' polling window (their age at which the payment is cancelled), and a wait as long.
+const ORDER_WINDOW_MS = 300
+const WINDOW = { timeoutMs: ORDER_WINDOW_MS }
 
 async function cancellingWorld(t: Parameters<typeof buildWorld>[0]): Promise<World & { alerts: AttentionAlert[] }> {
   const alerts: AttentionAlert[] = []
-  const world = await buildWorld(t, { app: { cancelAfterWindow: true, onAttention: (alert) => void alerts.push(alert) } })
+  const world = await buildWorld(t, {
+    app: { cancelAfterWindow: true, polling: { ...FAST_POLLING, maxRetryTime: ORDER_WINDOW_MS }, onAttention: (alert) => void alerts.push(alert) },
+  })
   return { ...world, alerts }
 }
 
