@@ -5,6 +5,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Client, ClientConfig, Notification } from 'pg'
 import { InvalidOptionError } from '../errors.js'
+import { withoutSecrets } from '../secret-url.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import { reconnectForever } from './reconnect.js'
@@ -46,9 +47,10 @@ export class PostgresWakeChannel implements WakeChannel {
     try {
       await this.#connect()
     } catch (error) {
-      // pg's message names the host or the refusal, never the password.
+      // Only the message, cleaned: a malformed URL's ERR_INVALID_URL carries it whole in `input`.
+      const url = this.#config.connectionString
       const reason = error instanceof Error ? error.message : String(error)
-      throw new InvalidOptionError('wakeup', `postgres: could not LISTEN (${reason})`)
+      throw new InvalidOptionError('wakeup', `postgres: could not LISTEN (${url === undefined ? reason : withoutSecrets(reason, url)})`)
     }
   }
 

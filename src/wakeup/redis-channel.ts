@@ -5,6 +5,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
+import { redactUrl } from '../secret-url.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import type { WakeChannel, WakeListener } from './wake-channel.js'
@@ -87,10 +88,20 @@ export class RedisWakeChannel implements WakeChannel {
     const options: RedisOptions = { lazyConnect: true, connectionName: 'fastify-alipayplus-wakeup', ...overrides }
     const connection =
       typeof this.#connection === 'string'
-        ? new (await loadRedis())(this.#connection, options)
+        ? await this.#fromUrl(this.#connection, options)
         : (this.#connection.duplicate as (options: RedisOptions) => Redis).call(this.#connection, options)
     // Unhandled, ioredis's 'error' events (one per failed reconnect) would crash the process.
     connection.on('error', (error: Error) => this.#log.warn({ err: error }, 'alipayplus wakeup: Redis connection error; reconnecting'))
     return connection
+  }
+
+  async #fromUrl(url: string, options: RedisOptions): Promise<Redis> {
+    const Redis = await loadRedis()
+    try {
+      return new Redis(url, options)
+    } catch {
+      // ioredis parses with Node's URL, whose ERR_INVALID_URL carries the whole URL in `input`.
+      throw new InvalidOptionError('wakeup', `redis is not a valid Redis URL (${redactUrl(url)})`)
+    }
   }
 }
