@@ -1,3 +1,4 @@
+import { MAX_SHORT_FIELD_LENGTH } from '../protocol/field-limits.js'
 import { MAX_ORDER_NO_LENGTH, ORDER_NO_PATTERN } from '../store/order-no.js'
 import type { PaymentResultInput } from '../store/order-store.js'
 
@@ -6,7 +7,7 @@ import type { PaymentResultInput } from '../store/order-store.js'
 // only what the plugin relies on: every other message Alipay+ can sign must be recordable, so
 // optional fields may be null and descriptive ones have no length limit (the raw message is
 // stored as text; the typed columns take adjusted copies, see store/recordable.ts).
-const shortString = { type: 'string', minLength: 1, maxLength: 64 } as const
+const shortString = { type: 'string', minLength: 1, maxLength: MAX_SHORT_FIELD_LENGTH } as const
 const optional = (schema: object) => ({ anyOf: [schema, { type: 'null' }] }) as const
 const anyString = { type: 'string' } as const
 
