@@ -29,13 +29,14 @@ async function decide(
   ctx: CancelRouteContext,
   headers: Record<string, string | string[] | undefined>,
   raw: Buffer,
+  id: string | undefined,
+  payment: SimPayment | undefined,
+  faults: Faults,
 ): Promise<Record<string, unknown>> {
   if (headers['client-id'] !== ctx.clientId) return resultOnly('INVALID_CLIENT', 'F', 'The client is invalid.')
   const verified = await verifyMessage({ path: CANCEL_PAYMENT_PATH, headers, body: raw, publicKeys: ctx.merchantPublicKeys, timeHeader: 'Request-Time' })
   if (!verified.ok) return resultOnly('INVALID_SIGNATURE', 'F', 'The signature is invalid.')
-  const { id, payment } = lookupPayment(parseJson(raw), ctx.payments)
   if (id === undefined) return resultOnly('PARAM_ILLEGAL', 'F', 'Illegal parameters: paymentRequestId or paymentId is required.')
-  const faults = ctx.faultsFor(payment)
   const unknownFirst = payment !== undefined && payment.cancelCalls++ < faults.cancelUnknownFirstN
   if (unknownFirst || ctx.dice.chance(faults.cancelUnknownRate)) return resultOnly('UNKNOWN_EXCEPTION', 'U', 'An API call failed for an unknown reason.')
   if (ctx.dice.chance(faults.cancelFailRate)) return resultOnly('PROCESS_FAIL', 'F', 'A general business failure occurred.')
@@ -56,8 +57,10 @@ export function cancelRoute(ctx: CancelRouteContext): FastifyPluginAsync {
 
     scope.post(CANCEL_PAYMENT_PATH, async (request, reply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-      const body = JSON.stringify(await decide(ctx, request.headers, raw))
-      const headers = await signAnswer(ctx, CANCEL_PAYMENT_PATH, request.headers, body)
+      const { id, payment } = lookupPayment(parseJson(raw), ctx.payments)
+      const faults = ctx.faultsFor(payment)
+      const body = JSON.stringify(await decide(ctx, request.headers, raw, id, payment, faults))
+      const headers = await signAnswer(ctx, CANCEL_PAYMENT_PATH, request.headers, body, ctx.dice.chance(faults.answerOtherClientIdRate))
       return reply.code(200).headers(headers).send(body)
     })
   }

@@ -38,6 +38,11 @@ export interface Faults {
   cancelUnknownFirstN: number
   /** cancelPayment answers result F PROCESS_FAIL, and cancels nothing. */
   cancelFailRate: number
+  /**
+   * An inquiryPayment or cancelPayment answer comes with another merchant's Client-Id, signed
+   * over it with Alipay+'s key (as Alipay+ answers that merchant): a valid signature, not ours.
+   */
+  answerOtherClientIdRate: number
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -58,6 +63,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   cancelUnknownRate: 0,
   cancelUnknownFirstN: 0,
   cancelFailRate: 0,
+  answerOtherClientIdRate: 0,
 })
 
 type FaultKind = 'rate' | 'count' | 'flag'
@@ -80,6 +86,7 @@ const KINDS: Record<keyof Faults, FaultKind> = {
   cancelUnknownRate: 'rate',
   cancelUnknownFirstN: 'count',
   cancelFailRate: 'rate',
+  answerOtherClientIdRate: 'rate',
 }
 
 function validValue(kind: FaultKind, value: unknown): boolean {
