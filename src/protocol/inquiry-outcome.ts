@@ -47,7 +47,8 @@ export interface OrderNotExistOutcome {
 
 /**
  * A signed answer that cannot be recorded: a SUCCESS without a valid paymentAmount, or a final
- * answer whose resultCode or paymentId is empty or longer than the protocol's 64 characters.
+ * answer whose resultCode (or a SUCCESS's paymentId) is empty or longer than the protocol's 64
+ * characters.
  */
 export interface InvalidAnswerOutcome {
   kind: 'invalid_answer'
@@ -102,11 +103,12 @@ function fromPaymentResult(response: JsonObject, httpStatus: number): InquiryOut
   if (payment.resultMessage !== undefined) outcome.resultMessage = payment.resultMessage
   const paymentId = optionalString(response.paymentId)
   const paymentTime = optionalString(response.paymentTime)
-  // Checked as the notify route checks them: the same answer would come every time.
-  const fieldProblem =
-    shortFieldProblem('paymentResult.resultCode', payment.resultCode) ?? (paymentId === undefined ? null : shortFieldProblem('paymentId', paymentId))
+  // Checked as the notify route checks them (the same answer would come every time): the
+  // resultCode always; the paymentId on a SUCCESS, and a FAIL, which does not use it, drops a bad one.
+  const idProblem = paymentId === undefined ? null : shortFieldProblem('paymentId', paymentId)
+  const fieldProblem = shortFieldProblem('paymentResult.resultCode', payment.resultCode) ?? (outcome.status === 'SUCCESS' ? idProblem : null)
   if (fieldProblem !== null) return { kind: 'invalid_answer', resultCode: payment.resultCode, problem: fieldProblem, response }
-  if (paymentId !== undefined) outcome.paymentId = paymentId
+  if (paymentId !== undefined && idProblem === null) outcome.paymentId = paymentId
   const amountProblem = problemOf(response.paymentAmount)
   if (amountProblem === null) outcome.paymentAmount = response.paymentAmount as Amount
   else if (outcome.status === 'SUCCESS') {

@@ -1,7 +1,9 @@
 // An inquiry answer's stored fields are checked as the notify route checks them (resultCode and
-// paymentId: 1 to 64 characters, as the protocol says), on every provider. A signed answer with
-// a longer one is an invalid answer: one inquiry, the order flagged, the hook called; never a
-// write retried on every tick (on MySQL such a value does not fit the VARCHAR(191) column).
+// a SUCCESS's paymentId: 1 to 64 characters, as the protocol says), on every provider. A signed
+// answer with a longer one is an invalid answer: one inquiry, the order flagged, the hook
+// called; never a write retried on every tick (on MySQL such a value does not fit the
+// VARCHAR(191) column).
+// (A FAIL, which does not use the paymentId, drops a bad one: inquiry-outcome.test.ts.)
 import t from 'tap'
 import type { AttentionAlert } from '../../src/index.js'
 import { forEachBackend } from '../helpers/databases.js'
