@@ -179,6 +179,21 @@ await forEachBackend(t, async (t, backend) => {
     }
   })
 
+  t.test('a checksum written unpadded by an old Prisma engine still matches', async (t) => {
+    // prisma-engines#1887: bytes under 0x10 lost their leading zero; Prisma's engine accepts those rows.
+    const target = await emptyTarget(t, backend)
+    await withSession(target, (session) => applyMigrations(session))
+    const migrations = await readMigrations(MIGRATIONS_DIRS[provider])
+    const unpadded = (hex: string) => hex.match(/../g)!.map((byte) => byte.replace(/^0/, '')).join('')
+    const old = migrations.find((migration) => unpadded(migration.checksum).length < 64)
+    t.ok(old, 'a shipped migration whose checksum has a byte under 0x10')
+    const placeholders = provider === 'postgresql' ? ['$1', '$2'] : ['?', '?']
+    await withSession(target, (session) =>
+      session.query(`UPDATE _prisma_migrations SET checksum = ${placeholders[0]} WHERE migration_name = ${placeholders[1]}`, [unpadded(old!.checksum), old!.name]),
+    )
+    t.same(await withSession(target, (session) => applyMigrations(session)), { applied: [], skipped: shipped })
+  })
+
   t.test('a failing migration is not recorded as applied', async (t) => {
     const target = await emptyTarget(t, backend)
     const dir = await copyMigrations(t, provider)
