@@ -5,7 +5,7 @@
 // fails. Key material is never printed.
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { redactUrl } from '../database/open-database.js'
+import { redactUrl, withoutSecrets } from '../secret-url.js'
 import { loadPrivateKey, loadPublicKeys } from '../protocol/keys.js'
 import { InquiryClient } from '../protocol/inquiry-client.js'
 import { contentToSign, signContent, verifyContent } from '../protocol/signature.js'
@@ -160,7 +160,7 @@ async function checkDatabase(parsed: Parsed): Promise<Finding[]> {
     session = await openSessionFor(url)
   } catch (error) {
     if (error instanceof UsageError) throw error
-    return [{ check: 'database', ok: false, detail: `${where}: cannot connect (${redactUrl((error as Error).message)})`, fix: 'check the URL, that the server runs, and its credentials' }]
+    return [{ check: 'database', ok: false, detail: `${where}: cannot connect (${withoutSecrets((error as Error).message, url)})`, fix: 'check the URL, that the server runs, and its credentials' }]
   }
   try {
     const status = await migrationStatus(session)
@@ -202,7 +202,7 @@ async function checkWakeup(parsed: Parsed): Promise<Finding[]> {
     return [{ check: 'wake-up channel', ok: true, detail: `${where} reachable` }]
   } catch (error) {
     if (error instanceof UsageError) throw error
-    return [{ check: 'wake-up channel', ok: false, detail: `${where}: ${redactUrl((error as Error).message)}`, fix: 'check the URL and that the server runs (install ioredis or pg in your app)' }]
+    return [{ check: 'wake-up channel', ok: false, detail: `${where}: ${withoutSecrets((error as Error).message, url)}`, fix: 'check the URL and that the server runs (install ioredis or pg in your app)' }]
   }
 }
 

@@ -56,6 +56,22 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
   )
 }
 
+/**
+ * Whether `checksum` (an applied migration's, from _prisma_migrations) is that of `sql`, judged
+ * as Prisma's schema engine judges it (schema-connector/src/checksum.rs,
+ * script_matches_checksum), so that this applier refuses exactly what `prisma migrate deploy`
+ * refuses: git may check a migration out with other line endings than it was applied with, so
+ * the file as it is, with CRLF turned to LF, and with LF turned to CRLF all match; and a
+ * checksum an old engine wrote without zero-padding its hex bytes (prisma-engines#1887) too.
+ */
+function matchesChecksum(sql: string, checksum: string): boolean {
+  return [sql, sql.replaceAll('\r\n', '\n'), sql.replaceAll('\n', '\r\n')].some((text) => {
+    const digest = createHash('sha256').update(text).digest()
+    const hex = checksum !== '' && checksum.length !== 64 ? Array.from(digest, (byte) => byte.toString(16)).join('') : digest.toString('hex')
+    return hex === checksum
+  })
+}
+
 /** The provider named in the folder's migration_lock.toml, or null without one. */
 async function lockedProvider(dir: string): Promise<string | null> {
   const text = await readFile(join(dir, 'migration_lock.toml'), 'utf8').catch(() => null)
@@ -96,7 +112,7 @@ export async function applyMigrations(
     for (const migration of migrations) {
       const checksum = done.get(migration.name)
       if (checksum !== undefined) {
-        if (checksum !== migration.checksum) throw new MigrationChecksumError(migration.name)
+        if (!matchesChecksum(migration.sql, checksum)) throw new MigrationChecksumError(migration.name)
         result.skipped.push(migration.name)
         continue
       }

@@ -6,8 +6,11 @@
 // only for the database in use. The PrismaClient must be generated from the matching schema.
 import { mkdir } from 'node:fs/promises'
 import { InvalidOptionError } from '../errors.js'
+import { parseSecretUrl, redactUrl } from '../secret-url.js'
 import { applyMigrations, type ApplyMigrationsResult } from './apply-migrations.js'
 import { openMysqlSession, openPgSession, openSqliteSession, pgliteSession, type SqlSession } from './sql-session.js'
+
+export { redactUrl }
 
 export const DEFAULT_PGLITE_DIR = './.data/pglite'
 
@@ -37,19 +40,6 @@ export interface OpenedDatabase<Client> {
   migrations: ApplyMigrationsResult | null
   /** Disconnects the client and closes what this function opened. */
   close(): Promise<void>
-}
-
-/** The URL with its password replaced, fit for logs and error messages. */
-export function redactUrl(url: string): string {
-  // A file: URL holds no secret, and a relative one (file:./app.db) must stay relative.
-  if (/^file:/i.test(url)) return url
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '(unparseable URL)'
-  }
 }
 
 export function databaseKindOf(url: string): Exclude<DatabaseKind, 'pglite'> {
@@ -84,12 +74,13 @@ export async function openDatabase<Client extends { $disconnect(): Promise<void>
   if (!databaseUrl) return openPGlite(options, migrate, migrationOptions)
 
   const kind = databaseKindOf(databaseUrl)
+  // Up front, so that a malformed URL is refused without its password (see secret-url.ts).
+  const url = parseSecretUrl(databaseUrl, 'databaseUrl')
   const location = redactUrl(databaseUrl)
   let migrations: ApplyMigrationsResult | null = null
   let adapter: unknown
   if (kind === 'postgresql') {
     // Prisma's own URL convention names the schema in `?schema=`; pg does not know it.
-    const url = new URL(databaseUrl)
     const schema = url.searchParams.get('schema')
     url.searchParams.delete('schema')
     const connectionString = url.toString()

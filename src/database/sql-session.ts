@@ -1,7 +1,9 @@
 // One database session (a single connection) for the migration applier: session-level locks
 // and multi-statement migration files need exactly one connection, which Prisma's pooled
 // driver adapters do not promise. Each opener loads its driver only when called, so the
-// drivers stay optional peers.
+// drivers stay optional peers. Their URLs hold passwords: parsed and reported through
+// secret-url.ts, never with the URL in an error.
+import { connectionError, parseSecretUrl } from '../secret-url.js'
 
 /** The SQL dialect of a session, as Prisma's datasource `provider` names it. */
 export type SqlProvider = 'postgresql' | 'mysql' | 'sqlite'
@@ -31,10 +33,11 @@ export async function openPgSession(connectionString: string): Promise<SqlSessio
   const { default: pg } = await import('pg')
   // Prisma's URL convention names the schema in `?schema=`; pg does not know it. Migrations
   // create their objects unqualified: in that schema, made if missing, as `prisma migrate` does.
-  const url = new URL(connectionString)
+  const url = parseSecretUrl(connectionString, 'connectionString')
   const schema = url.searchParams.get('schema')
   url.searchParams.delete('schema')
   const client: PgClientLike = new pg.Client({ connectionString: url.toString() })
+  // pg's own errors name the host or the refusal, never the password: passed on as they are.
   await client.connect()
   if (schema) {
     const quoted = `"${schema.replaceAll('"', '""')}"`
@@ -69,12 +72,13 @@ export function pgliteSession(db: PGliteLike): SqlSession {
  */
 export async function openMysqlSession(url: string): Promise<SqlSession> {
   const { default: mariadb } = await import('mariadb')
+  const connectionString = mariadbConnectionString(url)
   let connection: import('mariadb').Connection
   try {
-    connection = await mariadb.createConnection(mariadbConnectionString(url))
+    connection = await mariadb.createConnection(connectionString)
   } catch (error) {
     // The driver's messages can quote the connection string, password included.
-    throw new Error(`cannot connect to MySQL/MariaDB: ${withoutSecrets(String((error as Error).message), url)}`)
+    throw connectionError('cannot connect to MySQL/MariaDB', error, url)
   }
   return {
     provider: 'mysql',
@@ -91,20 +95,10 @@ export async function openMysqlSession(url: string): Promise<SqlSession> {
 
 // The driver only reads mariadb:// strings; migration files need multipleStatements.
 function mariadbConnectionString(url: string): string {
-  const parsed = new URL(url)
+  const parsed = parseSecretUrl(url, 'url')
   if (parsed.protocol === 'mysql:') parsed.protocol = 'mariadb:'
   parsed.searchParams.set('multipleStatements', 'true')
   return parsed.toString()
-}
-
-function withoutSecrets(message: string, url: string): string {
-  let password = ''
-  try {
-    password = new URL(url).password
-  } catch {}
-  let clean = message.split(url).join('(database URL)')
-  if (password) clean = clean.split(password).join('***').split(decodeURIComponent(password)).join('***')
-  return clean
 }
 
 /**

@@ -1,3 +1,5 @@
+import { MAX_SHORT_FIELD_LENGTH, shortFieldProblem } from '../protocol/field-limits.js'
+import { isAmount } from '../store/amount.js'
 import { MAX_ORDER_NO_LENGTH, ORDER_NO_PATTERN } from '../store/order-no.js'
 import type { PaymentResultInput } from '../store/order-store.js'
 
@@ -6,7 +8,7 @@ import type { PaymentResultInput } from '../store/order-store.js'
 // only what the plugin relies on: every other message Alipay+ can sign must be recordable, so
 // optional fields may be null and descriptive ones have no length limit (the raw message is
 // stored as text; the typed columns take adjusted copies, see store/recordable.ts).
-const shortString = { type: 'string', minLength: 1, maxLength: 64 } as const
+const shortString = { type: 'string', minLength: 1, maxLength: MAX_SHORT_FIELD_LENGTH } as const
 const optional = (schema: object) => ({ anyOf: [schema, { type: 'null' }] }) as const
 const anyString = { type: 'string' } as const
 
@@ -35,45 +37,57 @@ export const notifyBodySchema = {
     },
     // Our orderNo: the same rule as assertOrderNo, so a bad id is a 400 here and never reaches the store.
     paymentRequestId: { type: 'string', minLength: 1, maxLength: MAX_ORDER_NO_LENGTH, pattern: ORDER_NO_PATTERN },
-    paymentId: optional(shortString),
     acquirerId: shortString,
-    pspId: optional(anyString),
-    customerId: optional(anyString),
-    walletBrandName: optional(anyString),
-    paymentAmount: optional(amount),
-    paymentTime: optional(anyString),
   },
-  // A success must carry the amount: it is checked against the order before recording.
+  // The payment's details are checked on a success only, which must carry the amount (compared
+  // with the order's before recording). A failure uses none of them: whatever they hold, it is
+  // recordable (a malformed one stays in the payload, out of the typed columns), or Alipay+
+  // would get a 400 and deliver it again for ever.
   if: {
     type: 'object',
     properties: { paymentResult: { type: 'object', properties: { resultStatus: { const: 'S' } } } },
   },
-  then: { required: ['paymentAmount'], properties: { paymentAmount: amount } },
+  then: {
+    required: ['paymentAmount'],
+    properties: {
+      paymentId: optional(shortString),
+      pspId: optional(anyString),
+      customerId: optional(anyString),
+      walletBrandName: optional(anyString),
+      paymentAmount: amount,
+      paymentTime: optional(anyString),
+    },
+  },
 } as const
 
+/** A body the schema accepted: the payment's details are as typed on S, and unchecked on F. */
 export interface NotifyBody {
   paymentResult: { resultCode: string; resultStatus: 'S' | 'F'; resultMessage?: string | null }
   paymentRequestId: string
-  paymentId?: string | null
   acquirerId: string
-  pspId?: string | null
-  customerId?: string | null
-  walletBrandName?: string | null
-  paymentAmount?: { currency: string; value: string } | null
-  paymentTime?: string | null
+  paymentId?: unknown
+  pspId?: unknown
+  customerId?: unknown
+  walletBrandName?: unknown
+  paymentAmount?: unknown
+  paymentTime?: unknown
 }
 
-/** The store's input for a verified, schema-valid notification; `raw` is its exact text. */
+/** What a verified, schema-valid notification reports: the store's input; `raw` is its exact text. */
 export function notifyResult(body: NotifyBody, raw: string): PaymentResultInput {
+  const success = body.paymentResult.resultStatus === 'S'
+  const { paymentId, paymentAmount, paymentTime } = body
   return {
     orderNo: body.paymentRequestId,
     source: 'notify',
-    status: body.paymentResult.resultStatus === 'S' ? 'SUCCESS' : 'FAIL',
+    status: success ? 'SUCCESS' : 'FAIL',
     resultCode: body.paymentResult.resultCode,
     resultMessage: body.paymentResult.resultMessage ?? null,
-    paymentId: body.paymentId ?? null,
-    paymentTime: body.paymentTime ?? null,
-    paymentAmount: body.paymentAmount ?? null,
+    // Checked by the schema on S; kept on F only when they are what they should be.
+    paymentId: typeof paymentId === 'string' && shortFieldProblem('paymentId', paymentId) === null ? paymentId : null,
+    paymentTime: typeof paymentTime === 'string' ? paymentTime : null,
+    paymentAmount: isAmount(paymentAmount) ? paymentAmount : null,
     payload: raw,
   }
 }
+

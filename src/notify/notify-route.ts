@@ -131,9 +131,10 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
     async (request, reply) => {
       const body = request.body as NotifyBody
       const orderNo = body.paymentRequestId
+      const reported = notifyResult(body, rawText.get(request) ?? '')
       let outcome
       try {
-        outcome = await store.recordResult(notifyResult(body, rawText.get(request) ?? ''))
+        outcome = await store.recordResult(reported)
       } catch (error) {
         if (error instanceof UnknownOrderError) {
           request.log.warn({ orderNo }, 'alipayplus notifyPayment for an unknown order: asking Alipay+ to deliver again')
@@ -152,7 +153,7 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
       if (outcome.reason === 'amount_mismatch') {
         const expected = { currency: outcome.order.currency, value: outcome.order.amount }
         const message = 'alipayplus notifyPayment amount mismatch: order left init, event recorded; needs a human'
-        request.log.error({ orderNo, expected, received: body.paymentAmount }, message)
+        request.log.error({ orderNo, expected, received: reported.paymentAmount }, message)
         alerts.emit({
           kind: 'amount_mismatch',
           orderNo,
@@ -161,7 +162,7 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
           message,
           expected,
           // The schema requires a well-formed amount on S, and a mismatch is only decided on S.
-          received: { currency: body.paymentAmount!.currency, value: body.paymentAmount!.value },
+          received: { currency: reported.paymentAmount!.currency, value: reported.paymentAmount!.value },
           eventId: outcome.eventId,
         })
       } else if (outcome.reason === 'conflicting_result') {

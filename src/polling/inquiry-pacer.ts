@@ -7,6 +7,10 @@
 // the moment its answer is back: a stalled event loop or a slow network may send calls started
 // a second apart together. So a call holds its place in the window from its start until 1 s
 // after its end; then whatever the delays, no second at Alipay+ holds more than the cap.
+//
+// Every time here is from the monotonic clock: a wall-clock step (NTP, an operator) must neither
+// stall every call for the size of a step back nor open the window early on a step forward.
+import { performance } from 'node:perf_hooks'
 import { type Priority, WaitQueue } from './wait-queue.js'
 
 /** How long a call still counts after its answer came back. */
@@ -43,10 +47,10 @@ export class InquiryPacer {
     signal?.throwIfAborted()
     let counted: Counted | undefined
     const take = () => {
-      counted = { startedAt: Date.now(), endedAt: null }
+      counted = { startedAt: performance.now(), endedAt: null }
       this.#counted.push(counted)
     }
-    if (this.#queue.size === 0 && this.#nextStartAt() <= Date.now()) take()
+    if (this.#queue.size === 0 && this.#nextStartAt() <= performance.now()) take()
     else {
       const turn = this.#queue.wait(priority, signal, take)
       this.#schedule()
@@ -62,7 +66,7 @@ export class InquiryPacer {
 
   /** Holds new calls for `ms` (calls already started go on). */
   pause(ms: number): void {
-    this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + ms)
+    this.#pausedUntil = Math.max(this.#pausedUntil, performance.now() + ms)
   }
 
   /**
@@ -76,14 +80,14 @@ export class InquiryPacer {
 
   #end(counted: Counted): void {
     if (counted.endedAt !== null) return
-    counted.endedAt = Date.now()
-    this.#slowestMs = Math.max(...this.#counted.map((c) => (c.endedAt ?? Date.now()) - c.startedAt))
+    counted.endedAt = performance.now()
+    this.#slowestMs = Math.max(...this.#counted.map((c) => (c.endedAt ?? performance.now()) - c.startedAt))
     this.#drain()
   }
 
   /** When the next call may start: now, a time, or Infinity until a call in flight ends. */
   #nextStartAt(): number {
-    const now = Date.now()
+    const now = performance.now()
     this.#counted = this.#counted.filter((c) => c.endedAt === null || c.endedAt + RATE_WINDOW_MS > now)
     let freeAt = now
     if (this.#counted.length >= this.#perSecond) {
@@ -103,12 +107,12 @@ export class InquiryPacer {
         this.#timer = undefined
         this.#drain()
       },
-      Math.max(1, at - Date.now()),
+      Math.max(1, at - performance.now()),
     )
   }
 
   #drain(): void {
-    while (this.#queue.size > 0 && this.#nextStartAt() <= Date.now()) this.#queue.grantNext()
+    while (this.#queue.size > 0 && this.#nextStartAt() <= performance.now()) this.#queue.grantNext()
     if (this.#queue.size > 0) this.#schedule()
   }
 

@@ -176,9 +176,16 @@ export class InquiryClient {
       if (status < 200 || status >= 300) return { body: undefined }
       return untrusted('the response carries no Signature header', status)
     }
+    // Bound to our request as far as the protocol allows: Alipay+ signs answers to every merchant
+    // with one key, so an answer signed for another Client-Id (or about another payment) must
+    // never pass for ours. (Response-Time is required above: it is part of the signed content.)
+    const answeredTo = headers.get('client-id')
+    if (answeredTo !== null && answeredTo !== '' && answeredTo !== this.#options.clientId) {
+      return untrusted('the response is addressed to another Client-Id', status, 'CLIENT_ID_MISMATCH')
+    }
     const body = parseJson(raw)
     const answeredFor = (body as { paymentRequestId?: unknown } | null | undefined)?.paymentRequestId
-    if (typeof answeredFor === 'string' && answeredFor !== paymentRequestId) {
+    if (answeredFor !== undefined && answeredFor !== null && answeredFor !== paymentRequestId) {
       return untrusted('the response is about another paymentRequestId', status, 'PAYMENT_REQUEST_ID_MISMATCH')
     }
     return { body }

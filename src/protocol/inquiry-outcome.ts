@@ -4,6 +4,7 @@
 // but unrecordable: asking again would get the same answer, so stop and tell a human).
 import { type Amount, assertAmount } from '../store/amount.js'
 import { isObject, retry, retryForStatus, withoutResult } from './answer-status.js'
+import { shortFieldProblem } from './field-limits.js'
 
 export type JsonObject = Record<string, unknown>
 
@@ -44,7 +45,11 @@ export interface OrderNotExistOutcome {
   response: JsonObject
 }
 
-/** A signed answer that cannot be recorded: a SUCCESS without a valid paymentAmount. */
+/**
+ * A signed answer that cannot be recorded: a SUCCESS without a valid paymentAmount, or a final
+ * answer whose resultCode (or a SUCCESS's paymentId) is empty or longer than the protocol's 64
+ * characters.
+ */
 export interface InvalidAnswerOutcome {
   kind: 'invalid_answer'
   /** paymentResult.resultCode. */
@@ -104,7 +109,12 @@ function fromPaymentResult(response: JsonObject, httpStatus: number): InquiryOut
   if (payment.resultMessage !== undefined) outcome.resultMessage = payment.resultMessage
   const paymentId = optionalString(response.paymentId)
   const paymentTime = optionalString(response.paymentTime)
-  if (paymentId !== undefined) outcome.paymentId = paymentId
+  // Checked as the notify route checks them (the same answer would come every time): the
+  // resultCode always; the paymentId on a SUCCESS, and a FAIL, which does not use it, drops a bad one.
+  const idProblem = paymentId === undefined ? null : shortFieldProblem('paymentId', paymentId)
+  const fieldProblem = shortFieldProblem('paymentResult.resultCode', payment.resultCode) ?? (outcome.status === 'SUCCESS' ? idProblem : null)
+  if (fieldProblem !== null) return { kind: 'invalid_answer', resultCode: payment.resultCode, problem: fieldProblem, response }
+  if (paymentId !== undefined && idProblem === null) outcome.paymentId = paymentId
   const amountProblem = problemOf(response.paymentAmount)
   if (amountProblem === null) outcome.paymentAmount = response.paymentAmount as Amount
   else if (outcome.status === 'SUCCESS') {

@@ -31,6 +31,8 @@ export interface CancelRouteContext {
 interface Decision {
   body: Record<string, unknown>
   lost?: true
+  /** The payment's faults, once the request named a payment. */
+  faults?: Faults
 }
 
 function resultOnly(resultCode: string, resultStatus: 'S' | 'F' | 'U', resultMessage: string): Record<string, unknown> {
@@ -42,15 +44,15 @@ async function decide(ctx: CancelRouteContext, headers: Record<string, string | 
   const verified = await verifyMessage({ path: CANCEL_PAYMENT_PATH, headers, body: raw, publicKeys: ctx.merchantPublicKeys, timeHeader: 'Request-Time' })
   if (!verified.ok) return { body: resultOnly('INVALID_SIGNATURE', 'F', 'The signature is invalid.') }
   const { id, payment } = lookupPayment(parseJson(raw), ctx.payments)
-  if (id === undefined) return { body: resultOnly('PARAM_ILLEGAL', 'F', 'Illegal parameters: paymentRequestId or paymentId is required.') }
   const faults = ctx.faultsFor(payment)
+  if (id === undefined) return { body: resultOnly('PARAM_ILLEGAL', 'F', 'Illegal parameters: paymentRequestId or paymentId is required.'), faults }
   const call = payment === undefined ? 0 : payment.cancelCalls++
   const lost = payment !== undefined && call < faults.cancelAnswerLostFirstN
   if (!lost && (call < faults.cancelUnknownFirstN || ctx.dice.chance(faults.cancelUnknownRate))) {
-    return { body: resultOnly('UNKNOWN_EXCEPTION', 'U', 'An API call failed for an unknown reason.') }
+    return { body: resultOnly('UNKNOWN_EXCEPTION', 'U', 'An API call failed for an unknown reason.'), faults }
   }
-  if (!lost && ctx.dice.chance(faults.cancelFailRate)) return { body: resultOnly('PROCESS_FAIL', 'F', 'A general business failure occurred.') }
-  if (payment === undefined) return { body: resultOnly('ORDER_NOT_EXIST', 'F', 'The order does not exist.') }
+  if (!lost && ctx.dice.chance(faults.cancelFailRate)) return { body: resultOnly('PROCESS_FAIL', 'F', 'A general business failure occurred.'), faults }
+  if (payment === undefined) return { body: resultOnly('ORDER_NOT_EXIST', 'F', 'The order does not exist.'), faults }
   const cancelled = ctx.payments.cancel(payment.paymentRequestId)
   const body = {
     ...resultOnly('SUCCESS', 'S', 'Success'),
@@ -58,7 +60,7 @@ async function decide(ctx: CancelRouteContext, headers: Record<string, string | 
     paymentId: cancelled.paymentId,
     cancelTime: new Date().toISOString(),
   }
-  return lost ? { body, lost } : { body }
+  return lost ? { body, lost, faults } : { body, faults }
 }
 
 /** Resolves when the caller has gone (closed its connection), or it was dropped, or the simulator closes. */
@@ -89,7 +91,8 @@ export function cancelRoute(ctx: CancelRouteContext): FastifyPluginAsync {
         return reply
       }
       const body = JSON.stringify(decision.body)
-      const headers = await signAnswer(ctx, CANCEL_PAYMENT_PATH, request.headers, body)
+      const otherClient = ctx.dice.chance((decision.faults ?? ctx.faultsFor()).answerOtherClientIdRate)
+      const headers = await signAnswer(ctx, CANCEL_PAYMENT_PATH, request.headers, body, otherClient)
       return reply.code(200).headers(headers).send(body)
     })
   }

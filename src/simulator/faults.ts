@@ -45,6 +45,11 @@ export interface Faults {
    * refunded) but never answered: the answer is held until the caller gives up (its timeout).
    */
   cancelAnswerLostFirstN: number
+  /**
+   * An inquiryPayment or cancelPayment answer comes with another merchant's Client-Id, signed
+   * over it with Alipay+'s key (as Alipay+ answers that merchant): a valid signature, not ours.
+   */
+  answerOtherClientIdRate: number
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -67,6 +72,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   cancelUnknownFirstN: 0,
   cancelFailRate: 0,
   cancelAnswerLostFirstN: 0,
+  answerOtherClientIdRate: 0,
 })
 
 type FaultKind = 'rate' | 'count' | 'flag'
@@ -91,6 +97,7 @@ const KINDS: Record<keyof Faults, FaultKind> = {
   cancelUnknownFirstN: 'count',
   cancelFailRate: 'rate',
   cancelAnswerLostFirstN: 'count',
+  answerOtherClientIdRate: 'rate',
 }
 
 function validValue(kind: FaultKind, value: unknown): boolean {

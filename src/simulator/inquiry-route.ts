@@ -129,7 +129,7 @@ export function inquiryRoute(ctx: InquiryRouteContext): FastifyPluginAsync {
         const call = payment === undefined ? 0 : payment.inquiryCalls++
         const answer = await decide(ctx, request.headers, raw, id, payment, faults)
         const body = JSON.stringify(answer.body)
-        const headers = await signAnswer(ctx, INQUIRY_PAYMENT_PATH, request.headers, body)
+        const headers = await signAnswer(ctx, INQUIRY_PAYMENT_PATH, request.headers, body, ctx.dice.chance(faults.answerOtherClientIdRate))
         ctx.stats.answered(answer.kind)
         let sent = body
         if (call < faults.inquiryTamperFirstN || ctx.dice.chance(faults.inquiryTamperRate)) {

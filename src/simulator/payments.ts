@@ -43,6 +43,8 @@ export interface CompletePaymentInput {
   /** Default SUCCESS, or ORDER_IS_CLOSED for FAIL. */
   resultCode?: string
   resultMessage?: string
+  /** SUCCESS only: the paymentId Alipay+ reports. Default: one shaped like real ids. */
+  paymentId?: string
 }
 
 function digits(count: number): string {
@@ -85,12 +87,16 @@ export class PaymentBook {
     if (input?.status !== 'SUCCESS' && input?.status !== 'FAIL') {
       throw new SimInvalidInputError('status must be "SUCCESS" or "FAIL"')
     }
+    // Any non-empty string, even one longer than the protocol allows: a merchant's tests may need it.
+    if (input.paymentId !== undefined && (typeof input.paymentId !== 'string' || input.paymentId === '')) {
+      throw new SimInvalidInputError('paymentId must be a non-empty string')
+    }
     payment.status = input.status
     if (input.status === 'SUCCESS') {
       payment.resultCode = input.resultCode ?? 'SUCCESS'
       payment.resultMessage = input.resultMessage ?? 'success'
       // Shaped like real ids: a date prefix and digits, well within the 64-character limit.
-      payment.paymentId = `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}1140${digits(20)}`
+      payment.paymentId = input.paymentId ?? `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}1140${digits(20)}`
       payment.customerId = `2088${digits(12)}`
       payment.paymentTime = new Date().toISOString()
       this.#byPaymentId.set(payment.paymentId, payment)

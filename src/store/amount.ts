@@ -12,6 +12,16 @@ export interface Amount {
 const MINOR_UNITS = /^(0|[1-9][0-9]{0,17})$/
 const CURRENCY = /^[A-Z]{3}$/
 
+/** Whether `amount` is a well-formed Amount (see assertAmount). */
+export function isAmount(amount: unknown): amount is Amount {
+  try {
+    assertAmount(amount)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export function assertAmount(amount: unknown, what = 'amount'): asserts amount is Amount {
   if (typeof amount !== 'object' || amount === null) {
     throw new InvalidAmountError(`${what} must be an object { currency, value }`)

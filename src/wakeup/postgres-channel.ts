@@ -11,6 +11,7 @@ import type { Client, ClientConfig, Notification } from 'pg'
 import { InvalidOptionError } from '../errors.js'
 import { BatchSender } from './batch-sender.js'
 import { Heartbeat } from './heartbeat.js'
+import { withoutSecrets } from '../secret-url.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import { reconnectForever } from './reconnect.js'
@@ -79,9 +80,10 @@ export class PostgresWakeChannel implements WakeChannel {
     try {
       await this.#connect()
     } catch (error) {
-      // pg's message names the host or the refusal, never the password.
+      // Only the message, cleaned: a malformed URL's ERR_INVALID_URL carries it whole in `input`.
+      const url = this.#config.connectionString
       const reason = error instanceof Error ? error.message : String(error)
-      throw new InvalidOptionError('wakeup', `postgres: could not LISTEN (${reason})`)
+      throw new InvalidOptionError('wakeup', `postgres: could not LISTEN (${url === undefined ? reason : withoutSecrets(reason, url)})`)
     }
     this.#heartbeat.start()
   }

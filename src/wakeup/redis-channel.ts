@@ -9,6 +9,7 @@ import type { Redis, RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
 import { BatchSender } from './batch-sender.js'
 import { Heartbeat } from './heartbeat.js'
+import { redactUrl } from '../secret-url.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import { settleWithin } from './settle-within.js'
@@ -204,10 +205,20 @@ export class RedisWakeChannel implements WakeChannel {
     }
     const connection =
       typeof this.#connection === 'string'
-        ? new (await loadRedis())(this.#connection, options)
+        ? await this.#fromUrl(this.#connection, options)
         : (this.#connection.duplicate as (options: RedisOptions) => Redis).call(this.#connection, options)
     // Unhandled, ioredis's 'error' events (one per failed reconnect) would crash the process.
     connection.on('error', (error: Error) => this.#log.warn({ err: error }, 'alipayplus wakeup: Redis connection error; reconnecting'))
     return connection
+  }
+
+  async #fromUrl(url: string, options: RedisOptions): Promise<Redis> {
+    const Redis = await loadRedis()
+    try {
+      return new Redis(url, options)
+    } catch {
+      // ioredis parses with Node's URL, whose ERR_INVALID_URL carries the whole URL in `input`.
+      throw new InvalidOptionError('wakeup', `redis is not a valid Redis URL (${redactUrl(url)})`)
+    }
   }
 }

@@ -149,6 +149,54 @@ await forEachBackend(t, async (t, backend) => {
     })
   })
 
+  // Checksums are judged the same on every provider; PGlite (slow to start) adds nothing to PostgreSQL here.
+  const checksumsOnly = backend.name === 'pglite' ? { skip: 'checksums are judged as on PostgreSQL; PGlite adds nothing here' } : {}
+
+  t.test('a migration applied with LF line endings and checked out with CRLF (and the reverse) is the same migration', checksumsOnly, async (t) => {
+    // As Prisma's schema engine judges it (git may convert line endings on checkout); a real
+    // edit is still refused whatever the line endings.
+    const rewrite = async (dir: string, convert: (sql: string) => string) => {
+      for (const name of shipped) {
+        const file = join(dir, name, 'migration.sql')
+        await writeFile(file, convert(await readFile(file, 'utf8')))
+      }
+    }
+    const toCrlf = (sql: string) => sql.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n')
+    const toLf = (sql: string) => sql.replaceAll('\r\n', '\n')
+    for (const [applied, checkedOut] of [
+      [toLf, toCrlf],
+      [toCrlf, toLf],
+    ] as const) {
+      const what = `${applied === toLf ? 'LF' : 'CRLF'} applied, ${checkedOut === toLf ? 'LF' : 'CRLF'} checked out`
+      const target = await emptyTarget(t, backend)
+      const dir = await copyMigrations(t, provider)
+      await rewrite(dir, applied)
+      t.same((await withSession(target, (session) => applyMigrations(session, { migrationsDir: dir }))).applied, shipped, `${what}: applied`)
+      await rewrite(dir, checkedOut)
+      t.not((await readMigrations(dir))[0]!.sql, applied((await readMigrations(dir))[0]!.sql), `${what}: the bytes differ`)
+      t.same(await withSession(target, (session) => applyMigrations(session, { migrationsDir: dir })), { applied: [], skipped: shipped }, `${what}: accepted`)
+      await appendFile(join(dir, shipped[0]!, 'migration.sql'), checkedOut('\n-- edited after the fact\n'))
+      await withSession(target, (session) =>
+        t.rejects(applyMigrations(session, { migrationsDir: dir }), { code: 'FST_ALIPAYPLUS_MIGRATION_CHECKSUM' }, `${what}: an edit is still refused`),
+      )
+    }
+  })
+
+  t.test('a checksum written unpadded by an old Prisma engine still matches', checksumsOnly, async (t) => {
+    // prisma-engines#1887: bytes under 0x10 lost their leading zero; Prisma's engine accepts those rows.
+    const target = await emptyTarget(t, backend)
+    await withSession(target, (session) => applyMigrations(session))
+    const migrations = await readMigrations(MIGRATIONS_DIRS[provider])
+    const unpadded = (hex: string) => hex.match(/../g)!.map((byte) => byte.replace(/^0/, '')).join('')
+    const old = migrations.find((migration) => unpadded(migration.checksum).length < 64)
+    t.ok(old, 'a shipped migration whose checksum has a byte under 0x10')
+    const placeholders = provider === 'postgresql' ? ['$1', '$2'] : ['?', '?']
+    await withSession(target, (session) =>
+      session.query(`UPDATE _prisma_migrations SET checksum = ${placeholders[0]} WHERE migration_name = ${placeholders[1]}`, [unpadded(old!.checksum), old!.name]),
+    )
+    t.same(await withSession(target, (session) => applyMigrations(session)), { applied: [], skipped: shipped })
+  })
+
   t.test('a failing migration is not recorded as applied', async (t) => {
     const target = await emptyTarget(t, backend)
     const dir = await copyMigrations(t, provider)

@@ -79,6 +79,31 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(order?.resultCode, 'USER_BALANCE_NOT_ENOUGH')
   })
 
+  t.test('a signed failure is recorded whatever its unused fields hold', async (t) => {
+    // A failure uses none of the payment's details: a malformed one must not make it a 400,
+    // which Alipay+ would deliver again for ever. It stays in the event's payload.
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['malformed paymentAmount', { paymentAmount: { currency: 'usd', value: '1.00' } }],
+      ['paymentAmount not an object', { paymentAmount: 'USD 1.00' }],
+      ['paymentId over 64 characters', { paymentId: 'P'.repeat(200) }],
+      ['paymentId not a string', { paymentId: 12345 }],
+      ['paymentTime not a string', { paymentTime: 1764122400000 }],
+      ['descriptive fields not strings', { pspId: 7, customerId: {}, walletBrandName: [] }],
+    ]
+    for (const [i, [name, fields]] of cases.entries()) {
+      const orderNo = `fail-unused-${i}`
+      await create(orderNo)
+      const body = { ...notifyBody(orderNo, { paymentResult: { resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F' } }), ...fields }
+      const request = await signedNotify(alipay.privateKey, body)
+      const response = await app.inject(request)
+      t.equal(response.statusCode, 200, `${name}: acknowledged`)
+      t.equal(response.body, ACK, name)
+      t.match(await store.getOrder(orderNo), { status: 'FAIL', resultCode: 'ORDER_IS_CLOSED', resultSource: 'notify' }, `${name}: recorded`)
+      t.same((await store.listEvents(orderNo)).map((e) => e.payload), [request.payload], `${name}: the event keeps the message as received`)
+    }
+    t.equal((await store.getOrder('fail-unused-2'))?.paymentId, null, 'an over-long paymentId stays out of the column')
+  })
+
   t.test('a later notify never overwrites an earlier final result', async (t) => {
     await create('first-wins')
     await store.recordResult({ orderNo: 'first-wins', source: 'inquiry', status: 'FAIL', resultCode: 'ORDER_IS_CLOSED', payload: {} })

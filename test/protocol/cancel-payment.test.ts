@@ -38,7 +38,7 @@ t.before(async () => {
   gatewayUrl = await sim.listen()
 })
 t.afterEach(() => {
-  sim.setFaults({ cancelUnknownRate: 0, cancelFailRate: 0 })
+  sim.setFaults({ cancelUnknownRate: 0, cancelFailRate: 0, answerOtherClientIdRate: 0 })
 })
 t.teardown(async () => {
   for (const c of clients) c.close()
@@ -88,6 +88,12 @@ t.test("an answer not signed by Alipay+'s key is never a cancel", async (t) => {
     kind: 'setup_error',
     resultCode: 'INVALID_RESPONSE_SIGNATURE',
   })
+})
+
+t.test("an answer Alipay+ signed for another merchant's Client-Id is never a cancel", async (t) => {
+  sim.createPayment({ paymentRequestId: 'c-8', amount })
+  sim.setFaults({ answerOtherClientIdRate: 1 })
+  t.match(await client().cancel('c-8'), { kind: 'setup_error', resultCode: 'CLIENT_ID_MISMATCH' })
 })
 
 t.test('behind a gateway path prefix, signed over the API path alone', async (t) => {

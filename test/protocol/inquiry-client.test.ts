@@ -47,7 +47,7 @@ t.before(async () => {
   gatewayUrl = await sim.listen()
 })
 t.afterEach(() => {
-  sim.setFaults({ inquiryUnknownRate: 0, inquiryTrafficLimitRate: 0, inquiry5xxRate: 0, inquiryTamperRate: 0, inquirySlowMs: 0 })
+  sim.setFaults({ inquiryUnknownRate: 0, inquiryTrafficLimitRate: 0, inquiry5xxRate: 0, inquiryTamperRate: 0, inquirySlowMs: 0, answerOtherClientIdRate: 0 })
 })
 t.teardown(async () => {
   for (const c of clients) c.close()
@@ -162,6 +162,17 @@ t.test('a response signed by a key that is not Alipay+\'s is never trusted', asy
   })
   // The same answer verifies when Alipay+'s key is part of a rotation list.
   t.match(await client({ alipayPublicKeys: [stranger.publicKey, alipay.publicKey] }).inquire(orderNo), { kind: 'final' })
+})
+
+t.test("an answer Alipay+ signed for another merchant's Client-Id is never trusted", async (t) => {
+  // Alipay+ signs every merchant's answers with one key: the signature holds, the answer is not ours.
+  const orderNo = newOrderNo()
+  sim.createPayment({ paymentRequestId: orderNo, amount })
+  sim.completePayment(orderNo, { status: 'SUCCESS', notify: false })
+  sim.setFaults({ answerOtherClientIdRate: 1 })
+  t.match(await client().inquire(orderNo), { kind: 'setup_error', resultCode: 'CLIENT_ID_MISMATCH', resultMessage: /another Client-Id/ })
+  sim.setFaults({ answerOtherClientIdRate: 0 })
+  t.match(await client().inquire(orderNo), { kind: 'final', status: 'SUCCESS' }, 'the answer addressed to us is read')
 })
 
 t.test("the caller's abort rejects with its reason", async (t) => {
@@ -323,6 +334,12 @@ t.test('answers from a hand-written gateway: unsigned, half-signed, about anothe
 
   answers.push({ body: paid('someone-else'), sign: true })
   t.match(await c.inquire('x-3'), { kind: 'setup_error', resultCode: 'PAYMENT_REQUEST_ID_MISMATCH' })
+
+  answers.push({ body: { ...paid('x-7'), paymentRequestId: 7 }, sign: true })
+  t.match(await c.inquire('x-7'), { kind: 'setup_error', resultCode: 'PAYMENT_REQUEST_ID_MISMATCH' }, 'a paymentRequestId that is no string is no match')
+
+  answers.push({ body: { ...paid('x-8'), paymentRequestId: undefined }, sign: true })
+  t.match(await c.inquire('x-8'), { kind: 'final', status: 'SUCCESS' }, 'an answer without paymentRequestId is read')
 
   answers.push({ body: paid('x-4'), sign: true })
   t.match(await c.inquire('x-4'), { kind: 'final', status: 'SUCCESS' }, 'and the properly signed answer passes')

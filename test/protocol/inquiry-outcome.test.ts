@@ -45,6 +45,19 @@ t.test('a SUCCESS without a valid amount is an invalid answer, never a retry; a 
   t.equal(failed.kind === 'final' && 'paymentAmount' in failed, false, 'the FAIL is recordable without it')
 })
 
+t.test('resultCode and paymentId are checked as the notify route checks them (1 to 64 characters)', async (t) => {
+  const answer = (paymentResult: object, paymentId?: string) => ({ result: OK, paymentResult, paymentAmount: amount, paymentId })
+  const paid = { resultCode: 'SUCCESS', resultStatus: 'S' }
+  const closed = { resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F' }
+  t.match(classifyInquiryResponse(200, answer({ ...closed, resultCode: 'R'.repeat(65) })), { kind: 'invalid_answer', problem: /resultCode is longer than 64/ })
+  t.match(classifyInquiryResponse(200, answer({ ...paid, resultCode: '' })), { kind: 'invalid_answer', problem: /resultCode is empty/ })
+  t.match(classifyInquiryResponse(200, answer(paid, 'P'.repeat(65))), { kind: 'invalid_answer', problem: /paymentId is longer than 64/ })
+  t.match(classifyInquiryResponse(200, answer({ ...paid, resultCode: 'S'.repeat(64) }, 'P'.repeat(64))), { kind: 'final', paymentId: 'P'.repeat(64) }, 'at the limit')
+  const failed = classifyInquiryResponse(200, answer(closed, 'P'.repeat(65)))
+  t.match(failed, { kind: 'final', status: 'FAIL' }, 'a FAIL, which does not use the paymentId, is recordable')
+  t.equal(failed.kind === 'final' && 'paymentId' in failed, false, 'without the over-long paymentId')
+})
+
 t.test('result S + paymentResult F is a final FAIL with its code', async (t) => {
   const outcome = classifyInquiryResponse(200, { result: OK, paymentResult: { resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F', resultMessage: 'closed' } })
   t.match(outcome, { kind: 'final', status: 'FAIL', resultCode: 'ORDER_IS_CLOSED', resultMessage: 'closed' })
