@@ -39,6 +39,7 @@ export type {
   CancelUnconfirmedAlert,
   CancelDeadlinePassedAlert,
   GaveUpAlert,
+  NotFoundAlert,
 } from './attention/attention-alert.js'
 
 export * from './errors.js'

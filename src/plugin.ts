@@ -9,6 +9,7 @@ import { type AlipayPlusOptions, resolveOptions } from './options.js'
 import { InquiryLimiter } from './polling/inquiry-limiter.js'
 import { OrderLease } from './polling/order-lease.js'
 import { type AwaitOptions, PaymentPoller, type PollerStats } from './polling/payment-poller.js'
+import { PollingRows } from './polling/polling-rows.js'
 import type { PaymentResult } from './polling/payment-result.js'
 import { Reconciler } from './polling/reconciler.js'
 import { ResultHub } from './polling/result-hub.js'
@@ -55,6 +56,8 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   const log = fastify.log.child({ plugin: 'fastify-alipayplus' })
   const store = new OrderStore(options.models)
   const hub = new ResultHub()
+  // The polling layer's own columns (leases, reconcile turns): not on the application's store.
+  const rows = new PollingRows(options.models)
   const alerts = new AlertHook(options.onAttention, log)
   const inquiryClient = new InquiryClient({
     gatewayUrl: options.gatewayUrl,
@@ -70,7 +73,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   }
   const poller = new PaymentPoller({
     store,
-    lease: new OrderLease(store, options.leaseMs, log),
+    lease: new OrderLease(rows, options.leaseMs, log),
     inquiry: inquiryClient,
     limiter: new InquiryLimiter({ maxConcurrent: options.maxConcurrentInquiries, maxPerSecond: options.maxInquiriesPerSecond }),
     hub,
@@ -91,7 +94,10 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
           pollMs: options.wakeup.kind === 'poll' ? options.wakeup.pollMs : undefined,
           log,
         })
-  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log, alerts)
+  const reconciler =
+    options.reconcile === false
+      ? null
+      : new Reconciler({ options: options.reconcile, polling: options.polling, store, rows, poller, log, alerts })
   const delivery =
     options.onPaymentResult === undefined
       ? null

@@ -13,6 +13,7 @@ export type AttentionReason =
   | 'cancel_unconfirmed'
   | 'cancel_deadline_passed'
   | 'gave_up'
+  | 'not_found'
 
 interface AlertBase {
   orderNo: string
@@ -85,6 +86,18 @@ export interface GaveUpAlert extends AlertBase {
   maxAgeMs: number
 }
 
+/**
+ * The reconciler stopped driving an order older than reconcile.notFoundGiveUpMs whose inquiries
+ * still answer ORDER_NOT_EXIST (Alipay+ never learnt of the payment: an abandoned checkout).
+ */
+export interface NotFoundAlert extends AlertBase {
+  kind: 'not_found'
+  createdAt: Date
+  /** Inquiries in a row that answered ORDER_NOT_EXIST. */
+  notFoundCount: number
+  notFoundGiveUpMs: number
+}
+
 export type AttentionAlert =
   | ConflictingResultAlert
   | AmountMismatchAlert
@@ -94,6 +107,7 @@ export type AttentionAlert =
   | CancelUnconfirmedAlert
   | CancelDeadlinePassedAlert
   | GaveUpAlert
+  | NotFoundAlert
 
 export type AttentionKind = AttentionAlert['kind']
 

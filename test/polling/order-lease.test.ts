@@ -1,9 +1,9 @@
-// The lease of one holder, with the store's two calls stood in for: how long a claim lasts, and
+// The lease of one holder, with the rows' two calls stood in for: how long a claim lasts, and
 // that a release the database refuses never throws out of the loop that ends.
 import type { FastifyBaseLogger } from 'fastify'
 import t from 'tap'
 import { OrderLease } from '../../src/polling/order-lease.js'
-import type { OrderStore } from '../../src/store/order-store.js'
+import type { PollingRows } from '../../src/polling/polling-rows.js'
 
 function fakes(release: () => Promise<boolean>) {
   const claims: Date[] = []
@@ -14,7 +14,7 @@ function fakes(release: () => Promise<boolean>) {
       return true
     },
     releaseLease: release,
-  } as unknown as OrderStore
+  } as unknown as PollingRows
   const log = { error: (fields: unknown, message: string) => errors.push({ fields, message }) } as unknown as FastifyBaseLogger
   return { claims, errors, lease: new OrderLease(store, 1_000, log) }
 }
