@@ -169,6 +169,7 @@ describe('AttentionAlert', () => {
       | 'cancel_unconfirmed'
       | 'cancel_deadline_passed'
       | 'gave_up'
+      | 'not_found'
     >()
     expect<AttentionAlert['orderNo']>().type.toBe<string>()
     expect<AttentionAlert['source']>().type.toBe<ResultSource>()
@@ -177,5 +178,6 @@ describe('AttentionAlert', () => {
     expect<Extract<AttentionAlert, { kind: 'amount_mismatch' }>['received']>().type.toBe<{ currency: string; value: string }>()
     expect<Extract<AttentionAlert, { kind: 'setup_error' }>['alipayResultCode']>().type.toBe<string>()
     expect<Extract<AttentionAlert, { kind: 'gave_up' }>['createdAt']>().type.toBe<Date>()
+    expect<Extract<AttentionAlert, { kind: 'not_found' }>['notFoundCount']>().type.toBe<number>()
   })
 })
