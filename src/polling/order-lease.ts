@@ -72,11 +72,14 @@ export class LeaseHold {
 
   /**
    * Takes or renews the lease until `nextCallInMs` + the margin from now; false: not ours to
-   * take. A claim whose answer came back so late that the margin is eaten (a slow database) is
-   * renewed once, so that a true claim always leaves the holder its margin.
+   * take, or not usable. A claim whose answer came back so late that the margin is eaten (a slow
+   * database) is renewed once, so that a true claim always leaves the holder its margin.
    */
   async claim(nextCallInMs: number): Promise<boolean> {
-    return (await this.#claimOnce(nextCallInMs)) && (this.isLive() || (await this.#claimOnce(nextCallInMs)))
+    if (!(await this.#claimOnce(nextCallInMs))) return false
+    if (this.isLive()) return true
+    // Ours, but too late to use: renewed once, and used only if that answer came in time.
+    return (await this.#claimOnce(nextCallInMs)) && this.isLive()
   }
 
   /**
