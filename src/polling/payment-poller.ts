@@ -5,11 +5,11 @@
 // atomic transition. p-retry drives the schedule; a result published by the notify route wakes
 // waiters and stops the loop. The lease each tick takes lasts until the loop's next tick, and
 // the loop lets it go when it ends. A loop whose order another instance holds sleeps until
-// that lease could lapse (or the result is published) instead of ticking against the database. A loop someone awaits is served before loops only the
-// reconciler drives (foreground first in the limiter). What can never fix itself (a setup
-// error, an unrecordable answer, an amount mismatch) ends the loop with a typed error, is handed
-// to onAttention, and (for an order) flags its attention column so that the reconciler stops
-// picking it.
+// that lease could lapse (or the result is published) instead of ticking against the database.
+// A loop someone awaits is served before loops only the reconciler drives (foreground first in
+// the limiter). What can never fix itself (a setup error, an unrecordable answer, an amount
+// mismatch) ends the loop with a typed error, is handed to onAttention, and (for an order) flags
+// its attention column so that the reconciler stops picking it.
 import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
