@@ -43,6 +43,7 @@ export type {
   CancelDeadlinePassedAlert,
   GaveUpAlert,
   SuccessAfterCancelAlert,
+  NotFoundAlert,
 } from './attention/attention-alert.js'
 
 export * from './errors.js'

@@ -33,11 +33,14 @@ export interface PollingOptions {
 }
 
 export interface ReconcileOptions {
-  /** How often to look for orders left init. Default 60000 ms. */
+  /**
+   * How often to look for orders left init; also the wait before an order whose polling window
+   * ended without a result is checked again. Default 60000 ms.
+   */
   intervalMs?: number
   /** Only orders at least this old (younger ones have their own waiter). Default 60000 ms. */
   minAgeMs?: number
-  /** Orders taken per pass. Default 100. */
+  /** Orders taken per pass, those never checked first, then those due longest. Default 100. */
   batchSize?: number
   /**
    * Oldest order the reconciler keeps driving. An order older than this whose polling window
@@ -45,6 +48,17 @@ export interface ReconcileOptions {
    * attention 'gave_up' and no longer picked. Default 172800000 ms (2 days).
    */
   maxAgeMs?: number
+  /**
+   * An order whose last inquiry answered ORDER_NOT_EXIST (an abandoned checkout: Alipay+ never
+   * learnt of it) and that is older than this when its window ends is flagged attention
+   * 'not_found' and no longer picked. Default 3600000 ms (1 hour).
+   */
+  notFoundGiveUpMs?: number
+  /**
+   * Until then such an order backs off: it is checked again after a wait as long as its age
+   * (checks at doubling ages), at least intervalMs and at most this. Default 900000 ms (15 minutes).
+   */
+  notFoundMaxWaitMs?: number
 }
 
 /**
@@ -206,7 +220,16 @@ export const DEFAULTS = {
   maxInquiriesPerSecond: 50,
   // Antom's advice is to start inquiring when no notification came within about a minute.
   // maxAgeMs: past the longest redelivery schedule of a notification (about 25 hours).
-  reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100, maxAgeMs: 172_800_000 },
+  // notFoundGiveUpMs: a customer who has not paid (not even opened the wallet) an hour after
+  // checkout has abandoned it; with 15-minute waits that is some 4 windows instead of 2 days.
+  reconcile: {
+    intervalMs: 60_000,
+    minAgeMs: 60_000,
+    batchSize: 100,
+    maxAgeMs: 172_800_000,
+    notFoundGiveUpMs: 3_600_000,
+    notFoundMaxWaitMs: 900_000,
+  },
   leaseMs: 30_000,
   acceptUnsignedInquiryResponses: false,
   cancelAfterWindow: false,
@@ -323,6 +346,16 @@ function resolveReconcile(value: ReconcileOptions | false | undefined): Required
   if (reconcile.maxAgeMs <= reconcile.minAgeMs) {
     throw new InvalidOptionError('reconcile.maxAgeMs', 'must be greater than reconcile.minAgeMs')
   }
+  reconcile.notFoundGiveUpMs = positiveDuration(
+    reconcile.notFoundGiveUpMs ?? DEFAULTS.reconcile.notFoundGiveUpMs,
+    'reconcile.notFoundGiveUpMs',
+    1,
+  )
+  reconcile.notFoundMaxWaitMs = positiveDuration(
+    reconcile.notFoundMaxWaitMs ?? DEFAULTS.reconcile.notFoundMaxWaitMs,
+    'reconcile.notFoundMaxWaitMs',
+    1,
+  )
   return reconcile
 }
 

@@ -12,6 +12,7 @@ import { type AlipayPlusOptions, resolveOptions } from './options.js'
 import { InquiryLimiter } from './polling/inquiry-limiter.js'
 import { OrderLease } from './polling/order-lease.js'
 import { type AwaitOptions, PaymentPoller, type PollerStats } from './polling/payment-poller.js'
+import { PollingRows } from './polling/polling-rows.js'
 import type { PaymentResult } from './polling/payment-result.js'
 import { Reconciler } from './polling/reconciler.js'
 import { ResultHub } from './polling/result-hub.js'
@@ -65,6 +66,8 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   const store = new OrderStore(options.models)
   const cancels = new CancelStateStore(options.models.orders)
   const hub = new ResultHub()
+  // The polling layer's own columns (leases, reconcile turns): not on the application's store.
+  const rows = new PollingRows(options.models)
   const alerts = new AlertHook(options.onAttention, log)
   const successAfterCancel = new SuccessAfterCancel({ store, cancels, alerts, log })
   // Every SUCCESS this instance records (notification, inquiry, the application's own
@@ -89,7 +92,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   }
   const poller = new PaymentPoller({
     store,
-    lease: new OrderLease(store, options.leaseMs, log),
+    lease: new OrderLease(rows, options.leaseMs, log),
     inquiry: inquiryClient,
     limiter: new InquiryLimiter({ maxConcurrent: options.maxConcurrentInquiries, maxPerSecond: options.maxInquiriesPerSecond }),
     hub,
@@ -112,7 +115,10 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
           pollMs: options.wakeup.kind === 'poll' ? options.wakeup.pollMs : undefined,
           log,
         })
-  const reconciler = options.reconcile === false ? null : new Reconciler(options.reconcile, store, poller, log, alerts, cancels)
+  const reconciler =
+    options.reconcile === false
+      ? null
+      : new Reconciler({ options: options.reconcile, polling: options.polling, store, rows, poller, log, alerts, cancels })
   const delivery =
     options.onPaymentResult === undefined
       ? null

@@ -14,6 +14,7 @@ export type AttentionReason =
   | 'cancel_deadline_passed'
   | 'gave_up'
   | 'success_after_cancel'
+  | 'not_found'
 
 interface AlertBase {
   orderNo: string
@@ -101,6 +102,18 @@ export interface GaveUpAlert extends AlertBase {
   maxAgeMs: number
 }
 
+/**
+ * The reconciler stopped driving an order older than reconcile.notFoundGiveUpMs whose inquiries
+ * still answer ORDER_NOT_EXIST (Alipay+ never learnt of the payment: an abandoned checkout).
+ */
+export interface NotFoundAlert extends AlertBase {
+  kind: 'not_found'
+  createdAt: Date
+  /** Inquiries in a row that answered ORDER_NOT_EXIST. */
+  notFoundCount: number
+  notFoundGiveUpMs: number
+}
+
 export type AttentionAlert =
   | ConflictingResultAlert
   | AmountMismatchAlert
@@ -111,6 +124,7 @@ export type AttentionAlert =
   | CancelDeadlinePassedAlert
   | GaveUpAlert
   | SuccessAfterCancelAlert
+  | NotFoundAlert
 
 export type AttentionKind = AttentionAlert['kind']
 

@@ -4,12 +4,14 @@
 // inquiry), inquire through the global limiter, and record a final answer through the store's
 // atomic transition. p-retry drives the schedule; a result published by the notify route wakes
 // waiters and stops the loop. The lease each tick takes lasts until the loop's next tick, and
-// the loop lets it go when it ends. A loop someone awaits is served before loops only the
-// reconciler drives (foreground first in the limiter). What can never fix itself (a setup
-// error, an unrecordable answer, an amount mismatch) ends the loop with a typed error, is handed
-// to onAttention, and (for an order) flags its attention column so that the reconciler stops
-// picking it.
+// the loop lets it go when it ends. A loop whose order another instance holds sleeps until
+// that lease could lapse (or the result is published) instead of ticking against the database.
+// A loop someone awaits is served before loops only the reconciler drives (foreground first in
+// the limiter). What can never fix itself (a setup error, an unrecordable answer, an amount
+// mismatch) ends the loop with a typed error, is handed to onAttention, and (for an order) flags
+// its attention column so that the reconciler stops picking it.
 import { setMaxListeners } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import pRetry, { AbortError } from 'p-retry'
 import type { AlertHook } from '../attention/alert-hook.js'
@@ -64,6 +66,13 @@ export interface PollerStats {
   outcomes: Record<InquiryOutcome['kind'], number>
   loopsStarted: number
   activeLoops: number
+  /**
+   * Lease claims this instance's loops and cancels sent (each an UPDATE), those another
+   * instance's live lease refused, and the waits for such a lease to lapse that followed.
+   */
+  leaseClaims: number
+  leaseRefused: number
+  leaseWaits: number
   /** Most inquiries ever in flight at once (never above maxConcurrentInquiries). */
   peakInFlight: number
   /** cancelPayment calls made (cancelAfterWindow), and how each was classified. */
@@ -95,6 +104,8 @@ interface Turn {
   priority: Priority
   /** Longest wait the schedule makes before the caller's next tick (0: none). */
   nextTickInMs: number
+  /** One inquiry outside any loop: when another instance holds the lease, say so at once. */
+  once?: boolean
 }
 
 /** A cancel in progress, shared by every caller whose window ends while it runs. */
@@ -158,10 +169,11 @@ export class PaymentPoller {
   readonly #closing = new AbortController()
   readonly #untrusted = new UntrustedAnswers()
   #closed = false
-  readonly #stats: Omit<PollerStats, 'activeLoops' | 'peakInFlight' | 'cancels'> = {
+  readonly #stats: Omit<PollerStats, 'activeLoops' | 'peakInFlight' | 'cancels' | 'leaseClaims' | 'leaseRefused'> = {
     inquiries: 0,
     outcomes: { final: 0, in_process: 0, retry: 0, order_not_exist: 0, setup_error: 0, invalid_answer: 0 },
     loopsStarted: 0,
+    leaseWaits: 0,
   }
 
   constructor(deps: PollerDeps) {
@@ -172,7 +184,7 @@ export class PaymentPoller {
     this.#canceller = new PaymentCanceller({
       ...deps,
       untilNextCall: (waitMs) => this.#untilNextCall(waitMs),
-      inquireOnce: (hold, signal, priority) => this.#inquireOnce({ orderNo: hold.orderNo, signal, hold, priority, nextTickInMs: 0 }),
+      inquireOnce: (hold, signal, priority) => this.#inquireOnce({ orderNo: hold.orderNo, signal, hold, priority, nextTickInMs: 0, once: true }),
     })
   }
 
@@ -271,6 +283,8 @@ export class PaymentPoller {
       ...this.#stats,
       outcomes: { ...this.#stats.outcomes },
       activeLoops: this.#loops.size,
+      leaseClaims: this.#deps.lease.stats.claims,
+      leaseRefused: this.#deps.lease.stats.refused,
       peakInFlight: this.#deps.limiter.peak,
       cancels: { ...this.#canceller.stats },
     }
@@ -386,27 +400,48 @@ export class PaymentPoller {
   async #tick(turn: Turn): Promise<PaymentOrderRecord> {
     const { store, limiter, inquiry } = this.#deps
     const { orderNo, signal, hold } = turn
-    // The claim is the "still init?" check before each inquiry, made atomically with taking the
-    // lease (its UPDATE matches only an init order): one round trip in the common case. It runs
-    // inside the limiter, right before the inquiry, so that 10,000 waiting orders queue in
-    // memory rather than as 10,000 UPDATEs in the connection pool, and a lease is never
-    // claimed long before it is used. It lasts until this loop's next tick could come.
-    const outcome = await limiter.run(
-      async (start) => {
-        if (!(await hold.claim(this.#untilNextCall(turn.nextTickInMs)))) return null
-        await start()
-        return inquiry.inquire(orderNo, { signal })
-      },
-      { signal, priority: turn.priority },
-    )
-    if (outcome === null) {
+    for (;;) {
+      // The claim is the "still init?" check before each inquiry, made atomically with taking
+      // the lease (its UPDATE matches only an init order): one round trip in the common case.
+      // It runs inside the limiter, right before the inquiry, so that 10,000 waiting orders
+      // queue in memory rather than as 10,000 UPDATEs in the connection pool, and a lease is
+      // never claimed long before it is used. It lasts until this loop's next tick could come.
+      // A turn at the per-second cap that took longer than that bound renews it first: a call
+      // goes out only while the lease has its margin left (isLive, by the monotonic clock).
+      const outcome = await limiter.run(
+        async (start) => {
+          const untilNext = this.#untilNextCall(turn.nextTickInMs)
+          if (!(await hold.claim(untilNext))) return null
+          await start()
+          if (!hold.isLive() && !(await hold.claim(untilNext))) return null
+          return inquiry.inquire(orderNo, { signal })
+        },
+        { signal, priority: turn.priority },
+      )
+      if (outcome !== null) return this.#handle(hold, outcome)
       const order = await store.getOrder(orderNo)
       if (order === null) throw new AbortError(new UnknownOrderError(orderNo))
       // Final from either side: stop asking.
       if (order.status !== 'init') return order
-      throw new NotFinalYet('another instance holds the polling lease')
+      if (turn.once) throw new NotFinalYet('another instance holds the polling lease')
+      // Another instance polls it: no claim and read every tick for the whole window, but one
+      // when its lease could have lapsed (it renews it before each of its calls), or at once
+      // when the result is published (the hub or the wake-up aborts the signal).
+      await this.#untilLeaseLapses(order.leaseUntil, signal)
     }
-    return this.#handle(orderNo, outcome)
+  }
+
+  /**
+   * Sleeps until `leaseUntil` by this instance's clock, at least polling.minTimeout (never a
+   * busy loop) and at most as long as a lease of this instance could last (a far leaseUntil
+   * from a clock ahead of ours is checked again then). Rejects when `signal` aborts.
+   */
+  async #untilLeaseLapses(leaseUntil: Date | null, signal: AbortSignal): Promise<void> {
+    const { polling, lease } = this.#deps
+    const longest = this.#untilNextCall(polling.maxTimeout) + lease.marginMs
+    const ms = Math.min(Math.max((leaseUntil?.getTime() ?? 0) - Date.now(), polling.minTimeout), longest)
+    this.#stats.leaseWaits++
+    await sleep(ms, undefined, { signal })
   }
 
   /**
@@ -433,9 +468,12 @@ export class PaymentPoller {
     }
   }
 
-  async #handle(orderNo: string, outcome: InquiryOutcome): Promise<PaymentOrderRecord> {
+  async #handle(hold: LeaseHold, outcome: InquiryOutcome): Promise<PaymentOrderRecord> {
     const { limiter, polling } = this.#deps
+    const { orderNo } = hold
     this.#stats.inquiries++
+    // Written with the lease's next claim or its release: no round trip of its own.
+    if (outcome.kind === 'order_not_exist' || outcome.kind === 'in_process') hold.answered(outcome.kind === 'order_not_exist')
     this.#stats.outcomes[outcome.kind]++
     switch (outcome.kind) {
       case 'final':

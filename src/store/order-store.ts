@@ -367,54 +367,6 @@ export class OrderStore {
   }
 
   /**
-   * Takes or renews the polling lease of an order that is still init: one atomic updateMany
-   * that matches a free, expired or already-owned lease. false: the order is final, unknown,
-   * or another owner's lease is live.
-   */
-  async claimLease(orderNo: string, owner: string, until: Date): Promise<boolean> {
-    const now = new Date()
-    const { count } = await this.#orders.updateMany({
-      where: { orderNo, status: 'init', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }, { leaseOwner: owner }] },
-      data: { leaseOwner: owner, leaseUntil: until },
-    })
-    return count === 1
-  }
-
-  /**
-   * Lets go of a polling lease: clears it if `owner` still holds it with leaseUntil exactly
-   * `until` (as that holder set it), whatever the order's status. Matching leaseUntil keeps a
-   * holder that is done from clearing the lease another holder of the same instance has just
-   * renewed. false: nothing to release.
-   */
-  async releaseLease(orderNo: string, owner: string, until: Date): Promise<boolean> {
-    const { count } = await this.#orders.updateMany({
-      where: { orderNo, leaseOwner: owner, leaseUntil: until },
-      data: { leaseOwner: null, leaseUntil: null },
-    })
-    return count === 1
-  }
-
-  /**
-   * Orders still init and not left to a human (attention null), created at or before
-   * `createdBefore`, whose polling lease is free: never-leased first, then the longest-expired,
-   * so every stranded order gets its turn.
-   */
-  async findPendingOrders(createdBefore: Date, limit: number): Promise<string[]> {
-    const now = new Date()
-    const rows = await this.#orders.findMany({
-      where: {
-        status: 'init',
-        attention: null,
-        createdAt: { lte: createdBefore },
-        OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
-      },
-      orderBy: [{ leaseUntil: { sort: 'asc', nulls: 'first' } }, { createdAt: 'asc' }],
-      take: limit,
-    })
-    return rows.map((row) => row.orderNo)
-  }
-
-  /**
    * Leaves an init order to a human: sets `attention` to why, unless the order is final or
    * already flagged (the first reason stays). true when this call set it. The reconciler no
    * longer picks the order; awaitPaymentResult still may.

@@ -87,6 +87,16 @@ export interface FinalFields {
 }
 
 type LeaseFree = Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } } | { leaseOwner: string }>
+/** The reconciler's turn has come: never checked, or its next check is due. */
+type CheckDue = Array<{ nextCheckAt: null } | { nextCheckAt: { lte: Date } }>
+/** An init order the reconciler may take: free of any live lease, and due. */
+export interface ReconcilableWhere {
+  status: 'init'
+  attention: null
+  AND: [{ OR: LeaseFree }, { OR: CheckDue }]
+}
+/** What a lease holder's last answer says of notFoundCount: one more ORDER_NOT_EXIST, or another answer. */
+export type NotFoundCountChange = { increment: number } | 0
 
 type FinalStatuses = { in: FinalStatus[] }
 /** A final result not delivered yet, whose next run is due, claimed by nobody live. */
@@ -124,7 +134,7 @@ export interface PaymentOrderDelegate {
    */
   findMany(args: {
     where:
-      | { status: 'init'; attention: null; createdAt: { lte: Date }; OR: LeaseFree }
+      | (ReconcilableWhere & { createdAt: { lte: Date } })
       | { status: 'init'; attention: { not: null } }
       | DeliveryDueWhere
       | { status: FinalStatuses; deliveredAt: null }
@@ -132,7 +142,7 @@ export interface PaymentOrderDelegate {
       | { orderNo: { in: string[] } }
       | { status: 'init'; cancelState: 'sent'; attention: null; OR: LeaseFree }
     orderBy: Array<
-      | { leaseUntil: { sort: 'asc'; nulls: 'first' } }
+      | { nextCheckAt: { sort: 'asc'; nulls: 'first' } }
       | { deliveryDueAt: { sort: 'asc'; nulls: 'first' } }
       | { createdAt: 'asc' }
       | { finalizedAt: 'asc' }
@@ -142,15 +152,24 @@ export interface PaymentOrderDelegate {
     take: number
   }): PromiseLike<PaymentOrderRecord[]>
   /**
-   * The init -> final transition (count 1: this call won), the polling lease claim and its release, and the
+   * The init -> final transition (count 1: this call won), the polling lease claim and its release
+   * (with the ORDER_NOT_EXIST count), the reconciler's turn and next check, and the
    * delivery claim, its renewal, its release after a failed run, and the delivered mark; and the
    * attention flag (set on an init order without one, or cleared).
    */
   updateMany(
     args:
       | { where: { orderNo: string; status: 'init' }; data: FinalFields }
-      | { where: { orderNo: string; status: 'init'; OR: LeaseFree }; data: { leaseOwner: string; leaseUntil: Date } }
-      | { where: { orderNo: string; leaseOwner: string; leaseUntil: Date }; data: { leaseOwner: null; leaseUntil: null } }
+      | {
+          where: { orderNo: string; status: 'init'; OR: LeaseFree }
+          data: { leaseOwner: string; leaseUntil: Date; notFoundCount?: NotFoundCountChange }
+        }
+      | {
+          where: { orderNo: string; leaseOwner: string; leaseUntil: Date }
+          data: { leaseOwner: null; leaseUntil: null; notFoundCount?: NotFoundCountChange }
+        }
+      | { where: ReconcilableWhere & { orderNo: string }; data: { nextCheckAt: Date } }
+      | { where: { orderNo: string; status: 'init' }; data: { nextCheckAt: Date } }
       | {
           where: DeliveryDueWhere & { orderNo: string }
           data: { deliveryOwner: string; deliveryUntil: Date; deliveryAttempts: { increment: 1 } }

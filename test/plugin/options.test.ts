@@ -82,6 +82,10 @@ t.test('options are checked at register', async (t) => {
     ['reconcile.maxAgeMs above 2^31-1', { reconcile: { maxAgeMs: 2 ** 31 } }, 'reconcile.maxAgeMs'],
     ['reconcile.maxAgeMs zero', { reconcile: { maxAgeMs: 0 } }, 'reconcile.maxAgeMs'],
     ['reconcile.maxAgeMs not above minAgeMs', { reconcile: { minAgeMs: 60_000, maxAgeMs: 60_000 } }, 'reconcile.maxAgeMs'],
+    ['reconcile.notFoundGiveUpMs zero', { reconcile: { notFoundGiveUpMs: 0 } }, 'reconcile.notFoundGiveUpMs'],
+    ['reconcile.notFoundGiveUpMs fractional', { reconcile: { notFoundGiveUpMs: 1.5 } }, 'reconcile.notFoundGiveUpMs'],
+    ['reconcile.notFoundMaxWaitMs above 2^31-1', { reconcile: { notFoundMaxWaitMs: 2 ** 31 } }, 'reconcile.notFoundMaxWaitMs'],
+    ['reconcile.notFoundMaxWaitMs a string', { reconcile: { notFoundMaxWaitMs: '900000' } }, 'reconcile.notFoundMaxWaitMs'],
     ['cancelAfterWindow not a boolean', { cancelAfterWindow: 'yes' }, 'cancelAfterWindow'],
     ['onAttention not a function', { onAttention: 'https://hooks.example' }, 'onAttention'],
     ['wakeup a bare URL', { wakeup: 'redis://127.0.0.1:6379' }, 'wakeup'],
@@ -123,8 +127,12 @@ t.test('options are checked at register', async (t) => {
   await t.resolves(register({ notifyClientIds: '*' }), "notifyClientIds '*'")
   await t.resolves(register({ maxInquiriesPerSecond: 1 }), 'maxInquiriesPerSecond 1')
   await t.resolves(
-    register({ cancelAfterWindow: true, onAttention: async () => {}, reconcile: { maxAgeMs: 2 ** 31 - 1 } }),
-    'cancelAfterWindow, onAttention, reconcile.maxAgeMs up to 2^31-1 ms',
+    register({
+      cancelAfterWindow: true,
+      onAttention: async () => {},
+      reconcile: { maxAgeMs: 2 ** 31 - 1, notFoundGiveUpMs: 2 ** 31 - 1, notFoundMaxWaitMs: 1 },
+    }),
+    'cancelAfterWindow, onAttention, reconcile durations up to 2^31-1 ms',
   )
   await t.resolves(register({ wakeup: { pollMs: 200 } }), 'wakeup by database poll')
   await t.resolves(register({ wakeup: false }), 'wakeup off')

@@ -95,7 +95,7 @@ t.test('a setup error fires the hook, without flagging the order (the setup is a
   t.equal((await world.store.getOrder('setup-h-1'))?.attention, null, 'once the setup is fixed, the reconciler drives it')
 })
 
-t.test('an order Alipay+ never learns about: given up after reconcile.maxAgeMs, flagged, hook, no longer polled', PG, async (t) => {
+t.test('an order Alipay+ never learns about: backs off, then is given up after reconcile.notFoundGiveUpMs, flagged, hook', PG, async (t) => {
   const { alerts, onAttention } = collect()
   const world = await buildWorld(t, {
     app: {
@@ -103,7 +103,7 @@ t.test('an order Alipay+ never learns about: given up after reconcile.maxAgeMs, 
       // Leases that expire at once, so that the next pass may pick the young order again.
       leaseMs: 1,
       polling: { ...FAST_POLLING, maxRetryTime: 300 },
-      reconcile: { ...RECONCILE_ON_DEMAND, maxAgeMs: 86_400_000 },
+      reconcile: { ...RECONCILE_ON_DEMAND, intervalMs: 1_000, maxAgeMs: 86_400_000, notFoundGiveUpMs: 3_600_000 },
     },
   })
   // The pass the reconciler runs at start is over (a call made while it runs waits for the next
@@ -112,21 +112,59 @@ t.test('an order Alipay+ never learns about: given up after reconcile.maxAgeMs, 
   // ORDER_NOT_EXIST for both: the merchant created them, Alipay+ never heard of them.
   await world.store.createOrder({ orderNo: 'ghost-old', amount: { currency: 'USD', value: '100' } })
   await world.store.createOrder({ orderNo: 'ghost-young', amount: { currency: 'USD', value: '100' } })
-  await world.prisma.paymentOrder.update({ where: { orderNo: 'ghost-old' }, data: { createdAt: new Date(Date.now() - 2 * 86_400_000) } })
+  await world.prisma.paymentOrder.update({ where: { orderNo: 'ghost-old' }, data: { createdAt: new Date(Date.now() - 2 * 3_600_000) } })
+  await world.prisma.paymentOrder.update({ where: { orderNo: 'ghost-young' }, data: { createdAt: new Date(Date.now() - 10 * 60_000) } })
 
   t.equal(await world.app.alipayplus.reconcileNow(), 2, 'both are polled once more')
-  await until(async () => (await world.store.getOrder('ghost-old'))?.attention === 'gave_up')
+  await until(async () => (await world.store.getOrder('ghost-old'))?.attention === 'not_found')
+  await until(async () => (await world.store.getOrder('ghost-young'))!.nextCheckAt!.getTime() < Date.now() + 20 * 60_000)
   await until(() => world.app.alipayplus.stats().activeLoops === 0)
-  t.ok(inquiriesFor(world, 'ghost-old') >= 1)
-  t.equal((await world.store.getOrder('ghost-young'))?.attention, null, 'a young order is not given up')
+  const old = await world.store.getOrder('ghost-old')
+  // Every answer is counted; an inquiry the window's end cut short reached Alipay+ but was never answered.
+  t.ok(old!.notFoundCount >= 1 && old!.notFoundCount <= inquiriesFor(world, 'ghost-old'), 'the answers counted')
+  const young = await world.store.getOrder('ghost-young')
+  t.equal(young?.attention, null, 'a young order is not given up')
+  // Checked again after a wait as long as its age (10 minutes), not after intervalMs (1 s).
+  t.ok(young!.nextCheckAt!.getTime() > Date.now() + 9 * 60_000, 'the young one backs off')
+  t.equal(await world.app.alipayplus.reconcileNow(), 0, 'neither is picked now: one flagged, one not due')
   await until(() => alerts.length === 1)
-  t.match(alerts[0], { kind: 'gave_up', orderNo: 'ghost-old', source: 'inquiry', attention: 'gave_up', maxAgeMs: 86_400_000 })
-  t.ok(logsOf(world.app).some((l) => l.level >= 50 && l.orderNo === 'ghost-old' && /maxAgeMs/.test(l.msg)), 'logged at error')
+  t.match(alerts[0], { kind: 'not_found', orderNo: 'ghost-old', source: 'inquiry', attention: 'not_found', notFoundGiveUpMs: 3_600_000 })
+  t.ok(logsOf(world.app).some((l) => l.level >= 50 && l.orderNo === 'ghost-old' && /notFoundGiveUpMs/.test(l.msg)), 'logged at error')
+  t.same((await world.store.findOrdersNeedingAttention()).map((o) => [o.orderNo, o.attention, o.status]), [['ghost-old', 'not_found', 'init']])
+})
 
-  const asked = inquiriesFor(world, 'ghost-old')
+t.test('an order Alipay+ knows but never finalizes: given up after reconcile.maxAgeMs, flagged, hook, no longer polled', PG, async (t) => {
+  const { alerts, onAttention } = collect()
+  const world = await buildWorld(t, {
+    app: {
+      onAttention,
+      leaseMs: 1,
+      polling: { ...FAST_POLLING, maxRetryTime: 300 },
+      // Even with the not-found give-up long past: Alipay+ answers "in process", not "not found".
+      reconcile: { ...RECONCILE_ON_DEMAND, maxAgeMs: 86_400_000, notFoundGiveUpMs: 1 },
+    },
+  })
+  t.equal(await world.app.alipayplus.reconcileNow(), 0, 'nothing to pick before the orders exist')
+  await world.order('stuck-old')
+  await world.order('stuck-young')
+  await world.prisma.paymentOrder.update({ where: { orderNo: 'stuck-old' }, data: { createdAt: new Date(Date.now() - 2 * 86_400_000) } })
+
+  t.equal(await world.app.alipayplus.reconcileNow(), 2, 'both are polled once more')
+  await until(async () => (await world.store.getOrder('stuck-old'))?.attention === 'gave_up')
+  await until(() => world.app.alipayplus.stats().activeLoops === 0)
+  t.ok(inquiriesFor(world, 'stuck-old') >= 1)
+  t.equal((await world.store.getOrder('stuck-old'))?.notFoundCount, 0)
+  await until(async () => (await world.store.getOrder('stuck-young'))?.nextCheckAt !== null)
+  t.equal((await world.store.getOrder('stuck-young'))?.attention, null, 'a young order is not given up')
+  await until(() => alerts.length === 1)
+  t.match(alerts[0], { kind: 'gave_up', orderNo: 'stuck-old', source: 'inquiry', attention: 'gave_up', maxAgeMs: 86_400_000 })
+  t.ok(logsOf(world.app).some((l) => l.level >= 50 && l.orderNo === 'stuck-old' && /maxAgeMs/.test(l.msg)), 'logged at error')
+
+  const asked = inquiriesFor(world, 'stuck-old')
+  await world.prisma.paymentOrder.update({ where: { orderNo: 'stuck-young' }, data: { nextCheckAt: new Date(Date.now() - 1) } })
   t.equal(await world.app.alipayplus.reconcileNow(), 1, 'only the young one is picked')
   await until(() => world.app.alipayplus.stats().activeLoops === 0)
-  t.equal(inquiriesFor(world, 'ghost-old'), asked, 'the old one is no longer polled')
-  t.same((await world.store.findOrdersNeedingAttention()).map((o) => [o.orderNo, o.attention, o.status]), [['ghost-old', 'gave_up', 'init']])
+  t.equal(inquiriesFor(world, 'stuck-old'), asked, 'the old one is no longer polled')
+  t.same((await world.store.findOrdersNeedingAttention()).map((o) => [o.orderNo, o.attention, o.status]), [['stuck-old', 'gave_up', 'init']])
   t.equal(alerts.length, 1)
 })

@@ -1,22 +1,29 @@
-// The lease of one holder, with the store's two calls stood in for: how long a claim lasts, and
-// that a release the database refuses never throws out of the loop that ends.
+// The lease of one holder, with the rows' two calls stood in for: how long a claim lasts, that a
+// claim answered too late to leave the margin is renewed before use, that the ORDER_NOT_EXIST
+// count rides on the next write, and that a release the database refuses never throws out of
+// the loop that ends.
 import type { FastifyBaseLogger } from 'fastify'
 import t from 'tap'
 import { OrderLease } from '../../src/polling/order-lease.js'
-import type { OrderStore } from '../../src/store/order-store.js'
+import type { PollingRows } from '../../src/polling/polling-rows.js'
 
-function fakes(release: () => Promise<boolean>) {
+/** `answers`: per claim, how long its answer takes and whether it is granted (default: at once, granted). */
+function fakes(release: (...args: unknown[]) => Promise<boolean>, answers: Array<{ afterMs: number; granted: boolean }> = []) {
   const claims: Date[] = []
+  const notFound: unknown[] = []
   const errors: Array<{ fields: unknown; message: string }> = []
   const store = {
-    claimLease: async (_orderNo: string, _owner: string, until: Date) => {
+    claimLease: async (_orderNo: string, _owner: string, until: Date, change: unknown) => {
       claims.push(until)
-      return true
+      notFound.push(change)
+      const answer = answers.shift() ?? { afterMs: 0, granted: true }
+      await new Promise((resolve) => setTimeout(resolve, answer.afterMs))
+      return answer.granted
     },
     releaseLease: release,
-  } as unknown as OrderStore
+  } as unknown as PollingRows
   const log = { error: (fields: unknown, message: string) => errors.push({ fields, message }) } as unknown as FastifyBaseLogger
-  return { claims, errors, lease: new OrderLease(store, 1_000, log) }
+  return { claims, notFound, errors, lease: new OrderLease(store, 1_000, log) }
 }
 
 t.test('a claim lasts until the next call could come, plus the margin', async (t) => {
@@ -32,9 +39,48 @@ t.test('a release the database refuses is logged, never thrown: the lease lapses
   const hold = lease.hold('o-2')
   await hold.release()
   t.equal(errors.length, 0, 'nothing held: nothing to release')
-  t.ok(await hold.claim(0))
+  t.ok(await hold.claim(100))
   await t.resolves(hold.release())
   t.match(errors, [{ fields: { orderNo: 'o-2' }, message: /lapses at leaseUntil/ }])
   await hold.release()
   t.equal(errors.length, 1, 'released once')
+})
+
+t.test('a claim answered after its margin began is renewed before use; used only if the renewal is in time', async (t) => {
+  // claim(100) lasts 1.1 s and is usable for its first 100 ms (the margin, 1 s, is left for the call).
+  const slow = { afterMs: 300, granted: true }
+  const renewed = fakes(async () => true, [slow, { afterMs: 0, granted: true }])
+  const hold = renewed.lease.hold('o-3')
+  t.ok(await hold.claim(100), 'usable after the renewal')
+  t.equal(renewed.claims.length, 2, 'renewed once')
+  t.ok(hold.isLive())
+  t.same(renewed.lease.stats, { claims: 2, refused: 0 })
+
+  const late = fakes(async () => true, [slow, slow])
+  const lateHold = late.lease.hold('o-4')
+  t.notOk(await lateHold.claim(100), 'both answers too late: not used')
+  t.notOk(lateHold.isLive())
+  t.equal(late.claims.length, 2)
+})
+
+t.test('the ORDER_NOT_EXIST count goes with the next claim that is granted, or with the release', async (t) => {
+  const released: unknown[] = []
+  const { notFound, lease } = fakes(async (...args) => {
+    released.push(args[3])
+    return true
+  }, [
+    { afterMs: 0, granted: true },
+    { afterMs: 0, granted: false },
+    { afterMs: 0, granted: true },
+  ])
+  const hold = lease.hold('o-5')
+  t.ok(await hold.claim(100))
+  hold.answered(true)
+  t.notOk(await hold.claim(100), 'refused by another instance')
+  t.ok(await hold.claim(100))
+  hold.answered(false)
+  await hold.release()
+  t.same(notFound, [undefined, { increment: 1 }, { increment: 1 }], 'kept until a claim was granted')
+  t.same(released, [0], 'an answer that knows the payment resets it, with the release')
+  t.same(lease.stats, { claims: 3, refused: 1 })
 })

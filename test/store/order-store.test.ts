@@ -1,5 +1,7 @@
 import t from 'tap'
+import { PollingRows } from '../../src/polling/polling-rows.js'
 import { OrderStore } from '../../src/store/order-store.js'
+import { resolvePaymentModels } from '../../src/store/payment-models.js'
 import { forEachBackend } from '../helpers/databases.js'
 
 const USD_100 = { currency: 'USD', value: '100' }
@@ -7,6 +9,8 @@ const USD_100 = { currency: 'USD', value: '100' }
 await forEachBackend(t, async (t, backend) => {
   const { prisma } = await backend.open(t)
   const store = OrderStore.fromClient(prisma)
+  // The reconciler's listing, to see that flagged orders leave it (its own tests: test/polling/polling-rows.test.ts).
+  const rows = new PollingRows(resolvePaymentModels(prisma, undefined))
 
   t.test('a new order starts init', async (t) => {
     const order = await store.createOrder({ orderNo: 'new-1', amount: USD_100 })
@@ -166,20 +170,6 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(await prisma.paymentEvent.count({ where: { orderNo: 'nope' } }), 0)
   })
 
-  t.test('pending orders are listed oldest first and final ones are not', async (t) => {
-    await prisma.paymentOrder.deleteMany({ where: { orderNo: { startsWith: 'pend-' } } })
-    const base = Date.now() - 60_000
-    for (let i = 0; i < 3; i++) {
-      await prisma.paymentOrder.create({
-        data: { orderNo: `pend-${i}`, amount: '1', currency: 'JPY', createdAt: new Date(base + i * 1000) },
-      })
-    }
-    await store.recordResult({ orderNo: 'pend-1', source: 'inquiry', status: 'FAIL', payload: {} })
-    const pending = (await store.findPendingOrders(new Date(base + 5000), 10)).filter((no) => no.startsWith('pend-'))
-    t.same(pending, ['pend-0', 'pend-2'])
-    t.same((await store.findPendingOrders(new Date(base + 500), 10)).filter((no) => no.startsWith('pend-')), ['pend-0'])
-  })
-
   t.test('an order left to a human: flagged once, skipped by the reconciler, listed, never a final one', async (t) => {
     const base = Date.now() - 60_000
     for (let i = 0; i < 4; i++) {
@@ -187,7 +177,7 @@ await forEachBackend(t, async (t, backend) => {
         data: { orderNo: `att-${i}`, amount: '1', currency: 'JPY', createdAt: new Date(base + i * 1000) },
       })
     }
-    const pendingAtt = async () => (await store.findPendingOrders(new Date(), 1000)).filter((no) => no.startsWith('att-'))
+    const pendingAtt = async () => (await rows.findDue(new Date(), 1000)).filter((no) => no.startsWith('att-'))
     t.same(await pendingAtt(), ['att-0', 'att-1', 'att-2', 'att-3'])
 
     t.equal(await store.setAttention('att-1', 'amount_mismatch'), true, 'set on an init order')
@@ -216,21 +206,5 @@ await forEachBackend(t, async (t, backend) => {
     t.same(await pendingAtt(), ['att-0', 'att-1'])
     await t.rejects(store.setAttention('att-0', ''), { code: 'FST_ALIPAYPLUS_INVALID_RESULT' })
     await t.rejects(store.findOrdersNeedingAttention(0), { code: 'FST_ALIPAYPLUS_INVALID_RESULT' })
-  })
-
-  t.test('a polling lease is released only by its holder, as that holder last set it', async (t) => {
-    await store.createOrder({ orderNo: 'lease-1', amount: USD_100 })
-    const first = new Date(Date.now() + 60_000)
-    const renewed = new Date(first.getTime() + 1_000)
-    t.ok(await store.claimLease('lease-1', 'instance-a', first))
-    t.notOk(await store.claimLease('lease-1', 'instance-b', first), "another owner's live lease is not taken")
-    t.notOk(await store.releaseLease('lease-1', 'instance-b', first), 'nor released by another owner')
-    t.ok(await store.claimLease('lease-1', 'instance-a', renewed), 'renewed by its owner')
-    t.notOk(await store.releaseLease('lease-1', 'instance-a', first), 'a holder done with the earlier claim leaves the renewed lease alone')
-    t.ok(await store.releaseLease('lease-1', 'instance-a', renewed), 'the renewed lease is released')
-    const order = await store.getOrder('lease-1')
-    t.same([order?.leaseOwner, order?.leaseUntil], [null, null])
-    t.ok((await store.findPendingOrders(new Date(), 10)).includes('lease-1'), 'free for the reconciler at once')
-    t.ok(await store.claimLease('lease-1', 'instance-b', first), 'and for another instance')
   })
 })

@@ -170,6 +170,7 @@ describe('AttentionAlert', () => {
       | 'cancel_deadline_passed'
       | 'gave_up'
       | 'success_after_cancel'
+      | 'not_found'
     >()
     expect<AttentionAlert['orderNo']>().type.toBe<string>()
     expect<AttentionAlert['source']>().type.toBe<ResultSource>()
@@ -179,5 +180,6 @@ describe('AttentionAlert', () => {
     expect<Extract<AttentionAlert, { kind: 'setup_error' }>['alipayResultCode']>().type.toBe<string>()
     expect<Extract<AttentionAlert, { kind: 'gave_up' }>['createdAt']>().type.toBe<Date>()
     expect<Extract<AttentionAlert, { kind: 'success_after_cancel' }>['cancelState']>().type.toBe<'sent' | 'confirmed'>()
+    expect<Extract<AttentionAlert, { kind: 'not_found' }>['notFoundCount']>().type.toBe<number>()
   })
 })

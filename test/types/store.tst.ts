@@ -25,6 +25,12 @@ describe('OrderStore', () => {
     expect(OrderStore).type.not.toBeConstructableWith({})
   })
 
+  test('offers no polling internals: leases and reconcile turns live in src/polling/polling-rows.ts', () => {
+    expect(store).type.not.toHaveProperty('claimLease')
+    expect(store).type.not.toHaveProperty('releaseLease')
+    expect(store).type.not.toHaveProperty('findPendingOrders')
+  })
+
   test('createOrder', () => {
     expect(store.createOrder({ orderNo: 'order-1', amount })).type.toBe<Promise<PaymentOrderRecord>>()
     expect(store.createOrder).type.not.toBeCallableWith({ orderNo: 'order-1', amount: { currency: 'USD', value: 1000 } })
