@@ -39,6 +39,8 @@ export type {
   CancelUnconfirmedAlert,
   CancelDeadlinePassedAlert,
   GaveUpAlert,
+  DeliveryFailingAlert,
+  DeliveryExhaustedAlert,
 } from './attention/attention-alert.js'
 
 export * from './errors.js'

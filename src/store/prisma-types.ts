@@ -87,23 +87,30 @@ export interface FinalFields {
 type LeaseFree = Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } } | { leaseOwner: string }>
 
 type FinalStatuses = { in: FinalStatus[] }
-/** A final result not delivered yet, whose next run is due, claimed by nobody live. */
+/** A final result neither delivered nor given up, whose next run is due, claimed by nobody live. */
 export interface DeliveryDueWhere {
   status: FinalStatuses
   deliveredAt: null
+  deliveryGaveUpAt: null
   /** Claimed by nobody live, and due. */
   AND: Array<{
     OR: Array<{ deliveryUntil: null } | { deliveryUntil: { lt: Date } } | { deliveryDueAt: null } | { deliveryDueAt: { lte: Date } }>
   }>
-  /** Retry limits: attempts made so far, and how long ago the result became final. */
-  deliveryAttempts?: { lt: number }
-  finalizedAt?: { gte: Date }
 }
-/** The delivery claim held by `deliveryOwner` on a result not delivered yet. */
+/** That row as it was read (its run count), so that a claim or a give-up is a compare-and-set. */
+type DeliveryDueRowWhere = DeliveryDueWhere & { orderNo: string; deliveryAttempts: number }
+/** The delivery claim of run `deliveryAttempts`, held by `deliveryOwner`, on a result not delivered yet. */
 interface DeliveryClaimWhere {
   orderNo: string
   deliveryOwner: string
+  deliveryAttempts: number
   deliveredAt: null
+}
+/** Undelivered results: all of them, those still pending, or those given up. */
+interface UndeliveredWhere {
+  status: FinalStatuses
+  deliveredAt: null
+  deliveryGaveUpAt?: null | { not: null }
 }
 
 // Prisma delegates return PrismaPromise, a PromiseLike.
@@ -125,7 +132,7 @@ export interface PaymentOrderDelegate {
       | { status: 'init'; attention: null; createdAt: { lte: Date }; OR: LeaseFree }
       | { status: 'init'; attention: { not: null } }
       | DeliveryDueWhere
-      | { status: FinalStatuses; deliveredAt: null }
+      | UndeliveredWhere
       | { orderNo: { in: string[] }; status: FinalStatuses }
       | { orderNo: { in: string[] } }
     orderBy: Array<
@@ -138,27 +145,37 @@ export interface PaymentOrderDelegate {
     take: number
   }): PromiseLike<PaymentOrderRecord[]>
   /**
-   * The init -> final transition (count 1: this call won), the polling lease claim and its release, and the
-   * delivery claim, its renewal, its release after a failed run, and the delivered mark; and the
-   * attention flag (set on an init order without one, or cleared).
+   * The init -> final transition (count 1: this call won), the polling lease claim and its release, the
+   * delivery claim (a compare-and-set on the run count), its renewal, its release after a run that
+   * did not succeed, the delivered mark, the dead letter and its retry; and the attention flag
+   * (set on an init order without one, or cleared).
    */
   updateMany(
     args:
       | { where: { orderNo: string; status: 'init' }; data: FinalFields }
       | { where: { orderNo: string; status: 'init'; OR: LeaseFree }; data: { leaseOwner: string; leaseUntil: Date } }
       | { where: { orderNo: string; leaseOwner: string; leaseUntil: Date }; data: { leaseOwner: null; leaseUntil: null } }
-      | {
-          where: DeliveryDueWhere & { orderNo: string }
-          data: { deliveryOwner: string; deliveryUntil: Date; deliveryAttempts: { increment: 1 } }
-        }
+      | { where: DeliveryDueRowWhere; data: { deliveryOwner: string; deliveryUntil: Date; deliveryAttempts: number } }
+      | { where: DeliveryDueRowWhere; data: { deliveryGaveUpAt: Date } }
       | { where: DeliveryClaimWhere; data: { deliveryUntil: Date } }
       | {
           where: DeliveryClaimWhere
-          data: { deliveryOwner: null; deliveryUntil: null; deliveryError: string | null; deliveryDueAt: Date }
+          data: {
+            deliveryOwner: null
+            deliveryUntil: null
+            deliveryDueAt: Date
+            deliveryError?: string | null
+            deliveryAttempts?: number
+            deliveryGaveUpAt?: Date
+          }
         }
       | {
           where: DeliveryClaimWhere
           data: { deliveredAt: Date; deliveryOwner: null; deliveryUntil: null; deliveryError: null }
+        }
+      | {
+          where: { orderNo: string; deliveredAt: null; deliveryGaveUpAt: { not: null } }
+          data: { deliveryGaveUpAt: null; deliveryAttempts: 0; deliveryDueAt: null }
         }
       | { where: { orderNo: string; status: 'init'; attention: null }; data: { attention: string; updatedAt: Date } }
       | { where: { orderNo: string; status: 'init' }; data: { attention: null; updatedAt: Date } },
