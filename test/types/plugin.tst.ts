@@ -169,6 +169,8 @@ describe('AttentionAlert', () => {
       | 'cancel_unconfirmed'
       | 'cancel_deadline_passed'
       | 'gave_up'
+      | 'delivery_failing'
+      | 'delivery_exhausted'
     >()
     expect<AttentionAlert['orderNo']>().type.toBe<string>()
     expect<AttentionAlert['source']>().type.toBe<ResultSource>()
@@ -177,5 +179,9 @@ describe('AttentionAlert', () => {
     expect<Extract<AttentionAlert, { kind: 'amount_mismatch' }>['received']>().type.toBe<{ currency: string; value: string }>()
     expect<Extract<AttentionAlert, { kind: 'setup_error' }>['alipayResultCode']>().type.toBe<string>()
     expect<Extract<AttentionAlert, { kind: 'gave_up' }>['createdAt']>().type.toBe<Date>()
+    expect<Extract<AttentionAlert, { kind: 'delivery_failing' }>['lastError']>().type.toBe<string>()
+    expect<Extract<AttentionAlert, { kind: 'delivery_exhausted' }>['lastError']>().type.toBe<string | null>()
+    expect<Extract<AttentionAlert, { kind: 'delivery_exhausted' }>['attempts']>().type.toBe<number>()
+    expect<Extract<AttentionAlert, { kind: 'delivery_exhausted' }>['status']>().type.toBe<'SUCCESS' | 'FAIL'>()
   })
 })
