@@ -4,7 +4,7 @@
 // B's run starts: two runs of one order never overlap, and attempt numbers only grow.
 import t, { type Test } from 'tap'
 import { type Backend, BACKENDS, forEachBackend, openClient } from '../helpers/databases.js'
-import { RunLog, untilAborted } from '../helpers/delivery.js'
+import { FAST_DELIVERY, RunLog, untilAborted } from '../helpers/delivery.js'
 import { buildMerchantApp } from '../helpers/merchant-app.js'
 import { proxiedUrl } from '../helpers/tcp-proxy.js'
 import { alipayKeys, buildWorld, merchantKeys, until } from '../helpers/world.js'
@@ -49,10 +49,54 @@ async function stallDuringRun(t: Test, backend: Backend): Promise<void> {
   t.same([order?.deliveryAttempts, order?.deliveryOwner], [2, null])
 }
 
+async function attemptsOnlyGrow(t: Test, backend: Backend): Promise<void> {
+  const world = await buildWorld(t, { backend, listen: false })
+  const log = new RunLog()
+  const failsFirstFour = (name: string) =>
+    log.handler(name, (_result, { attempt }) => {
+      if (attempt < 5) throw new Error(`not yet (run ${attempt})`)
+    })
+  const a = await world.addApp({ onPaymentResult: failsFirstFour('A'), delivery: { ...FAST_DELIVERY, sweepIntervalMs: 20 } })
+  await world.addApp({ onPaymentResult: failsFirstFour('B'), delivery: { ...FAST_DELIVERY, sweepIntervalMs: 20 } })
+  await world.store.createOrder({ orderNo: 'grows-1', amount: { currency: 'USD', value: '100' } })
+  await a.alipayplus.store.recordResult({ orderNo: 'grows-1', source: 'inquiry', status: 'FAIL', payload: '{}' })
+  await until(async () => (await world.store.getOrder('grows-1'))?.deliveredAt != null)
+
+  t.same(log.of('grows-1').map((run) => run.attempt), [1, 2, 3, 4, 5], 'in the order the runs started, on whichever instance')
+  t.same(log.overlaps, [])
+  t.comment(`instances: ${log.of('grows-1').map((run) => run.instance).join(' ')}`)
+}
+
+async function markThroughOutage(t: Test, backend: Backend): Promise<void> {
+  const world = await buildWorld(t, { backend, listen: false })
+  const { proxy, url } = await proxiedUrl(t, world.databaseUrl!)
+  const log = new RunLog()
+  const { app: a, logs } = await buildMerchantApp(t, {
+    prisma: await openClient(t, backend.name as 'postgresql' | 'mysql', url),
+    merchant: merchantKeys,
+    alipay: alipayKeys,
+    // The first run completes just as A's database connections are cut.
+    onPaymentResult: log.handler('A', () => {
+      if (log.runs.length === 1) proxy.cut()
+    }),
+    delivery: FAST_DELIVERY,
+  })
+  await world.store.createOrder({ orderNo: 'marked-1', amount: { currency: 'USD', value: '100' } })
+  await a.alipayplus.store.recordResult({ orderNo: 'marked-1', source: 'inquiry', status: 'SUCCESS', paymentAmount: { currency: 'USD', value: '100' }, payload: '{}' })
+  // The first mark failed (before the fix, that was the end of it: the claim lapsed, the run was repeated).
+  await until(() => logs.some((line) => /could not (mark a completed run|record the outcome of a run)/.test(line)))
+  proxy.restore()
+  await until(async () => (await world.store.getOrder('marked-1'))?.deliveredAt != null)
+  t.equal(log.of('marked-1').length, 1, 'marked by the run that completed: not run again')
+  t.equal((await world.store.getOrder('marked-1'))?.deliveryAttempts, 1)
+}
+
 await forEachBackend(
   t,
   async (t, backend) => {
     t.test("a stalled database connection: the run is aborted before its claim can lapse", (t) => stallDuringRun(t, backend))
+    t.test('attempt numbers only grow, across instances', (t) => attemptsOnlyGrow(t, backend))
+    t.test('a completed run is marked, though its database was cut as it ended', (t) => markThroughOutage(t, backend))
   },
   BACKENDS.filter((backend) => backend.server !== undefined),
 )
