@@ -46,15 +46,23 @@ function dueForDelivery(now: Date): DeliveryDueWhere {
 
 export class DeliveryClaims {
   readonly #orders: PaymentOrderDelegate
+  /** This instance's wall clock: deliveryUntil and deliveryDueAt are written, and compared, with it. */
+  readonly wallClock: () => number
 
-  constructor(orders: PaymentOrderDelegate) {
+  /** `wallClock`: Date.now; a test may offset it to play an instance whose clock is off. */
+  constructor(orders: PaymentOrderDelegate, wallClock: () => number = Date.now) {
     this.#orders = orders
+    this.wallClock = wallClock
+  }
+
+  #now(): Date {
+    return new Date(this.wallClock())
   }
 
   /** Results due for a run and claimed by nobody live, never-failed first, then by due time: the sweep's batch. */
   async findDue(limit: number): Promise<string[]> {
     const rows = await this.#orders.findMany({
-      where: dueForDelivery(new Date()),
+      where: dueForDelivery(this.#now()),
       orderBy: [{ deliveryDueAt: { sort: 'asc', nulls: 'first' } }, { finalizedAt: 'asc' }],
       take: limit,
     })
@@ -73,7 +81,7 @@ export class DeliveryClaims {
   async claim(row: PaymentOrderRecord, owner: string, until: Date): Promise<number | null> {
     const attempt = row.deliveryAttempts + 1
     const { count } = await this.#orders.updateMany({
-      where: { ...dueForDelivery(new Date()), orderNo: row.orderNo, deliveryAttempts: row.deliveryAttempts },
+      where: { ...dueForDelivery(this.#now()), orderNo: row.orderNo, deliveryAttempts: row.deliveryAttempts },
       data: { deliveryOwner: owner, deliveryUntil: until, deliveryAttempts: attempt },
     })
     return count === 1 ? attempt : null
@@ -93,7 +101,7 @@ export class DeliveryClaims {
   async markDelivered(token: ClaimToken): Promise<boolean> {
     const { count } = await this.#orders.updateMany({
       where: claimed(token),
-      data: { deliveredAt: new Date(), deliveryOwner: null, deliveryUntil: null, deliveryError: null },
+      data: { deliveredAt: this.#now(), deliveryOwner: null, deliveryUntil: null, deliveryError: null },
     })
     if (count === 1) return true
     const row = await this.read(token.orderNo)
@@ -110,7 +118,7 @@ export class DeliveryClaims {
         deliveryDueAt: release.dueAt,
         ...(release.error === undefined ? {} : { deliveryError: release.error }),
         ...(release.giveBack ? { deliveryAttempts: token.attempt - 1 } : {}),
-        ...(release.gaveUp ? { deliveryGaveUpAt: new Date() } : {}),
+        ...(release.gaveUp ? { deliveryGaveUpAt: this.#now() } : {}),
       },
     })
     return count === 1
@@ -123,8 +131,8 @@ export class DeliveryClaims {
    */
   async giveUp(row: PaymentOrderRecord): Promise<boolean> {
     const { count } = await this.#orders.updateMany({
-      where: { ...dueForDelivery(new Date()), orderNo: row.orderNo, deliveryAttempts: row.deliveryAttempts },
-      data: { deliveryGaveUpAt: new Date() },
+      where: { ...dueForDelivery(this.#now()), orderNo: row.orderNo, deliveryAttempts: row.deliveryAttempts },
+      data: { deliveryGaveUpAt: this.#now() },
     })
     return count === 1
   }

@@ -22,7 +22,7 @@ import type { ClaimToken, DeliveryClaims } from './delivery-claims.js'
 export interface ClaimTiming {
   leaseMs: number
   maxClockSkewMs: number
-  /** The wall clock the claim's deliveryUntil is computed from (Date.now; a test may offset it). */
+  /** The wall clock the claim's deliveryUntil is computed from (DeliveryClaims.wallClock). */
   wallClock: () => number
 }
 

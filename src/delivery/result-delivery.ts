@@ -37,8 +37,6 @@ export interface ResultDeliveryDeps {
   options: ResolvedDeliveryOptions
   log: FastifyBaseLogger
   alerts: AlertHook
-  /** The wall clock of this instance's deliveryUntil and deliveryDueAt. Default Date.now. */
-  wallClock?: () => number
 }
 
 export interface DeliveryStats {
@@ -86,7 +84,7 @@ export class ResultDelivery {
   constructor(deps: ResultDeliveryDeps) {
     this.#deps = deps
     const { leaseMs, maxClockSkewMs } = deps.options
-    this.#timing = { leaseMs, maxClockSkewMs, wallClock: deps.wallClock ?? Date.now }
+    this.#timing = { leaseMs, maxClockSkewMs, wallClock: deps.claims.wallClock }
   }
 
   /** Starts the sweep: one pass now, then every sweepIntervalMs. */
