@@ -44,6 +44,8 @@ export type {
   GaveUpAlert,
   SuccessAfterCancelAlert,
   NotFoundAlert,
+  DeliveryFailingAlert,
+  DeliveryExhaustedAlert,
 } from './attention/attention-alert.js'
 
 export * from './errors.js'

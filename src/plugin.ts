@@ -2,6 +2,7 @@
 // awaitPaymentResult(orderNo) and `alipayplus` (the order store and counters).
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { DeliveryClaims } from './delivery/delivery-claims.js'
 import { type DeliveryStats, ResultDelivery } from './delivery/result-delivery.js'
 import { AdminApi } from './admin/admin-api.js'
 import type { AdminOrderDelegate } from './admin/admin-models.js'
@@ -25,7 +26,8 @@ import { WaiterWakeup, type WakeupStats } from './wakeup/waiter-wakeup.js'
 export interface AlipayPlusDecorator {
   /**
    * The only writer of PaymentOrder/PaymentEvent: createOrder, getOrder, listEvents, recordResult,
-   * and the orders left to a human: findOrdersNeedingAttention, setAttention, clearAttention.
+   * the orders left to a human: findOrdersNeedingAttention, setAttention, clearAttention, and
+   * the results not delivered to onPaymentResult: findUndelivered, retryDelivery.
    */
   store: OrderStore
   /** The inquiryPayment client the plugin polls with. */
@@ -122,7 +124,14 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   const delivery =
     options.onPaymentResult === undefined
       ? null
-      : new ResultDelivery({ store, handler: options.onPaymentResult, options: options.delivery, log })
+      : new ResultDelivery({
+          // The claims are written by delivery only: on the order model, not on the public store.
+          claims: new DeliveryClaims(options.models.orders),
+          handler: options.onPaymentResult,
+          options: options.delivery,
+          log,
+          alerts,
+        })
   // Every transition this instance wins (notification, inquiry, or the application's own
   // store.recordResult), once committed; the sweep covers every other instance's and restarts.
   if (delivery) store.onFinalized((order) => delivery.finalized(order))

@@ -18,7 +18,7 @@ export type AttentionReason =
 
 interface AlertBase {
   orderNo: string
-  /** Where the message or call that raised it came from. */
+  /** Where the message or call that raised it came from (for a delivery alert: the result's source). */
   source: ResultSource
   /** What the order's attention column was set to by this event; null when it was not flagged. */
   attention: AttentionReason | null
@@ -114,6 +114,31 @@ export interface NotFoundAlert extends AlertBase {
   notFoundGiveUpMs: number
 }
 
+/**
+ * onPaymentResult failed run after run: raised once per result, when the run numbered
+ * delivery.alertAfterAttempts fails. Delivery goes on retrying.
+ */
+export interface DeliveryFailingAlert extends AlertBase {
+  kind: 'delivery_failing'
+  status: FinalStatus
+  /** Runs so far (the failed one included). */
+  attempts: number
+  /** The failed run's error, as kept in deliveryError. */
+  lastError: string
+}
+
+/**
+ * onPaymentResult's retries are used up (delivery.retries or delivery.maxRetryTime): the result
+ * is a dead letter (deliveryGaveUpAt set), never run again until store.retryDelivery(orderNo).
+ */
+export interface DeliveryExhaustedAlert extends AlertBase {
+  kind: 'delivery_exhausted'
+  status: FinalStatus
+  attempts: number
+  /** The last failed run's error; null when no run failed (the last one was cut short by a crash). */
+  lastError: string | null
+}
+
 export type AttentionAlert =
   | ConflictingResultAlert
   | AmountMismatchAlert
@@ -125,6 +150,8 @@ export type AttentionAlert =
   | GaveUpAlert
   | SuccessAfterCancelAlert
   | NotFoundAlert
+  | DeliveryFailingAlert
+  | DeliveryExhaustedAlert
 
 export type AttentionKind = AttentionAlert['kind']
 

@@ -44,8 +44,16 @@ export interface DeliveryOptions {
   maxRetryTime?: number
   /** Handlers running at once on this instance. Default 8. */
   concurrency?: number
-  /** How long an instance's claim on a run lasts; renewed while the handler runs. Default 30000 ms. */
+  /** How long an instance's claim on a run lasts; renewed every leaseMs / 3 while the handler runs. Default 30000 ms. */
   leaseMs?: number
+  /**
+   * The largest difference between two instances' clocks that delivery tolerates: a run is
+   * aborted this long before its claim could lapse, if no renewal was confirmed. At most
+   * leaseMs / 2. Default leaseMs / 6 (5000 ms with the default claim).
+   */
+  maxClockSkewMs?: number
+  /** Raise onAttention `delivery_failing` when the run numbered this fails (once per result). Default 3. */
+  alertAfterAttempts?: number
   /** How often to look for results left undelivered (another instance died, a restart, a retry). Default 10000 ms. */
   sweepIntervalMs?: number
   /** Results taken per sweep. Default 100. */
@@ -54,6 +62,10 @@ export interface DeliveryOptions {
 
 export type ResolvedDeliveryOptions = Required<DeliveryOptions>
 
+/** maxClockSkewMs when not set: a sixth of the claim, so that 5 s of skew fit the default 30 s claim. */
+const SKEW_FRACTION = 6
+
+// maxClockSkewMs is left out: its default follows leaseMs (see resolveDelivery).
 export const DELIVERY_DEFAULTS = {
   timeoutMs: 30_000,
   minTimeout: 1_000,
@@ -66,7 +78,8 @@ export const DELIVERY_DEFAULTS = {
   leaseMs: 30_000,
   sweepIntervalMs: 10_000,
   batchSize: 100,
-} as const satisfies ResolvedDeliveryOptions
+  alertAfterAttempts: 3,
+} as const satisfies Omit<ResolvedDeliveryOptions, 'maxClockSkewMs'>
 
 function check(ok: boolean, name: string, problem: string): void {
   if (!ok) throw new InvalidOptionError(`delivery.${name}`, problem)
@@ -87,7 +100,11 @@ export function resolveDelivery(
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new InvalidOptionError('delivery', 'must be an object')
   }
-  const delivery: ResolvedDeliveryOptions = { ...DELIVERY_DEFAULTS, ...value }
+  const merged = { ...DELIVERY_DEFAULTS, ...value }
+  const delivery: ResolvedDeliveryOptions = {
+    ...merged,
+    maxClockSkewMs: merged.maxClockSkewMs ?? Math.floor(merged.leaseMs / SKEW_FRACTION),
+  }
   for (const name of ['timeoutMs', 'minTimeout', 'maxTimeout', 'leaseMs', 'sweepIntervalMs'] as const) duration(delivery[name], name)
   check(delivery.maxTimeout >= delivery.minTimeout, 'maxTimeout', 'must be at least delivery.minTimeout')
   check(typeof delivery.factor === 'number' && delivery.factor >= 1 && Number.isFinite(delivery.factor), 'factor', 'must be a number >= 1')
@@ -105,6 +122,17 @@ export function resolveDelivery(
   }
   // A claim must outlive the gap between two renewals by a wide margin.
   check(delivery.leaseMs >= 300, 'leaseMs', 'must be at least 300 ms')
+  const skew = delivery.maxClockSkewMs
+  check(typeof skew === 'number' && Number.isInteger(skew) && skew >= 0, 'maxClockSkewMs', `must be an integer >= 0 (ms), got ${JSON.stringify(skew)}`)
+  // A renewal is sent leaseMs / 3 after the last one and must be confirmed before the deadline,
+  // leaseMs - maxClockSkewMs after it: at most leaseMs / 2 leaves it leaseMs / 6 for the round trip.
+  check(skew <= delivery.leaseMs / 2, 'maxClockSkewMs', `must be at most delivery.leaseMs / 2 (${Math.floor(delivery.leaseMs / 2)} ms)`)
+  const alertAfter = delivery.alertAfterAttempts
+  check(
+    alertAfter === Number.POSITIVE_INFINITY || (Number.isInteger(alertAfter) && alertAfter >= 1),
+    'alertAfterAttempts',
+    'must be an integer >= 1, or Infinity (never)',
+  )
   return { onPaymentResult: handler as PaymentResultHandler | undefined, delivery }
 }
 

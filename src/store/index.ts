@@ -7,7 +7,7 @@ export {
   type RecordOutcome,
   type NotAppliedReason,
   type AuditedEvent,
-  type DeliveryLimits,
+  type UndeliveredState,
 } from './order-store.js'
 export { resolvePaymentModels, DEFAULT_MODEL_NAMES, type ModelNames } from './payment-models.js'
 export { type Amount, assertAmount } from './amount.js'

@@ -10,7 +10,6 @@ import { type Amount, assertAmount } from './amount.js'
 import { assertOrderNo } from './order-no.js'
 import { type ModelNames, resolvePaymentModels } from './payment-models.js'
 import type {
-  DeliveryDueWhere,
   FinalFields,
   FinalStatus,
   PaymentEventRecord,
@@ -92,37 +91,17 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION
 }
 
-/** Retry limits of delivery: results beyond them are left undelivered (and listed as such). */
-export interface DeliveryLimits {
-  /** Runs allowed in all (p-retry's retries + 1). Default: no limit. */
-  maxAttempts?: number
-  /** Only results finalized at or after this time. Default: any. */
-  finalizedSince?: Date
-}
-
 const FINAL: { in: FinalStatus[] } = { in: ['SUCCESS', 'FAIL'] }
+
+/** Which undelivered results findUndelivered lists. */
+export type UndeliveredState = 'pending' | 'gave_up' | 'all'
+const UNDELIVERED_STATES: ReadonlySet<string> = new Set(['pending', 'gave_up', 'all'])
 /**
  * orderNos per query when reading many orders (one bind parameter each): far under every
  * provider's limit (SQLite 999 before 3.32, 32,766 since; MySQL and PostgreSQL 65,535), and
  * small enough that each query stays cheap.
  */
 export const ORDER_NOS_PER_QUERY = 500
-
-/** The where clause of a result due for delivery and claimed by nobody live. */
-function dueForDelivery(now: Date, limits: DeliveryLimits): DeliveryDueWhere {
-  return {
-    status: FINAL,
-    deliveredAt: null,
-    AND: [
-      { OR: [{ deliveryUntil: null }, { deliveryUntil: { lt: now } }] },
-      { OR: [{ deliveryDueAt: null }, { deliveryDueAt: { lte: now } }] },
-    ],
-    ...(limits.maxAttempts !== undefined && Number.isFinite(limits.maxAttempts)
-      ? { deliveryAttempts: { lt: limits.maxAttempts } }
-      : {}),
-    ...(limits.finalizedSince !== undefined ? { finalizedAt: { gte: limits.finalizedSince } } : {}),
-  }
-}
 
 export class OrderStore {
   readonly #orders: PaymentModels['orders']
@@ -302,66 +281,36 @@ export class OrderStore {
   }
 
   /**
-   * Final results that onPaymentResult has not (yet) handled successfully, oldest first: those
-   * waiting for their first or next run, being run, and those past the retry limits.
+   * Final results that onPaymentResult has not (yet) handled successfully, oldest first.
+   * `state`: 'pending' (waiting for their first or next run, or being run), 'gave_up' (dead
+   * letters: retries used up, never run again until retryDelivery), or 'all' (default).
    */
-  async findUndelivered(options: { limit?: number } = {}): Promise<PaymentOrderRecord[]> {
+  async findUndelivered(options: { limit?: number; state?: UndeliveredState } = {}): Promise<PaymentOrderRecord[]> {
+    const state = options.state ?? 'all'
+    if (!UNDELIVERED_STATES.has(state)) {
+      throw new InvalidResultError(`state must be "pending", "gave_up" or "all", got ${JSON.stringify(state)}`)
+    }
     return this.#orders.findMany({
-      where: { status: FINAL, deliveredAt: null },
+      where: {
+        status: FINAL,
+        deliveredAt: null,
+        ...(state === 'pending' ? { deliveryGaveUpAt: null } : state === 'gave_up' ? { deliveryGaveUpAt: { not: null } } : {}),
+      },
       orderBy: [{ finalizedAt: 'asc' }, { orderNo: 'asc' }],
       take: options.limit ?? 100,
     })
   }
 
   /**
-   * Final results due for delivery and claimed by nobody live, never-failed first, then by
-   * due time: the delivery sweep's batch.
+   * Hands a dead letter back to delivery (after fixing what made onPaymentResult fail): its run
+   * count starts again from 0, with the whole delivery.retries budget, and the sweep delivers
+   * it. true when the order was given up and is now pending again.
    */
-  async findDueDeliveries(limit: number, limits: DeliveryLimits = {}): Promise<string[]> {
-    const rows = await this.#orders.findMany({
-      where: dueForDelivery(new Date(), limits),
-      orderBy: [{ deliveryDueAt: { sort: 'asc', nulls: 'first' } }, { finalizedAt: 'asc' }],
-      take: limit,
-    })
-    return rows.map((row) => row.orderNo)
-  }
-
-  /**
-   * Claims the delivery of a final, undelivered, due result for `owner` until `until`, counting
-   * the run it is about to start: one atomic updateMany. false: delivered, not due, beyond the
-   * limits, not final, or claimed by another live owner.
-   */
-  async claimDelivery(orderNo: string, owner: string, until: Date, limits: DeliveryLimits = {}): Promise<boolean> {
+  async retryDelivery(orderNo: string): Promise<boolean> {
+    assertOrderNo(orderNo)
     const { count } = await this.#orders.updateMany({
-      where: { ...dueForDelivery(new Date(), limits), orderNo },
-      data: { deliveryOwner: owner, deliveryUntil: until, deliveryAttempts: { increment: 1 } },
-    })
-    return count === 1
-  }
-
-  /** Extends `owner`'s delivery claim while its run goes on. false: the claim was lost. */
-  async renewDelivery(orderNo: string, owner: string, until: Date): Promise<boolean> {
-    const { count } = await this.#orders.updateMany({
-      where: { orderNo, deliveryOwner: owner, deliveredAt: null },
-      data: { deliveryUntil: until },
-    })
-    return count === 1
-  }
-
-  /** Marks the result delivered, if `owner` still holds its claim. */
-  async markDelivered(orderNo: string, owner: string): Promise<boolean> {
-    const { count } = await this.#orders.updateMany({
-      where: { orderNo, deliveryOwner: owner, deliveredAt: null },
-      data: { deliveredAt: new Date(), deliveryOwner: null, deliveryUntil: null, deliveryError: null, deliveryRequestedBy: null },
-    })
-    return count === 1
-  }
-
-  /** Gives `owner`'s claim back after a run that did not succeed, with the next due time. */
-  async releaseDelivery(orderNo: string, owner: string, next: { error: string | null; dueAt: Date }): Promise<boolean> {
-    const { count } = await this.#orders.updateMany({
-      where: { orderNo, deliveryOwner: owner, deliveredAt: null },
-      data: { deliveryOwner: null, deliveryUntil: null, deliveryError: next.error, deliveryDueAt: next.dueAt },
+      where: { orderNo, deliveredAt: null, deliveryGaveUpAt: { not: null } },
+      data: { deliveryGaveUpAt: null, deliveryAttempts: 0, deliveryDueAt: null },
     })
     return count === 1
   }

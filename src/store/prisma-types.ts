@@ -99,23 +99,30 @@ export interface ReconcilableWhere {
 export type NotFoundCountChange = { increment: number } | 0
 
 type FinalStatuses = { in: FinalStatus[] }
-/** A final result not delivered yet, whose next run is due, claimed by nobody live. */
+/** A final result neither delivered nor given up, whose next run is due, claimed by nobody live. */
 export interface DeliveryDueWhere {
   status: FinalStatuses
   deliveredAt: null
+  deliveryGaveUpAt: null
   /** Claimed by nobody live, and due. */
   AND: Array<{
     OR: Array<{ deliveryUntil: null } | { deliveryUntil: { lt: Date } } | { deliveryDueAt: null } | { deliveryDueAt: { lte: Date } }>
   }>
-  /** Retry limits: attempts made so far, and how long ago the result became final. */
-  deliveryAttempts?: { lt: number }
-  finalizedAt?: { gte: Date }
 }
-/** The delivery claim held by `deliveryOwner` on a result not delivered yet. */
+/** That row as it was read (its run count), so that a claim or a give-up is a compare-and-set. */
+type DeliveryDueRowWhere = DeliveryDueWhere & { orderNo: string; deliveryAttempts: number }
+/** The delivery claim of run `deliveryAttempts`, held by `deliveryOwner`, on a result not delivered yet. */
 interface DeliveryClaimWhere {
   orderNo: string
   deliveryOwner: string
+  deliveryAttempts: number
   deliveredAt: null
+}
+/** Undelivered results: all of them, those still pending, or those given up. */
+interface UndeliveredWhere {
+  status: FinalStatuses
+  deliveredAt: null
+  deliveryGaveUpAt?: null | { not: null }
 }
 
 // Prisma delegates return PrismaPromise, a PromiseLike.
@@ -137,7 +144,7 @@ export interface PaymentOrderDelegate {
       | (ReconcilableWhere & { createdAt: { lte: Date } })
       | { status: 'init'; attention: { not: null } }
       | DeliveryDueWhere
-      | { status: FinalStatuses; deliveredAt: null }
+      | UndeliveredWhere
       | { orderNo: { in: string[] }; status: FinalStatuses }
       | { orderNo: { in: string[] } }
       | { status: 'init'; cancelState: 'sent'; attention: null; OR: LeaseFree }
@@ -153,9 +160,10 @@ export interface PaymentOrderDelegate {
   }): PromiseLike<PaymentOrderRecord[]>
   /**
    * The init -> final transition (count 1: this call won), the polling lease claim and its release
-   * (with the ORDER_NOT_EXIST count), the reconciler's turn and next check, and the
-   * delivery claim, its renewal, its release after a failed run, and the delivered mark; and the
-   * attention flag (set on an init order without one, or cleared).
+   * (with the ORDER_NOT_EXIST count), the reconciler's turn and next check, the delivery claim (a
+   * compare-and-set on the run count), its renewal, its release after a run that did not succeed,
+   * the delivered mark, the dead letter and its retry; and the attention flag (set on an init
+   * order without one, or cleared).
    */
   updateMany(
     args:
@@ -170,18 +178,27 @@ export interface PaymentOrderDelegate {
         }
       | { where: ReconcilableWhere & { orderNo: string }; data: { nextCheckAt: Date } }
       | { where: { orderNo: string; status: 'init' }; data: { nextCheckAt: Date } }
-      | {
-          where: DeliveryDueWhere & { orderNo: string }
-          data: { deliveryOwner: string; deliveryUntil: Date; deliveryAttempts: { increment: 1 } }
-        }
+      | { where: DeliveryDueRowWhere; data: { deliveryOwner: string; deliveryUntil: Date; deliveryAttempts: number } }
+      | { where: DeliveryDueRowWhere; data: { deliveryGaveUpAt: Date } }
       | { where: DeliveryClaimWhere; data: { deliveryUntil: Date } }
       | {
           where: DeliveryClaimWhere
-          data: { deliveryOwner: null; deliveryUntil: null; deliveryError: string | null; deliveryDueAt: Date }
+          data: {
+            deliveryOwner: null
+            deliveryUntil: null
+            deliveryDueAt: Date
+            deliveryError?: string | null
+            deliveryAttempts?: number
+            deliveryGaveUpAt?: Date
+          }
         }
       | {
           where: DeliveryClaimWhere
           data: { deliveredAt: Date; deliveryOwner: null; deliveryUntil: null; deliveryError: null; deliveryRequestedBy: null }
+        }
+      | {
+          where: { orderNo: string; deliveredAt: null; deliveryGaveUpAt: { not: null } }
+          data: { deliveryGaveUpAt: null; deliveryAttempts: 0; deliveryDueAt: null }
         }
       | { where: { orderNo: string; status: 'init'; attention: null }; data: { attention: string; updatedAt: Date } }
       | { where: { orderNo: string; status: 'init' }; data: { attention: null; updatedAt: Date } }

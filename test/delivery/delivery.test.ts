@@ -4,7 +4,7 @@
 import t from 'tap'
 import { OrderStore } from '../../src/store/order-store.js'
 import { BACKENDS, forEachBackend, freshPostgres, needsServer } from '../helpers/databases.js'
-import { FAST_DELIVERY, gate, RunLog } from '../helpers/delivery.js'
+import { FAST_DELIVERY, gate, RunLog, untilAborted } from '../helpers/delivery.js'
 import { buildMerchantApp } from '../helpers/merchant-app.js'
 import { notifyBody, NOTIFY_PATH, signedNotify } from '../helpers/notify-request.js'
 import { alipayKeys, buildWorld, merchantKeys, until } from '../helpers/world.js'
@@ -48,6 +48,29 @@ await forEachBackend(
       }
       t.same(await world.store.findUndelivered(), [], 'nothing left undelivered')
     })
+
+    t.test('a final order without its deciding event (finalized with SQL) is delivered from the order row', async (t) => {
+      const { prisma } = await backend.open(t)
+      const store = OrderStore.fromClient(prisma)
+      await store.createOrder({ orderNo: 'by-hand-1', amount: AMOUNT })
+      // What an operator's UPDATE leaves: final, with no event behind it (finalEventId NULL).
+      await prisma.paymentOrder.updateMany({
+        where: { orderNo: 'by-hand-1' },
+        data: { status: 'SUCCESS', resultSource: 'manual', paymentId: 'PAY-by-hand', finalizedAt: new Date() },
+      })
+      const log = new RunLog()
+      const { logs } = await buildMerchantApp(t, {
+        prisma,
+        merchant: merchantKeys,
+        alipay: alipayKeys,
+        onPaymentResult: log.handler('A'),
+        delivery: FAST_DELIVERY,
+      })
+      await until(async () => (await store.getOrder('by-hand-1'))?.deliveredAt != null)
+      const runs = log.of('by-hand-1').map((run) => [run.status, run.idempotencyKey, run.attempt])
+      t.same(runs, [['SUCCESS', 'by-hand-1:SUCCESS', 1]], 'run once, from the row, keyed by its final status')
+      t.ok(logs.some((line) => line.includes('without its deciding event')), 'and said so in the log')
+    })
   },
   // Every database: the delivery claim and its bookkeeping are model-API updateMany calls.
   BACKENDS,
@@ -88,12 +111,7 @@ t.test('a handler that times out is aborted through its signal and retried', PG,
       onPaymentResult: log.handler('A', async (_result, { attempt, signal }) => {
         if (attempt > 1) return
         // Hangs until aborted: only the timeout can end this run.
-        await new Promise<void>((_, reject) =>
-          signal.addEventListener('abort', () => {
-            reasons.push((signal.reason as { code?: string }).code ?? 'none')
-            reject(signal.reason as Error)
-          }),
-        )
+        await untilAborted(signal, reasons)
       }),
     },
   })
@@ -104,36 +122,6 @@ t.test('a handler that times out is aborted through its signal and retried', PG,
   t.same(log.of('slow-1').map((run) => run.attempt), [1, 2])
   const order = await world.store.getOrder('slow-1')
   t.same([order?.deliveryAttempts, order?.deliveryError], [2, null], 'two runs; the error cleared once delivered')
-})
-
-t.test('spent retries leave the result undelivered, listed by findUndelivered with its last error', PG, async (t) => {
-  const log = new RunLog()
-  const world = await buildWorld(t, {
-    app: {
-      delivery: { ...FAST_DELIVERY, retries: 1 },
-      onPaymentResult: log.handler('A', () => {
-        throw new Error('always down')
-      }),
-    },
-  })
-  await world.order('spent-1')
-  world.sim.completePayment('spent-1', { status: 'SUCCESS' })
-  await until(async () => {
-    const order = await world.store.getOrder('spent-1')
-    return order?.deliveryAttempts === 2 && order.deliveryOwner === null
-  })
-  t.equal(await world.app.alipayplus.sweepDeliveries(), 0, 'the sweep leaves it alone')
-  t.equal(log.of('spent-1').length, 2, 'retries: 1 means two runs in all')
-  const [stuck, ...others] = await world.store.findUndelivered({ limit: 10 })
-  t.same(others, [])
-  t.same([stuck?.orderNo, stuck?.deliveryAttempts, stuck?.deliveryError], ['spent-1', 2, 'Error: always down'])
-
-  // Raising the limit (here: a new instance with more retries) delivers it.
-  const fixed = new RunLog()
-  const b = await world.addApp({ delivery: { ...FAST_DELIVERY, retries: 5 }, onPaymentResult: fixed.handler('B') })
-  await b.alipayplus.sweepDeliveries()
-  await until(async () => (await world.store.getOrder('spent-1'))?.deliveredAt != null)
-  t.same(fixed.of('spent-1').map((run) => run.attempt), [3])
 })
 
 t.test('results finalized while no instance ran are delivered when one starts', PG, async (t) => {
@@ -205,14 +193,7 @@ t.test('close aborts a running handler and gives its claim back; another instanc
   const world = await buildWorld(t, {
     app: {
       delivery: FAST_DELIVERY,
-      onPaymentResult: log.handler('A', (_result, { signal }) =>
-        new Promise<void>((_, reject) =>
-          signal.addEventListener('abort', () => {
-            reasons.push((signal.reason as { code?: string }).code ?? 'none')
-            reject(signal.reason as Error)
-          }),
-        ),
-      ),
+      onPaymentResult: log.handler('A', (_result, { signal }) => untilAborted(signal, reasons)),
     },
   })
   await world.order('closing-1')
@@ -221,12 +202,16 @@ t.test('close aborts a running handler and gives its claim back; another instanc
   await world.app.close()
   t.same(reasons, ['FST_ALIPAYPLUS_DELIVERY_CLOSED'], 'the handler saw why')
   const released = await world.store.getOrder('closing-1')
-  t.same([released?.deliveredAt, released?.deliveryOwner, released?.deliveryAttempts], [null, null, 1], 'claim given back')
+  t.same(
+    [released?.deliveredAt, released?.deliveryOwner, released?.deliveryAttempts, released?.deliveryDueAt != null],
+    [null, null, 0, true],
+    'claim given back, due at once, and the interrupted run does not count',
+  )
 
   const b = await world.addApp({ onPaymentResult: log.handler('B') })
   await b.alipayplus.sweepDeliveries()
   await until(async () => (await world.store.getOrder('closing-1'))?.deliveredAt != null)
-  t.same(log.of('closing-1').map((run) => [run.instance, run.attempt]), [['A', 1], ['B', 2]])
+  t.same(log.of('closing-1').map((run) => [run.instance, run.attempt]), [['A', 1], ['B', 1]], 'the interrupted run number is run again')
 })
 
 t.test('without onPaymentResult nothing is claimed or marked', PG, async (t) => {

@@ -242,6 +242,19 @@ export async function freshSqlite(t: Test): Promise<TestDatabase<SqlitePrismaCli
   return { prisma: db.prisma, kind: 'sqlite', url }
 }
 
+/**
+ * A second client on an existing server database (already migrated), by URL: for example
+ * through a TCP proxy the test controls. Disconnected at teardown.
+ */
+export async function openClient(t: Test, kind: 'postgresql' | 'mysql', url: string): Promise<PrismaClient> {
+  const db =
+    kind === 'postgresql'
+      ? await openDatabase({ PrismaClient, databaseUrl: url, migrate: false })
+      : await openDatabase({ PrismaClient: MysqlPrismaClient, databaseUrl: url, migrate: false })
+  t.teardown(() => db.close())
+  return db.prisma as PrismaClient
+}
+
 // ---------------------------------------------------------------------------------------------
 // PGlite
 

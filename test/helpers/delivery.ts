@@ -12,6 +12,11 @@ export interface Run {
 
 export class RunLog {
   readonly runs: Run[] = []
+  /** Every start and end of a handler run, in order: "<instance> start|end <orderNo> <attempt>". */
+  readonly timeline: string[] = []
+  /** Runs that started while another run of the same order had not ended. */
+  readonly overlaps: Run[] = []
+  readonly #running = new Map<string, number>()
 
   /** A handler for instance `instance` that records its run, then does `then` (default: nothing). */
   handler(
@@ -19,14 +24,24 @@ export class RunLog {
     then?: (result: PaymentResult, context: PaymentResultContext) => Promise<void> | void,
   ): (result: PaymentResult, context: PaymentResultContext) => Promise<void> {
     return async (result, context) => {
-      this.runs.push({
+      const run = {
         instance,
         orderNo: result.orderNo,
         status: result.status,
         idempotencyKey: context.idempotencyKey,
         attempt: context.attempt,
-      })
-      await then?.(result, context)
+      }
+      this.runs.push(run)
+      const running = this.#running.get(run.orderNo) ?? 0
+      if (running > 0) this.overlaps.push(run)
+      this.#running.set(run.orderNo, running + 1)
+      this.timeline.push(`${instance} start ${run.orderNo} ${run.attempt}`)
+      try {
+        await then?.(result, context)
+      } finally {
+        this.#running.set(run.orderNo, (this.#running.get(run.orderNo) ?? 1) - 1)
+        this.timeline.push(`${instance} end ${run.orderNo} ${run.attempt}`)
+      }
     }
   }
 
@@ -52,4 +67,16 @@ export function gate(): { promise: Promise<void>; open: () => void } {
     open = resolve
   })
   return { promise, open }
+}
+
+/** What a well-behaved handler does while it waits: rejects with the signal's reason once it aborts, noting its code. */
+export function untilAborted(signal: AbortSignal, codes?: string[]): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const stop = () => {
+      codes?.push((signal.reason as { code?: string }).code ?? 'none')
+      reject(signal.reason as Error)
+    }
+    if (signal.aborted) stop()
+    else signal.addEventListener('abort', stop, { once: true })
+  })
 }

@@ -1,9 +1,13 @@
-// A TCP proxy in front of a server (PostgreSQL, Redis) that a test controls, for real outages:
+// A TCP proxy in front of a server (PostgreSQL, MariaDB, Redis) that a test controls, for real
+// outages:
 // - cut() drops every open connection and refuses new ones; restore() accepts them again;
-// - stall() black-holes the path: every connection stops forwarding bytes in both directions
-//   but stays open (no FIN, no RST), as behind a dead NAT entry or a silent firewall; new
-//   connections are accepted and stalled too. restore() forwards new connections again; those
-//   stalled stay stalled for good, as a connection whose path died does.
+// - stall() black-holes the path: no byte goes through in either direction, but connections
+//   stay open (no FIN, no RST), as behind a dead NAT entry or a silent firewall; new
+//   connections are accepted and stalled too;
+// - restore() after a stall forwards NEW connections again; those stalled stay stalled for good,
+//   as a connection whose path died does;
+// - resume() heals the partition instead: every stalled connection gets what was held back, in
+//   order, and forwards again, as TCP does once a partition heals.
 import net from 'node:net'
 
 export interface TcpProxy {
@@ -13,22 +17,26 @@ export interface TcpProxy {
   cut(): void
   stall(): void
   restore(): void
+  resume(): void
   close(): Promise<void>
+}
+
+interface Pair {
+  stalled: boolean
+  /** Bytes held back while stalled, in order, with the socket they were going to. */
+  held: Array<{ to: net.Socket; chunk: Buffer }>
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let mode: 'up' | 'cut' | 'stalled' = 'up'
   let accepted = 0
   const sockets = new Set<net.Socket>()
-  const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>()
-  const stallPair = (pair: { client: net.Socket; upstream: net.Socket }) => {
-    pair.client.unpipe(pair.upstream)
-    pair.upstream.unpipe(pair.client)
-    // Not reading: what the peers send stays in the kernel's buffers, then theirs; nothing ends.
-    pair.client.pause()
-    pair.upstream.pause()
-    pairs.delete(pair)
-  }
+  const pairs = new Set<Pair>()
+  const forward = (pair: Pair, from: net.Socket, to: net.Socket) =>
+    from.on('data', (chunk: Buffer) => {
+      if (pair.stalled) pair.held.push({ to, chunk })
+      else to.write(chunk)
+    })
   const server = net.createServer((client) => {
     if (mode === 'cut') {
       client.destroy()
@@ -36,7 +44,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     accepted++
     const upstream = net.connect(target.port, target.host)
-    const pair = { client, upstream }
+    const pair: Pair = { stalled: mode === 'stalled', held: [] }
+    pairs.add(pair)
     for (const socket of [client, upstream]) {
       sockets.add(socket)
       socket.on('close', () => {
@@ -48,12 +57,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         upstream.destroy()
       })
     }
-    if (mode === 'stalled') {
-      client.pause()
-      return
-    }
-    pairs.add(pair)
-    client.pipe(upstream).pipe(client)
+    forward(pair, client, upstream)
+    forward(pair, upstream, client)
+    client.on('end', () => upstream.end())
+    upstream.on('end', () => client.end())
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as net.AddressInfo).port
@@ -68,14 +75,38 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     stall() {
       mode = 'stalled'
-      for (const pair of [...pairs]) stallPair(pair)
+      for (const pair of pairs) pair.stalled = true
     },
     restore() {
       mode = 'up'
+    },
+    resume() {
+      mode = 'up'
+      for (const pair of pairs) {
+        pair.stalled = false
+        for (const { to, chunk } of pair.held.splice(0)) if (!to.destroyed) to.write(chunk)
+      }
     },
     close() {
       for (const socket of sockets) socket.destroy()
       return new Promise((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+/**
+ * The URL of `databaseUrl`'s server reached through a new proxy (closed at teardown): a second
+ * client opened on it shares the database while the test controls its network.
+ */
+export async function proxiedUrl(
+  t: { teardown(fn: () => unknown): void },
+  databaseUrl: string,
+): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(databaseUrl)
+  const defaultPort = target.protocol.startsWith('postgres') ? 5432 : 3306
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || defaultPort) })
+  t.teardown(() => proxy.close())
+  const url = new URL(databaseUrl)
+  url.port = String(proxy.port)
+  return { proxy, url: url.toString() }
 }

@@ -88,6 +88,10 @@ t.test('options are checked at register', async (t) => {
     ['reconcile.notFoundMaxWaitMs a string', { reconcile: { notFoundMaxWaitMs: '900000' } }, 'reconcile.notFoundMaxWaitMs'],
     ['cancelAfterWindow not a boolean', { cancelAfterWindow: 'yes' }, 'cancelAfterWindow'],
     ['onAttention not a function', { onAttention: 'https://hooks.example' }, 'onAttention'],
+    ['delivery.maxClockSkewMs above leaseMs / 2', { onPaymentResult: () => {}, delivery: { leaseMs: 1_000, maxClockSkewMs: 501 } }, 'delivery.maxClockSkewMs'],
+    ['delivery.maxClockSkewMs negative', { onPaymentResult: () => {}, delivery: { maxClockSkewMs: -1 } }, 'delivery.maxClockSkewMs'],
+    ['delivery.alertAfterAttempts zero', { onPaymentResult: () => {}, delivery: { alertAfterAttempts: 0 } }, 'delivery.alertAfterAttempts'],
+    ['delivery.alertAfterAttempts fractional', { onPaymentResult: () => {}, delivery: { alertAfterAttempts: 1.5 } }, 'delivery.alertAfterAttempts'],
     ['wakeup a bare URL', { wakeup: 'redis://127.0.0.1:6379' }, 'wakeup'],
     ['wakeup empty', { wakeup: {} }, 'wakeup'],
     ['wakeup with two channels', { wakeup: { postgres: 'postgresql://127.0.0.1/x', redis: 'redis://127.0.0.1' } }, 'wakeup'],
@@ -134,6 +138,11 @@ t.test('options are checked at register', async (t) => {
     }),
     'cancelAfterWindow, onAttention, reconcile durations up to 2^31-1 ms',
   )
+  await t.resolves(
+    register({ onPaymentResult: () => {}, delivery: { leaseMs: 600, maxClockSkewMs: 300, alertAfterAttempts: Number.POSITIVE_INFINITY } }),
+    'delivery.maxClockSkewMs up to leaseMs / 2; alertAfterAttempts Infinity (never)',
+  )
+  await t.resolves(register({ onPaymentResult: () => {}, delivery: { leaseMs: 300 } }), 'the skew default follows a short claim')
   await t.resolves(register({ wakeup: { pollMs: 200 } }), 'wakeup by database poll')
   await t.resolves(register({ wakeup: false }), 'wakeup off')
   await t.resolves(register({ privateKey: merchant.privateBase64, alipayPublicKey: [alipay.publicBase64] }), 'Base64 keys')

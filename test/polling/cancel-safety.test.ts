@@ -5,10 +5,10 @@
 // HTTP, on PostgreSQL and PGlite.
 import t from 'tap'
 import type { AttentionAlert } from '../../src/index.js'
-import { backendNamed, forEachBackend, needsServer } from '../helpers/databases.js'
+import { backendNamed, forEachBackend, needsServer, openClient } from '../helpers/databases.js'
 import { buildMerchantApp } from '../helpers/merchant-app.js'
 import { notifyBody, signedNotify } from '../helpers/notify-request.js'
-import { proxiedPostgres } from '../helpers/proxied-database.js'
+import { proxiedUrl } from '../helpers/tcp-proxy.js'
 import { alipayKeys, buildWorld, FAST_POLLING, FAST_RATE, logsOf, merchantKeys, until, type World } from '../helpers/world.js'
 import type { Backend } from '../helpers/databases.js'
 
@@ -188,7 +188,8 @@ t.test('the database fails while the cancel has no answer: alerted, left sent, r
   const world = await cancellingWorld(t, backendNamed('postgresql'))
   // An instance whose database connections go through a proxy the test cuts. Its leases last
   // about its request timeout: the one it cannot release during the outage lapses soon after.
-  const { proxy, prisma } = await proxiedPostgres(t, world.databaseUrl!)
+  const { proxy, url } = await proxiedUrl(t, world.databaseUrl!)
+  const prisma = await openClient(t, 'postgresql', url)
   const alerts: Alerts = []
   const { app } = await buildMerchantApp(t, {
     prisma,

@@ -1,11 +1,11 @@
 // A real database outage during notifyPayment (every connection dropped, new ones refused):
 // the answer is never an acknowledgement, and the redelivered notification is recorded once.
 import t, { type Test } from 'tap'
-import { needsServer } from '../helpers/databases.js'
+import { needsServer, openClient } from '../helpers/databases.js'
 import { OrderStore } from '../../src/store/order-store.js'
 import { buildMerchantApp } from '../helpers/merchant-app.js'
 import { notifyBody, signedNotify } from '../helpers/notify-request.js'
-import { proxiedPostgres } from '../helpers/proxied-database.js'
+import { proxiedUrl } from '../helpers/tcp-proxy.js'
 import { alipayKeys, buildWorld, merchantKeys, until, type World } from '../helpers/world.js'
 
 // These run on PostgreSQL: skipped, saying why, where no server can be reached.
@@ -13,7 +13,8 @@ const PG = await needsServer('postgresql')
 
 /** A second merchant app whose database connections go through a proxy the test can cut. */
 async function appBehindProxy(t: Test, world: World) {
-  const { proxy, prisma } = await proxiedPostgres(t, world.databaseUrl!)
+  const { proxy, url } = await proxiedUrl(t, world.databaseUrl!)
+  const prisma = await openClient(t, 'postgresql', url)
   const { app } = await buildMerchantApp(t, { prisma, merchant: merchantKeys, alipay: alipayKeys, reconcile: false })
   return { proxy, app }
 }

@@ -66,6 +66,8 @@ describe('onPaymentResult', () => {
         leaseMs: 30_000,
         sweepIntervalMs: 10_000,
         batchSize: 100,
+        maxClockSkewMs: 5_000,
+        alertAfterAttempts: 3,
       },
     })
     expect(DEFAULTS.delivery).type.toBeAssignableTo<DeliveryOptions>()
@@ -77,6 +79,8 @@ describe('onPaymentResult', () => {
     expect(app.alipayplus.sweepDeliveries()).type.toBe<Promise<number>>()
     expect(app.alipayplus.deliveryStats()).type.toBe<DeliveryStats | null>()
     expect(app.alipayplus.store.findUndelivered({ limit: 10 })).type.toBe<Promise<PaymentOrderRecord[]>>()
+    expect(app.alipayplus.store.findUndelivered({ state: 'gave_up' })).type.toBe<Promise<PaymentOrderRecord[]>>()
+    expect(app.alipayplus.store).type.not.toHaveProperty('claimDelivery')
     expect<PaymentOrderRecord['deliveredAt']>().type.toBe<Date | null>()
     expect<PaymentOrderRecord['deliveryAttempts']>().type.toBe<number>()
     expect<PaymentOrderRecord['deliveryError']>().type.toBe<string | null>()

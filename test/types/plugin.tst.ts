@@ -171,6 +171,8 @@ describe('AttentionAlert', () => {
       | 'gave_up'
       | 'success_after_cancel'
       | 'not_found'
+      | 'delivery_failing'
+      | 'delivery_exhausted'
     >()
     expect<AttentionAlert['orderNo']>().type.toBe<string>()
     expect<AttentionAlert['source']>().type.toBe<ResultSource>()
@@ -181,5 +183,9 @@ describe('AttentionAlert', () => {
     expect<Extract<AttentionAlert, { kind: 'gave_up' }>['createdAt']>().type.toBe<Date>()
     expect<Extract<AttentionAlert, { kind: 'success_after_cancel' }>['cancelState']>().type.toBe<'sent' | 'confirmed'>()
     expect<Extract<AttentionAlert, { kind: 'not_found' }>['notFoundCount']>().type.toBe<number>()
+    expect<Extract<AttentionAlert, { kind: 'delivery_failing' }>['lastError']>().type.toBe<string>()
+    expect<Extract<AttentionAlert, { kind: 'delivery_exhausted' }>['lastError']>().type.toBe<string | null>()
+    expect<Extract<AttentionAlert, { kind: 'delivery_exhausted' }>['attempts']>().type.toBe<number>()
+    expect<Extract<AttentionAlert, { kind: 'delivery_exhausted' }>['status']>().type.toBe<'SUCCESS' | 'FAIL'>()
   })
 })

@@ -9,6 +9,7 @@ import {
   type PaymentPrismaClient,
   type PaymentResultInput,
   type RecordOutcome,
+  type UndeliveredState,
 } from '../../src/store/index.js'
 
 declare const prisma: PaymentPrismaClient
@@ -64,6 +65,24 @@ describe('OrderStore', () => {
     expect(store.findOrdersNeedingAttention()).type.toBe<Promise<PaymentOrderRecord[]>>()
     expect(store.findOrdersNeedingAttention).type.toBeCallableWith(50)
     expect<PaymentOrderRecord['attention']>().type.toBe<string | null>()
+  })
+
+  test('results not delivered to onPaymentResult: pending or given up, and a dead letter handed back', () => {
+    expect(store.findUndelivered()).type.toBe<Promise<PaymentOrderRecord[]>>()
+    expect(store.findUndelivered({ state: 'gave_up', limit: 10 })).type.toBe<Promise<PaymentOrderRecord[]>>()
+    expect(store.findUndelivered).type.toBeCallableWith({ state: 'pending' })
+    expect(store.findUndelivered).type.not.toBeCallableWith({ state: 'dead' })
+    expect<UndeliveredState>().type.toBe<'pending' | 'gave_up' | 'all'>()
+    expect(store.retryDelivery('order-1')).type.toBe<Promise<boolean>>()
+    expect<PaymentOrderRecord['deliveryGaveUpAt']>().type.toBe<Date | null>()
+  })
+
+  test('delivery claims are internals, not on the public store', () => {
+    expect(store).type.not.toHaveProperty('findDueDeliveries')
+    expect(store).type.not.toHaveProperty('claimDelivery')
+    expect(store).type.not.toHaveProperty('renewDelivery')
+    expect(store).type.not.toHaveProperty('markDelivered')
+    expect(store).type.not.toHaveProperty('releaseDelivery')
   })
 
   test('records', () => {

@@ -1,0 +1,33 @@
+// When delivery stops retrying a result (delivery.retries, delivery.maxRetryTime), and the
+// alerts that say so: `delivery_failing` once the run numbered alertAfterAttempts fails,
+// `delivery_exhausted` when the result becomes a dead letter (deliveryGaveUpAt).
+import type { AlertHook } from '../attention/alert-hook.js'
+import type { FinalStatus, PaymentOrderRecord } from '../store/prisma-types.js'
+import type { ResolvedDeliveryOptions } from './delivery-options.js'
+
+/** The retries are used up before another run: `runs` made, or the result final too long by `at`. */
+export function limitsReached(options: ResolvedDeliveryOptions, order: PaymentOrderRecord, runs: number, at: number): boolean {
+  const finalizedAt = order.finalizedAt?.getTime() ?? at
+  return runs > options.retries || at > finalizedAt + options.maxRetryTime
+}
+
+type Failed = { order: PaymentOrderRecord; attempts: number; lastError: string | null }
+
+/** The fields every delivery alert carries. */
+function base({ order }: Failed) {
+  // A final order always has a source, unless a human finalized it with SQL.
+  return { orderNo: order.orderNo, source: order.resultSource ?? 'manual', attention: null, status: order.status as FinalStatus }
+}
+
+export function alertFailing(alerts: AlertHook, failed: Failed & { lastError: string }): void {
+  const message = `alipayplus delivery: onPaymentResult failed again (run ${failed.attempts}, delivery.alertAfterAttempts); still retrying`
+  alerts.emit({ ...base(failed), kind: 'delivery_failing', message, attempts: failed.attempts, lastError: failed.lastError })
+}
+
+export const EXHAUSTED_MESSAGE =
+  'alipayplus delivery: onPaymentResult retries are used up: a dead letter (deliveryGaveUpAt set), never run again ' +
+  'until store.retryDelivery(orderNo); see store.findUndelivered({ state: "gave_up" })'
+
+export function alertExhausted(alerts: AlertHook, failed: Failed): void {
+  alerts.emit({ ...base(failed), kind: 'delivery_exhausted', message: EXHAUSTED_MESSAGE, attempts: failed.attempts, lastError: failed.lastError })
+}
