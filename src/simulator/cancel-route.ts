@@ -13,6 +13,8 @@ import { signAnswer } from './sign-answer.js'
 
 export interface CancelRouteContext {
   clientId: string
+  /** The Client-Ids whose calls are accepted. */
+  callerClientIds: ReadonlySet<string>
   keyVersion: string
   alipayPrivateKey: KeyObject
   merchantPublicKeys: KeyObject[]
@@ -30,7 +32,7 @@ async function decide(
   headers: Record<string, string | string[] | undefined>,
   raw: Buffer,
 ): Promise<Record<string, unknown>> {
-  if (headers['client-id'] !== ctx.clientId) return resultOnly('INVALID_CLIENT', 'F', 'The client is invalid.')
+  if (!ctx.callerClientIds.has(String(headers['client-id']))) return resultOnly('INVALID_CLIENT', 'F', 'The client is invalid.')
   const verified = await verifyMessage({ path: CANCEL_PAYMENT_PATH, headers, body: raw, publicKeys: ctx.merchantPublicKeys, timeHeader: 'Request-Time' })
   if (!verified.ok) return resultOnly('INVALID_SIGNATURE', 'F', 'The signature is invalid.')
   const { id, payment } = lookupPayment(parseJson(raw), ctx.payments)

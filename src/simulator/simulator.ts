@@ -60,6 +60,7 @@ export class AlipayPlusSimulator implements SimulatorControl {
     this.app.register(
       inquiryRoute({
         clientId: this.#options.clientId,
+        callerClientIds: this.#options.callerClientIds,
         keyVersion: this.#options.keyVersion,
         alipayPrivateKey: this.#options.alipayPrivateKey,
         merchantPublicKeys: this.#options.merchantPublicKeys,
@@ -75,6 +76,7 @@ export class AlipayPlusSimulator implements SimulatorControl {
     this.app.register(
       cancelRoute({
         clientId: this.#options.clientId,
+        callerClientIds: this.#options.callerClientIds,
         keyVersion: this.#options.keyVersion,
         alipayPrivateKey: this.#options.alipayPrivateKey,
         merchantPublicKeys: this.#options.merchantPublicKeys,
