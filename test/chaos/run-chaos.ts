@@ -274,7 +274,10 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
   origin = process.hrtime.bigint()
 
   const feed = async () => {
+    // Paced by the clock, not by sleeps after each order: a slow moment is caught up after.
+    const feedStart = performance.now()
     for (const orderNo of orderNos) {
+      await sleep(Math.max(0, feedStart + (fed * 1_000) / plan.feedPerSecond - performance.now()))
       await store.createOrder({ orderNo, amount: AMOUNT })
       sim.createPayment({ paymentRequestId: orderNo, amount: AMOUNT })
       // Some payments time out at the gateway for every inquiry until the storm ends.
@@ -292,7 +295,6 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
         }),
       )
       fed++
-      await sleep(1_000 / plan.feedPerSecond)
     }
     feeding = false
   }
