@@ -10,7 +10,7 @@ import { chaosChecks, reportLines } from './report.js'
 import { type ChaosPlan, type ChaosSetup, runChaos } from './run-chaos.js'
 
 // Two runs of three processes each, restarted several times, on a loaded 2-core machine.
-t.setTimeout(900_000)
+t.setTimeout(600_000)
 
 const SHORT: ChaosPlan = {
   orders: 100,

@@ -57,6 +57,7 @@ export function reportLines(report: ChaosReport): string[] {
       `${report.notifications.sent} sent, ${report.notifications.acknowledged} acknowledged, ${report.notifications.exhausted} exhausted, ${report.notifications.pending} still being redelivered`,
     `inquiries: ${report.inquiries.received} received; answers: ${counts(report.inquiries.answered)}; altered after signing: ${report.inquiries.tampered}`,
     `awaitPaymentResult rejections (instances stopped by SIGTERM): ${counts(report.waiterErrors)}`,
+    `instance starts that failed and were tried again: ${report.startFailures.length}${list(report.startFailures, 3)}`,
     `timeline: ${report.timeline.join('; ')}`,
   ]
 }

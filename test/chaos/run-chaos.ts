@@ -87,12 +87,15 @@ export interface ChaosReport {
   waiterErrors: Record<string, number>
   /** The faults as they happened, in seconds since the storm began (the times in the verdict's descriptions). */
   timeline: string[]
+  /** Instance starts that failed (and were tried again), with the first line of the reason. */
+  startFailures: string[]
 }
 
 const INSTANCE_SCRIPT = '../test/chaos/instance.ts'
 const CLOCK_PRELOAD = fileURLToPath(new URL('./clock-offset.ts', import.meta.url))
 const LABELS = ['A', 'B', 'C'] as const
 const REQUEST_TIMEOUT_MS = 1_500
+const MAX_START_ATTEMPTS = 10
 /** A's SIGTERM comes this long into its wake-up stall: the rest of the stall outlasts a 10 s close. */
 const WAKE_STALL_BEFORE_SIGTERM_MS = 2_000
 
@@ -201,13 +204,31 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     log(what)
   }
 
+  // A start that fails (e.g. the plugin's ready times out on a stalled wake-up connection) is
+  // counted and tried again, as a process supervisor would; the failed process is killed first.
+  const startFailures: string[] = []
   const startSlot = async (slot: Slot) => {
     const env = { ...process.env, CHAOS_CLOCK_OFFSET_MS: slot.label === 'B' ? String(plan.clockOffsetMs) : '0' }
-    const child = await BenchChild.start(INSTANCE_SCRIPT, `chaos ${slot.label}`, { execArgv: ['--import', CLOCK_PRELOAD], env })
-    defer(() => child.signal('SIGKILL'))
-    const { notifyUrl } = await child.call<{ notifyUrl: string }>('start', configOf(slot.label))
-    slot.child = child
-    slot.notifyUrl = notifyUrl
+    for (let attempt = 1; ; attempt++) {
+      const child = await BenchChild.start(INSTANCE_SCRIPT, `chaos ${slot.label}`, { execArgv: ['--import', CLOCK_PRELOAD], env })
+      defer(() => child.signal('SIGKILL'))
+      try {
+        const { notifyUrl } = await child.call<{ notifyUrl: string }>('start', configOf(slot.label))
+        slot.child = child
+        slot.notifyUrl = notifyUrl
+        return
+      } catch (error) {
+        const reason = (error as Error).message.split('\n')[0]!
+        startFailures.push(`${slot.label}: ${reason}`)
+        event(`${slot.label} failed to start (pid ${child.pid}): ${reason}`)
+        const at = process.hrtime.bigint()
+        child.signal('SIGKILL')
+        await child.exited
+        signalled.set(child.pid!, { pid: child.pid!, signal: 'SIGKILL', at, exitedAt: process.hrtime.bigint() })
+        if (attempt === MAX_START_ATTEMPTS) throw error
+        await sleep(1_000)
+      }
+    }
   }
   const live = () => slots.filter((slot) => slot.child !== undefined && slot.notifyUrl !== undefined)
   const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)]
@@ -312,7 +333,9 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
       const slot = pick(up)!
       kills++
       event(`SIGKILL ${slot.label} (pid ${slot.child!.pid}) at order ${fed}/${plan.orders}`)
-      restarts.push(restart(slot, 'SIGKILL').then(() => event(`${slot.label} back (pid ${slot.child?.pid})`)))
+      const restarted = restart(slot, 'SIGKILL').then(() => event(`${slot.label} back (pid ${slot.child?.pid})`))
+      restarted.catch(() => {}) // awaited below, with the others
+      restarts.push(restarted)
     }
     await Promise.all(restarts)
   }
@@ -335,6 +358,7 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     event(`SIGTERM A (pid ${a.child!.pid})`)
     // Not awaited before the stall ends: the new A's own wake-up connection waits for it too.
     const restarting = restart(a, 'SIGTERM', 'wake-up stall').then(() => event(`A back (pid ${a.child?.pid})`))
+    restarting.catch(() => {}) // awaited below
     await sleep(plan.wakeStallMs - WAKE_STALL_BEFORE_SIGTERM_MS)
     wakeProxy.restore()
     event("A's wake-up connection restored")
@@ -415,5 +439,6 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     inquiries: { received: stats.inquiries.received, answered: stats.inquiries.answered as Record<string, number>, tampered: stats.inquiries.tampered },
     waiterErrors,
     timeline,
+    startFailures,
   }
 }
