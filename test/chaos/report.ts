@@ -49,12 +49,13 @@ export function reportLines(report: ChaosReport): string[] {
     `orders run more than once: ${v.repeated.explainedBySigkill + v.repeated.explainedBySigterm + v.repeated.unexplained.length} ` +
       `(explained by a SIGKILL during the run ${v.repeated.explainedBySigkill}, by a SIGTERM's close ${v.repeated.explainedBySigterm}, ` +
       `unexplained ${v.repeated.unexplained.length}${list(v.repeated.unexplained.map((o) => `${o.orderNo} [${o.runs.join(' / ')}]`), 3)}); ` +
-      `runs cut by a SIGKILL: ${report.runsCutByKill}`,
+      `runs SIGKILLed mid-handler: ${v.killedMidRun}; runs started after their process's SIGTERM (during its close): ${v.startedWhileClosing}`,
     `attempt numbers not growing from one run to the next: ${v.attemptNotGrowing.length}${list(v.attemptNotGrowing)}`,
     `orders asked about by two instances at once: ${v.concurrentInquiries.orders} (${v.concurrentInquiries.pairs} pairs of inquiries)${list(v.concurrentInquiries.examples, 3)}`,
     `SIGTERM close: ${closeMs.join(', ')}; slowest ${Number.isFinite(slowest) ? `${Math.round(slowest)} ms` : 'never finished'} (limit ${plan.closeWithinMs} ms)`,
     `notifications: ${report.notifications.scheduled} scheduled, ${report.notifications.dropped} dropped, ${report.notifications.duplicated} duplicated, ` +
       `${report.notifications.sent} sent, ${report.notifications.acknowledged} acknowledged, ${report.notifications.exhausted} exhausted, ${report.notifications.pending} still being redelivered`,
+    `notification attempts not acknowledged, by reason: ${counts(report.notifyFailures)}`,
     `inquiries: ${report.inquiries.received} received; answers: ${counts(report.inquiries.answered)}; altered after signing: ${report.inquiries.tampered}`,
     `awaitPaymentResult rejections (instances stopped by SIGTERM): ${counts(report.waiterErrors)}`,
     `instance starts that failed and were tried again: ${report.startFailures.length}${list(report.startFailures, 3)}`,

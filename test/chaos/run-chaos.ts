@@ -10,6 +10,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { BenchChild } from '../../bench/lib/child.js'
@@ -74,8 +75,6 @@ export interface ChaosReport {
   plan: ChaosPlan
   verdict: Verdict
   kills: number
-  /** Runs whose process was SIGKILLed before it finished. */
-  runsCutByKill: number
   closes: CloseTiming[]
   redisRestarts: number
   /** Every order final, correct and delivered by the end of the patience. */
@@ -87,6 +86,8 @@ export interface ChaosReport {
   waiterErrors: Record<string, number>
   /** The faults as they happened, in seconds since the storm began (the times in the verdict's descriptions). */
   timeline: string[]
+  /** Notification attempts the gateway saw fail, by reason (from its log). */
+  notifyFailures: Record<string, number>
   /** Instance starts that failed (and were tried again), with the first line of the reason. */
   startFailures: string[]
 }
@@ -128,8 +129,22 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
   const runDir = await mkdtemp(join(tmpdir(), 'fap-chaos-'))
   defer(() => rm(runDir, { recursive: true, force: true }))
 
+  // Why the gateway's notification attempts were not acknowledged, read from its own log.
+  const notifyFailures: Record<string, number> = {}
+  const simLog = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString('utf8').split('\n')) {
+        if (!text.includes('notifyPayment')) continue
+        const entry = JSON.parse(text) as { msg: string; status?: number; reason?: string; error?: string }
+        const why = `${entry.msg.replace(/^simulator: notifyPayment /, '')}${entry.status ? ` ${entry.status}` : ''}${entry.reason ? ` ${entry.reason}` : ''}${entry.error ? `: ${entry.error}` : ''}`
+        notifyFailures[why] = (notifyFailures[why] ?? 0) + 1
+      }
+      done()
+    },
+  })
   // The gateway: short redeliveries so that a notification to a dead instance comes again soon.
   const sim: AlipayPlusSimulator = createSimulator({
+    logger: { level: 'info', stream: simLog },
     clientId: CLIENT_ID,
     callerClientIds: LABELS.map((label) => `CHAOS_${label}`),
     merchantPublicKey: keys.merchant.publicPem,
@@ -422,7 +437,6 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     plan,
     verdict,
     kills,
-    runsCutByKill: runs.filter((run) => run.cutBy === 'SIGKILL').length,
     closes,
     redisRestarts,
     settled,
@@ -440,5 +454,6 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     waiterErrors,
     timeline,
     startFailures,
+    notifyFailures,
   }
 }

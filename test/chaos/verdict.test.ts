@@ -22,9 +22,24 @@ const arrival = (paymentRequestId: string, clientId: string, at: number, answere
 t.test('a run killed mid-way, then completed elsewhere: explained, no overlap', async (t) => {
   const killed: Signalled = { pid: 1, signal: 'SIGKILL', at: 12n * S, exitedAt: 12n * S }
   const runs = handlerRuns([line('start', 'o1', 1, 1, 10), line('start', 'o1', 2, 2, 20), line('end', 'o1', 2, 2, 21)], [killed])
-  t.match(runs, [{ pid: 1, how: 'killed', cutBy: 'SIGKILL', stop: 12n * S }, { pid: 2, how: 'completed', cutBy: undefined }])
+  t.match(runs, [{ pid: 1, how: 'killed', stop: 12n * S }, { pid: 2, how: 'completed', signal: undefined }])
   const v = judge([paid('o1')], runs, [], 0n)
-  t.same([v.overlapping, v.repeated.unexplained, v.repeated.explainedBySigkill, v.completedRuns], [[], [], 1, { 1: 1 }])
+  t.same([v.overlapping, v.repeated.unexplained, v.repeated.explainedBySigkill, v.completedRuns, v.killedMidRun], [[], [], 1, { 1: 1 }, 1])
+})
+
+t.test('a completed run whose process dies before the next run starts explains it; one that lives on does not', async (t) => {
+  const killedLater: Signalled = { pid: 1, signal: 'SIGKILL', at: 13n * S, exitedAt: 13n * S }
+  const lines = [line('start', 'o7', 1, 1, 10), line('end', 'o7', 1, 1, 11), line('start', 'o7', 2, 2, 20), line('end', 'o7', 2, 2, 21)]
+  t.same(judge([paid('o7')], handlerRuns(lines, [killedLater]), [], 0n).repeated.unexplained, [], 'killed at 13 s, before the rerun at 20 s')
+  const killedAfter: Signalled = { pid: 1, signal: 'SIGKILL', at: 25n * S, exitedAt: 25n * S }
+  t.equal(judge([paid('o7')], handlerRuns(lines, [killedAfter]), [], 0n).repeated.unexplained.length, 1, 'alive when the rerun started')
+})
+
+t.test("runs aborted by a SIGTERM's close, even one started during the close, are explained by it", async (t) => {
+  const closing: Signalled = { pid: 1, signal: 'SIGTERM', at: 9n * S, exitedAt: 12n * S }
+  const lines = [line('start', 'o8', 1, 1, 10), line('aborted', 'o8', 1, 1, 11), line('start', 'o8', 2, 2, 20), line('end', 'o8', 2, 2, 21)]
+  const v = judge([paid('o8')], handlerRuns(lines, [closing]), [], 0n)
+  t.same([v.repeated.unexplained, v.repeated.explainedBySigterm, v.startedWhileClosing], [[], 1, 1])
 })
 
 t.test('two completed runs with no signal: an unexplained repeat; intersecting ones also overlap', async (t) => {

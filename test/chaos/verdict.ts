@@ -30,8 +30,8 @@ export interface HandlerRun {
   /** When the run stopped: its end or abort line, or the moment its process was killed. */
   stop: bigint
   how: 'completed' | 'aborted' | 'killed' | 'exited'
-  /** The signal that cut it short, if one did (a SIGKILL mid-run, or a SIGTERM's close). */
-  cutBy: 'SIGKILL' | 'SIGTERM' | undefined
+  /** The signal the harness sent to the run's process, if any. */
+  signal: Signalled | undefined
 }
 
 export interface Verdict {
@@ -50,11 +50,13 @@ export interface Verdict {
   repeated: { explainedBySigkill: number; explainedBySigterm: number; unexplained: Array<{ orderNo: string; runs: string[] }> }
   /** Attempt numbers that did not grow from one run of an order to the next. */
   attemptNotGrowing: string[]
+  /** Runs whose process was SIGKILLed while the handler ran. */
+  killedMidRun: number
+  /** Runs that started after their process had been sent its SIGTERM (during its close). */
+  startedWhileClosing: number
   /** Orders asked about by two instances at once (intervals at the simulator intersect). */
   concurrentInquiries: { orders: number; pairs: number; examples: string[] }
 }
-
-const MARK_GRACE_NS = 1_000_000_000n
 
 /** Every handler run, from the instances' run logs and the signals sent to their pids. */
 export function handlerRuns(lines: RunLine[], signalled: Signalled[]): HandlerRun[] {
@@ -63,22 +65,7 @@ export function handlerRuns(lines: RunLine[], signalled: Signalled[]): HandlerRu
   const runs: HandlerRun[] = []
   const keyOf = (line: RunLine) => `${line.pid}|${line.orderNo}|${line.attempt}`
   const close = (line: RunLine, stop: bigint, how: HandlerRun['how']) => {
-    const signal = byPid.get(line.pid)
-    const start = BigInt(line.t)
-    // A SIGKILL after the handler returned but before the delivery was marked (within a
-    // second) still explains a repeat: the mark never reached the database.
-    const killedInRun = signal?.signal === 'SIGKILL' && signal.at >= start && signal.at <= stop + (how === 'completed' ? MARK_GRACE_NS : 0n)
-    const closedInRun = signal?.signal === 'SIGTERM' && how !== 'completed' && signal.at >= start && signal.at <= stop
-    runs.push({
-      orderNo: line.orderNo,
-      instance: line.instance,
-      pid: line.pid,
-      attempt: line.attempt,
-      start,
-      stop,
-      how,
-      cutBy: killedInRun ? 'SIGKILL' : closedInRun ? 'SIGTERM' : undefined,
-    })
+    runs.push({ orderNo: line.orderNo, instance: line.instance, pid: line.pid, attempt: line.attempt, start: BigInt(line.t), stop, how, signal: byPid.get(line.pid) })
   }
   for (const line of lines) {
     if (line.ev === 'start') open.set(keyOf(line), line)
@@ -96,11 +83,28 @@ export function handlerRuns(lines: RunLine[], signalled: Signalled[]): HandlerRu
   return runs.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
 }
 
+/**
+ * Why `run` was followed by `next` (another run of its order), if a signal explains it:
+ * - a SIGKILL during the handler; or, for a completed run, a SIGKILL of its process before
+ *   `next` started (the delivery was not yet marked when the process died: at least once);
+ * - a SIGTERM whose close aborted the run (its process was closing when the run stopped).
+ * Anything else (a completed run whose process lived on, and yet the order ran again) is not.
+ */
+export function cutBy(run: HandlerRun, next: HandlerRun | undefined): 'SIGKILL' | 'SIGTERM' | undefined {
+  const signal = run.signal
+  if (signal?.signal === 'SIGKILL' && signal.at >= run.start) {
+    if (run.how !== 'completed' ? signal.at <= run.stop : next === undefined || signal.at <= next.start) return 'SIGKILL'
+  }
+  if (signal?.signal === 'SIGTERM' && run.how !== 'completed' && signal.at <= run.stop) return 'SIGTERM'
+  return undefined
+}
+
 /** Seconds since `origin`, for reading runs against the run's timeline of faults. */
 export const secondsSince = (origin: bigint, at: bigint) => `${(Number(at - origin) / 1e9).toFixed(1)}s`
 
 const describer = (origin: bigint) => (run: HandlerRun) =>
-  `${run.instance}(pid ${run.pid}) attempt ${run.attempt} ${secondsSince(origin, run.start)}-${secondsSince(origin, run.stop)} ${run.how}${run.cutBy ? ` by ${run.cutBy}` : ''}`
+  `${run.instance}(pid ${run.pid}) attempt ${run.attempt} ${secondsSince(origin, run.start)}-${secondsSince(origin, run.stop)} ${run.how}` +
+  (run.signal ? ` (${run.signal.signal} at ${secondsSince(origin, run.signal.at)})` : '')
 
 /** Pairs of intervals that intersect, callers told apart by `who`. */
 function intersecting<T>(items: T[], from: (x: T) => number | bigint, to: (x: T) => number | bigint, who: (x: T) => string): Array<[T, T]> {
@@ -129,6 +133,8 @@ export function judge(outcomes: OrderOutcome[], runs: HandlerRun[], arrivals: In
     completedRuns: {},
     repeated: { explainedBySigkill: 0, explainedBySigterm: 0, unexplained: [] },
     attemptNotGrowing: [],
+    killedMidRun: runs.filter((run) => run.how === 'killed').length,
+    startedWhileClosing: runs.filter((run) => run.signal?.signal === 'SIGTERM' && run.signal.at < run.start).length,
     concurrentInquiries: { orders: 0, pairs: 0, examples: [] },
   }
   for (const order of outcomes) {
@@ -147,9 +153,9 @@ export function judge(outcomes: OrderOutcome[], runs: HandlerRun[], arrivals: In
     if (mine.length > 1) {
       // Every run but the last completed one must have been cut short by a signal.
       const last = completed.at(-1)
-      const extra = mine.filter((run) => run !== last)
-      if (extra.every((run) => run.cutBy !== undefined)) {
-        if (extra.some((run) => run.cutBy === 'SIGKILL')) verdict.repeated.explainedBySigkill++
+      const causes = mine.flatMap((run, i) => (run === last ? [] : [cutBy(run, mine[i + 1])]))
+      if (causes.every((cause) => cause !== undefined)) {
+        if (causes.includes('SIGKILL')) verdict.repeated.explainedBySigkill++
         else verdict.repeated.explainedBySigterm++
       } else verdict.repeated.unexplained.push({ orderNo: order.orderNo, runs: mine.map(describe) })
       if (mine.some((run, i) => i > 0 && run.attempt <= mine[i - 1]!.attempt)) verdict.attemptNotGrowing.push(order.orderNo)
