@@ -106,6 +106,8 @@ interface Slot {
   notifyUrl: string | undefined
   /** Set while a kill or a SIGTERM restart has this slot. */
   busy: boolean
+  /** Kept from the killer (A, around its SIGTERM during the wake-up stall). */
+  reserved: boolean
 }
 
 /** `url` with its port (and host) replaced: the same database or server, through a proxy. */
@@ -123,6 +125,9 @@ function target(url: string, defaultPort: number): { host: string; port: number 
 
 export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer): Promise<ChaosReport> {
   const log = plan.log ?? (() => {})
+  // Stops the run's loops when it fails half-way, so that nothing goes on restarting instances.
+  const halt = new AbortController()
+  defer(() => halt.abort())
   const random = seededRandom(plan.seed)
   const between = ([min, max]: [number, number]) => min + random() * (max - min)
   const keys: BenchKeys = await generateBenchKeys()
@@ -150,7 +155,6 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     merchantPublicKey: keys.merchant.publicPem,
     alipayPrivateKey: keys.alipay.privatePem,
     redeliveryScheduleMs: [0, 1_000, 3_000, 8_000, 20_000],
-    notifyTimeoutMs: 5_000,
     seed: plan.seed,
     faults: {
       notifyDropRate: 0.2,
@@ -207,7 +211,7 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     }
   }
 
-  const slots: Slot[] = LABELS.map((label) => ({ label, child: undefined, notifyUrl: undefined, busy: false }))
+  const slots: Slot[] = LABELS.map((label) => ({ label, child: undefined, notifyUrl: undefined, busy: false, reserved: false }))
   const signalled = new Map<number, Signalled>()
   const closes: CloseTiming[] = []
   const waiterErrors: Record<string, number> = {}
@@ -240,7 +244,7 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
         child.signal('SIGKILL')
         await child.exited
         signalled.set(child.pid!, { pid: child.pid!, signal: 'SIGKILL', at, exitedAt: process.hrtime.bigint() })
-        if (attempt === MAX_START_ATTEMPTS) throw error
+        if (attempt === MAX_START_ATTEMPTS || halt.signal.aborted) throw error
         await sleep(1_000)
       }
     }
@@ -313,6 +317,7 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     // Paced by the clock, not by sleeps after each order: a slow moment is caught up after.
     const feedStart = performance.now()
     for (const orderNo of orderNos) {
+      if (halt.signal.aborted) return
       await sleep(Math.max(0, feedStart + (fed * 1_000) / plan.feedPerSecond - performance.now()))
       await store.createOrder({ orderNo, amount: AMOUNT })
       sim.createPayment({ paymentRequestId: orderNo, amount: AMOUNT })
@@ -335,17 +340,17 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     feeding = false
   }
   const fedAtLeast = async (share: number) => {
-    while (feeding && fed < plan.orders * share) await sleep(50)
+    while (feeding && fed < plan.orders * share && !halt.signal.aborted) await sleep(50)
   }
 
   const killer = async () => {
     // Kills do not wait for the last one's restart, but one instance at least stays up.
     const restarts: Array<Promise<void>> = []
-    while (plan.kills.count === undefined ? feeding : kills < plan.kills.count) {
+    while ((plan.kills.count === undefined ? feeding : kills < plan.kills.count) && !halt.signal.aborted) {
       await sleep(between(plan.kills.gapMs))
       const up = slots.filter((s) => !s.busy && s.child)
-      if (up.length < 2) continue
-      const slot = pick(up)!
+      const slot = pick(up.filter((s) => !s.reserved))
+      if (up.length < 2 || !slot) continue
       kills++
       event(`SIGKILL ${slot.label} (pid ${slot.child!.pid}) at order ${fed}/${plan.orders}`)
       const restarted = restart(slot, 'SIGKILL').then(() => event(`${slot.label} back (pid ${slot.child?.pid})`))
@@ -365,19 +370,26 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     event("C's database connections restored")
 
     await fedAtLeast(0.45)
+    // A is kept from the killer from here on, and the stall starts once A is up: its SIGTERM
+    // must come during the stall, and a restart of A must not be what waits for the stall.
+    const a = slots[0]!
+    a.reserved = true
+    while ((a.busy || !a.child) && !halt.signal.aborted) await sleep(50)
     event("A's wake-up connection stalled")
     wakeProxy.stall()
+    // The stall ends on time, whatever A is doing.
+    const stallOver = sleep(plan.wakeStallMs).then(() => {
+      wakeProxy.restore()
+      event("A's wake-up connection restored")
+    })
     await sleep(WAKE_STALL_BEFORE_SIGTERM_MS)
-    const a = slots[0]!
-    while (a.busy || !a.child) await sleep(50)
-    event(`SIGTERM A (pid ${a.child!.pid})`)
-    // Not awaited before the stall ends: the new A's own wake-up connection waits for it too.
+    event(`SIGTERM A (pid ${a.child?.pid})`)
+    // Its restart is not awaited before the stall ends: the new A's wake-up connection waits for it too.
     const restarting = restart(a, 'SIGTERM', 'wake-up stall').then(() => event(`A back (pid ${a.child?.pid})`))
     restarting.catch(() => {}) // awaited below
-    await sleep(plan.wakeStallMs - WAKE_STALL_BEFORE_SIGTERM_MS)
-    wakeProxy.restore()
-    event("A's wake-up connection restored")
+    await stallOver
     await restarting
+    a.reserved = false
 
     if (redis) {
       await fedAtLeast(0.7)
@@ -391,7 +403,12 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     }
   }
 
-  await Promise.all([feed(), killer(), faults()])
+  try {
+    await Promise.all([feed(), killer(), faults()])
+  } catch (error) {
+    halt.abort()
+    throw error
+  }
   await Promise.all(completions)
   const stormSeconds = (performance.now() - stormStart) / 1000
 
