@@ -140,8 +140,8 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     write(chunk: Buffer, _encoding, done) {
       for (const text of chunk.toString('utf8').split('\n')) {
         if (!text.includes('notifyPayment')) continue
-        const entry = JSON.parse(text) as { msg: string; status?: number; reason?: string; error?: string }
-        const why = `${entry.msg.replace(/^simulator: notifyPayment /, '')}${entry.status ? ` ${entry.status}` : ''}${entry.reason ? ` ${entry.reason}` : ''}${entry.error ? `: ${entry.error}` : ''}`
+        const entry = JSON.parse(text) as { msg: string; status?: number; reason?: string; error?: string; cause?: string }
+        const why = `${entry.msg.replace(/^simulator: notifyPayment /, '')}${entry.status ? ` ${entry.status}` : ''}${entry.reason ? ` ${entry.reason}` : ''}${entry.error ? `: ${entry.error}` : ''}${entry.cause ? ` (${entry.cause})` : ''}`
         notifyFailures[why] = (notifyFailures[why] ?? 0) + 1
       }
       done()
