@@ -30,9 +30,13 @@ export class BenchChild {
     })
   }
 
-  /** Forks `script` (a path relative to bench/) through tsx and resolves once it reports ready. */
-  static start(script: string, label: string): Promise<BenchChild> {
-    return BenchChild.#fork(fileURLToPath(new URL(`../${script}`, import.meta.url)), ['--import', 'tsx'], label)
+  /**
+   * Forks `script` (a path relative to bench/) through tsx and resolves once it reports ready.
+   * `options.execArgv` come after tsx's (e.g. another --import preload); `options.env` replaces
+   * the inherited environment.
+   */
+  static start(script: string, label: string, options: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<BenchChild> {
+    return BenchChild.#fork(fileURLToPath(new URL(`../${script}`, import.meta.url)), ['--import', 'tsx', ...(options.execArgv ?? [])], label, options.env)
   }
 
   /**
@@ -43,9 +47,10 @@ export class BenchChild {
     return BenchChild.#fork(path, process.env.BENCH_CHILD_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [], label)
   }
 
-  static async #fork(path: string, execArgv: string[], label: string): Promise<BenchChild> {
+  static async #fork(path: string, execArgv: string[], label: string, env?: NodeJS.ProcessEnv): Promise<BenchChild> {
     const proc = fork(path, [], {
       cwd: REPO_ROOT,
+      env,
       // BENCH_CPU_PROF_DIR=<dir>: each child writes a V8 CPU profile there when it exits.
       execArgv: [...execArgv, ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [])],
       // Structured clone over IPC: bigint timestamps cross as they are.
@@ -67,6 +72,16 @@ export class BenchChild {
 
   get pid(): number | undefined {
     return this.#proc.pid
+  }
+
+  /** Resolves with the exit code (null when a signal ended it) once the process has exited. */
+  get exited(): Promise<number | null> {
+    return this.#exited
+  }
+
+  /** Sends `signal` to this child's pid (a fault injection: SIGKILL, SIGTERM). */
+  signal(signal: NodeJS.Signals): void {
+    this.#proc.kill(signal)
   }
 
   call<T>(method: string, ...args: unknown[]): Promise<T> {

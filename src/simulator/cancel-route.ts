@@ -15,6 +15,8 @@ import { signAnswer } from './sign-answer.js'
 
 export interface CancelRouteContext {
   clientId: string
+  /** The Client-Ids whose calls are accepted. */
+  callerClientIds: ReadonlySet<string>
   keyVersion: string
   alipayPrivateKey: KeyObject
   merchantPublicKeys: KeyObject[]
@@ -40,7 +42,7 @@ function resultOnly(resultCode: string, resultStatus: 'S' | 'F' | 'U', resultMes
 }
 
 async function decide(ctx: CancelRouteContext, headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<Decision> {
-  if (headers['client-id'] !== ctx.clientId) return { body: resultOnly('INVALID_CLIENT', 'F', 'The client is invalid.') }
+  if (!ctx.callerClientIds.has(String(headers['client-id']))) return { body: resultOnly('INVALID_CLIENT', 'F', 'The client is invalid.') }
   const verified = await verifyMessage({ path: CANCEL_PAYMENT_PATH, headers, body: raw, publicKeys: ctx.merchantPublicKeys, timeHeader: 'Request-Time' })
   if (!verified.ok) return { body: resultOnly('INVALID_SIGNATURE', 'F', 'The signature is invalid.') }
   const { id, payment } = lookupPayment(parseJson(raw), ctx.payments)

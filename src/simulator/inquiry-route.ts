@@ -13,10 +13,12 @@ import { lookupPayment } from './lookup-payment.js'
 import { signAnswer } from './sign-answer.js'
 import { paymentFields } from './payment-fields.js'
 import type { PaymentBook, SimPayment } from './payments.js'
-import type { InquiryAnswerKind, InquiryStats } from './stats.js'
+import type { InquiryAnswerKind, InquiryArrival, InquiryStats } from './stats.js'
 
 export interface InquiryRouteContext {
   clientId: string
+  /** The Client-Ids whose calls are accepted. */
+  callerClientIds: ReadonlySet<string>
   keyVersion: string
   alipayPrivateKey: KeyObject
   merchantPublicKeys: KeyObject[]
@@ -77,7 +79,7 @@ async function decide(
   payment: SimPayment | undefined,
   faults: Faults,
 ): Promise<Answer> {
-  if (headers['client-id'] !== ctx.clientId) {
+  if (!ctx.callerClientIds.has(String(headers['client-id']))) {
     return resultOnly('invalid_client', 'INVALID_CLIENT', 'F', 'The client is invalid.')
   }
   const verified = await verifyMessage({ path: INQUIRY_PAYMENT_PATH, headers, body: raw, publicKeys: ctx.merchantPublicKeys, timeHeader: 'Request-Time' })
@@ -109,11 +111,13 @@ export function inquiryRoute(ctx: InquiryRouteContext): FastifyPluginAsync {
 
     scope.post(INQUIRY_PAYMENT_PATH, async (request, reply) => {
       ctx.stats.begin()
+      let arrival: InquiryArrival | undefined
       try {
         // An empty body reaches the handler as undefined; it is then simply an unsigned empty message.
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
         const { id, payment } = lookupPayment(parseJson(raw), ctx.payments)
-        if (id !== undefined) ctx.stats.forPayment(id)
+        const clientId = request.headers['client-id']
+        if (id !== undefined) arrival = ctx.stats.forPayment(id, typeof clientId === 'string' ? clientId : undefined)
         const faults = ctx.faultsFor(payment)
 
         if (faults.inquirySlowMs > 0 && !(await waited(faults.inquirySlowMs, ctx.closing))) {
@@ -138,6 +142,7 @@ export function inquiryRoute(ctx: InquiryRouteContext): FastifyPluginAsync {
         }
         return reply.code(200).headers(headers).send(sent)
       } finally {
+        if (arrival) arrival.answeredAt = Date.now()
         ctx.stats.end()
       }
     })

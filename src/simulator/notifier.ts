@@ -237,7 +237,9 @@ export class Notifier {
       }
       return true
     } catch (error) {
-      log.info({ paymentRequestId, error: (error as Error).message }, 'simulator: notifyPayment delivery failed')
+      // fetch's own message is only "fetch failed": the cause says refused, reset or timed out.
+      const cause = (error as { cause?: { code?: string } }).cause?.code
+      log.info({ paymentRequestId, error: (error as Error).message, cause }, 'simulator: notifyPayment delivery failed')
       return false
     }
   }

@@ -14,6 +14,12 @@ export const DEFAULT_REDELIVERY_SCHEDULE_MS: readonly number[] = Object.freeze([
 export interface SimulatorOptions {
   /** The acquirer's (merchant's) Client-Id that inquiries must carry. */
   clientId: string
+  /**
+   * Every Client-Id whose inquiries and cancels are accepted, when the merchant calls with
+   * several (e.g. one per instance, to tell the callers apart in inquiryArrivals()).
+   * Notifications are still sent with clientId.
+   */
+  callerClientIds?: readonly string[] // default [clientId]
   /** Verifies the merchant's requests and its answers to notifications; several during a rotation. */
   merchantPublicKey: string | KeyObject | Array<string | KeyObject>
   /** Signs the simulator's answers and notifications. */
@@ -37,6 +43,7 @@ export interface SimulatorOptions {
 
 export interface ResolvedOptions {
   clientId: string
+  callerClientIds: ReadonlySet<string>
   merchantPublicKeys: KeyObject[]
   alipayPrivateKey: KeyObject
   wrongPrivateKey: KeyObject | undefined
@@ -80,8 +87,14 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
   if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('seed', 'must be an integer')
   const pathPrefix = (options.pathPrefix ?? '').replace(/\/+$/, '')
   if (pathPrefix !== '' && !pathPrefix.startsWith('/')) throw new InvalidOptionError('pathPrefix', 'must start with "/"')
+  const clientId = nonEmptyString(options.clientId, 'clientId')
+  const callers = options.callerClientIds ?? [clientId]
+  if (!Array.isArray(callers) || callers.length === 0 || !callers.every((id) => typeof id === 'string' && id !== '')) {
+    throw new InvalidOptionError('callerClientIds', 'must be a non-empty array of non-empty strings')
+  }
   return {
-    clientId: nonEmptyString(options.clientId, 'clientId'),
+    clientId,
+    callerClientIds: new Set(callers),
     merchantPublicKeys: loadPublicKeys(options.merchantPublicKey, 'merchantPublicKey'),
     alipayPrivateKey: loadPrivateKey(options.alipayPrivateKey, 'alipayPrivateKey'),
     wrongPrivateKey: options.wrongPrivateKey === undefined ? undefined : loadPrivateKey(options.wrongPrivateKey, 'wrongPrivateKey'),

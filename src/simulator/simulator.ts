@@ -63,6 +63,7 @@ export class AlipayPlusSimulator implements SimulatorControl {
     this.app.register(
       inquiryRoute({
         clientId: this.#options.clientId,
+        callerClientIds: this.#options.callerClientIds,
         keyVersion: this.#options.keyVersion,
         alipayPrivateKey: this.#options.alipayPrivateKey,
         merchantPublicKeys: this.#options.merchantPublicKeys,
@@ -78,6 +79,7 @@ export class AlipayPlusSimulator implements SimulatorControl {
     this.app.register(
       cancelRoute({
         clientId: this.#options.clientId,
+        callerClientIds: this.#options.callerClientIds,
         keyVersion: this.#options.keyVersion,
         alipayPrivateKey: this.#options.alipayPrivateKey,
         merchantPublicKeys: this.#options.merchantPublicKeys,

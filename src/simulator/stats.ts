@@ -28,8 +28,12 @@ export interface InquiryStatsSnapshot {
 /** One inquiry as it reached the simulator. */
 export interface InquiryArrival {
   paymentRequestId: string
+  /** The Client-Id header it came with: tells callers apart when each has its own (callerClientIds). */
+  clientId: string | undefined
   /** Date.now() at arrival. */
   at: number
+  /** Date.now() once it was answered (or dropped); undefined while it is in flight. */
+  answeredAt: number | undefined
 }
 
 export class InquiryStats {
@@ -51,9 +55,12 @@ export class InquiryStats {
     this.#inFlight -= 1
   }
 
-  forPayment(paymentRequestId: string): void {
-    this.#arrivals.push({ paymentRequestId, at: Date.now() })
+  /** Logs the arrival; the caller sets its answeredAt when the inquiry ends. */
+  forPayment(paymentRequestId: string, clientId?: string): InquiryArrival {
+    const arrival: InquiryArrival = { paymentRequestId, clientId, at: Date.now(), answeredAt: undefined }
+    this.#arrivals.push(arrival)
     this.#byPayment.set(paymentRequestId, (this.#byPayment.get(paymentRequestId) ?? 0) + 1)
+    return arrival
   }
 
   answered(kind: InquiryAnswerKind): void {

@@ -1,14 +1,11 @@
 // Worlds of several merchant instances on one database for the wake-up tests: instance B
 // answers every notification, the others only await. Their polling ticks are ten minutes
 // apart, so a waiter on another instance that resolves at all was woken by the wake-up.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import type { WakeupOptions } from '../../src/wakeup/wakeup-options.js'
-import { type Backend, backendNamed, needsServer, REDIS_URL, REQUIRE_SERVERS, tcpRefusal } from './databases.js'
+import { type Backend, backendNamed, REDIS_URL } from './databases.js'
 import { NOTIFY_PATH } from './notify-request.js'
 import { buildWorld, until, type World } from './world.js'
 
@@ -71,26 +68,3 @@ export function closesInTime(close: Promise<unknown>, what: string): Promise<unk
   return resolvesWithin(close, 10_000, `${what} still pending after 10 s`)
 }
 
-const redisServerInstalled = spawnSync('redis-server', ['--version']).status === 0
-
-/** Skips a test that needs MariaDB and a redis-server of its own where neither can be had. */
-export async function redisServerSkip(): Promise<string | undefined> {
-  return (await needsServer('mysql')).skip ?? (redisServerInstalled || REQUIRE_SERVERS ? undefined : 'redis-server is not installed')
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  return port
-}
-
-/** A Redis server of the test's own, so that killing it disturbs nobody else; killed at teardown. */
-export async function startRedis(t: Test, port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  t.teardown(() => void child.kill('SIGKILL'))
-  await until(async () => (await tcpRefusal('127.0.0.1', port, 200)) === null)
-  return child
-}

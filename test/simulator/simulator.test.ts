@@ -20,9 +20,9 @@ async function start(t: { teardown(fn: () => unknown): void }, options: Partial<
 }
 
 /** A raw inquiry: returns status, parsed body, and whether the answer's signature verifies. */
-async function inquire(base: string, body: string, sign = true) {
+async function inquire(base: string, body: string, sign = true, clientId = CLIENT_ID) {
   const headers = sign
-    ? await signMessage({ path: PATH, clientId: CLIENT_ID, time: nowRequestTime(), body, privateKey: merchant.privateKey, keyVersion: '1', timeHeader: 'Request-Time' })
+    ? await signMessage({ path: PATH, clientId, time: nowRequestTime(), body, privateKey: merchant.privateKey, keyVersion: '1', timeHeader: 'Request-Time' })
     : { 'content-type': 'application/json', 'client-id': CLIENT_ID, 'request-time': nowRequestTime() }
   const response = await fetch(`${base}${PATH}`, { method: 'POST', headers, body })
   const raw = Buffer.from(await response.arrayBuffer())
@@ -136,11 +136,26 @@ t.test('the same seed replays the same fault decisions', async (t) => {
   t.notSame(await run(8), first, 'another seed, other decisions')
 })
 
+t.test('callerClientIds: inquiries from each listed Client-Id are answered and logged with it', async (t) => {
+  const { sim, base } = await start(t, { callerClientIds: ['CALLER_A', 'CALLER_B'] })
+  sim.createPayment({ paymentRequestId: 'i-4', amount })
+  const a = await inquire(base, '{"paymentRequestId":"i-4"}', true, 'CALLER_A')
+  const b = await inquire(base, '{"paymentRequestId":"i-4"}', true, 'CALLER_B')
+  const other = await inquire(base, '{"paymentRequestId":"i-4"}', true, CLIENT_ID)
+  t.match([a.body.paymentResult, b.body.paymentResult], [{ resultStatus: 'U' }, { resultStatus: 'U' }], 'both answered')
+  t.match(a.verified, { ok: true, clientId: 'CALLER_A' }, 'the answer carries the Client-Id it was called with')
+  t.match(other.body.result, { resultCode: 'INVALID_CLIENT', resultStatus: 'F' }, 'clientId itself is not listed: refused')
+  const arrivals = sim.inquiryArrivals()
+  t.same(arrivals.map((arrival) => arrival.clientId), ['CALLER_A', 'CALLER_B', CLIENT_ID])
+  t.ok(arrivals.every((arrival) => arrival.answeredAt !== undefined && arrival.answeredAt >= arrival.at), 'each with its answer time')
+})
+
 t.test('options are checked up front, without quoting keys', async (t) => {
   const base = { clientId: CLIENT_ID, merchantPublicKey: merchant.publicKey, alipayPrivateKey: alipay.privateKey }
   t.throws(() => createSimulator({ ...base, merchantPublicKey: 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAxyz' }), InvalidOptionError)
   t.throws(() => createSimulator({ ...base, alipayPrivateKey: 'nope' }), { message: /"alipayPrivateKey"/ })
   t.throws(() => createSimulator({ ...base, clientId: '' }), { message: /"clientId"/ })
+  t.throws(() => createSimulator({ ...base, callerClientIds: [] }), { message: /"callerClientIds"/ })
   t.throws(() => createSimulator({ ...base, redeliveryScheduleMs: [] }), { message: /"redeliveryScheduleMs"/ })
   t.throws(() => createSimulator({ ...base, redeliveryScheduleMs: [0, -1] }), { message: /"redeliveryScheduleMs"/ })
   t.throws(() => createSimulator({ ...base, notifyUrl: '/relative' }), { message: /"notifyUrl"/ })

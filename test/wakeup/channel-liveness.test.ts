@@ -8,7 +8,8 @@ import t, { type Test } from 'tap'
 import type { ChannelLivenessOptions, WakeupOptions } from '../../src/wakeup/wakeup-options.js'
 import { type Backend, backendNamed, needsServer } from '../helpers/databases.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
-import { buildInstances, closesInTime, freePort, redisServerSkip, startRedis, uniqueChannel, withinPatience } from '../helpers/wakeup.js'
+import { buildInstances, closesInTime, uniqueChannel, withinPatience } from '../helpers/wakeup.js'
+import { freePort, redisServerSkip, startRedis } from '../helpers/redis-server.js'
 import { until } from '../helpers/world.js'
 
 t.setTimeout(300_000)
@@ -55,7 +56,7 @@ const SETUPS: Setup[] = [
     skip: redisServerSkip,
     prepare: async (t) => {
       const port = await freePort()
-      await startRedis(t, port)
+      await startRedis(port, t)
       return { host: '127.0.0.1', port }
     },
     address: (prepared) => prepared!,

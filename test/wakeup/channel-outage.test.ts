@@ -7,7 +7,8 @@ import pg from 'pg'
 import t from 'tap'
 import { WAKEUP_APPLICATION_NAME } from '../../src/wakeup/postgres-channel.js'
 import { backendNamed, needsServer, PG_ADMIN_URL } from '../helpers/databases.js'
-import { buildInstances, freePort, redisServerSkip, startRedis, uniqueChannel, withinPatience } from '../helpers/wakeup.js'
+import { freePort, redisServerSkip, startRedis } from '../helpers/redis-server.js'
+import { buildInstances, uniqueChannel, withinPatience } from '../helpers/wakeup.js'
 import { logsOf, until } from '../helpers/world.js'
 
 t.setTimeout(300_000)
@@ -66,7 +67,7 @@ t.test('PostgreSQL: a terminated LISTEN connection loses nothing and is reconnec
 
 t.test('MariaDB with Redis: a Redis restart loses nothing and the channel comes back', { skip: await redisServerSkip() }, async (t) => {
   const port = await freePort()
-  const redis = await startRedis(t, port)
+  const redis = await startRedis(port, t)
   const { world, instances } = await buildInstances(t, 2, backendNamed('mysql'), () => ({ redis: `redis://127.0.0.1:${port}`, channel: uniqueChannel() }))
   const [a] = instances
 
@@ -78,7 +79,7 @@ t.test('MariaDB with Redis: a Redis restart loses nothing and the channel comes 
   // B records the notification while Redis is down: its message cannot be sent yet.
   world.sim.completePayment('restart-1', { status: 'SUCCESS', notify: true })
   await until(async () => (await world.store.getOrder('restart-1'))?.status === 'SUCCESS')
-  await startRedis(t, port)
+  await startRedis(port, t)
   t.match(await withinPatience(first, 'the waiter on A across the restart'), { status: 'SUCCESS', source: 'notify' })
 
   await world.order('restart-2')

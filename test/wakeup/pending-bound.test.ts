@@ -10,7 +10,8 @@ import type { WakeChannel } from '../../src/wakeup/wake-channel.js'
 import { WAKEUP_DEFAULTS } from '../../src/wakeup/wakeup-options.js'
 import { createEmptyPostgres, needsServer } from '../helpers/databases.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
-import { closesInTime, freePort, redisServerSkip, startRedis, uniqueChannel } from '../helpers/wakeup.js'
+import { closesInTime, uniqueChannel } from '../helpers/wakeup.js'
+import { freePort, redisServerSkip, startRedis } from '../helpers/redis-server.js'
 import { until } from '../helpers/world.js'
 
 t.setTimeout(300_000)
@@ -47,7 +48,7 @@ const SETUPS: Array<{ label: string; skip(): Promise<string | undefined>; channe
     skip: redisServerSkip,
     async channel(t, log) {
       const port = await freePort()
-      await startRedis(t, port)
+      await startRedis(port, t)
       const proxy = await startTcpProxy({ host: '127.0.0.1', port })
       t.teardown(() => proxy.close())
       return { channel: new RedisWakeChannel(`redis://127.0.0.1:${proxy.port}`, uniqueChannel(), LIVENESS, log), proxy }
