@@ -16,6 +16,9 @@ import { InquiryClient } from './protocol/inquiry-client.js'
 import { OrderStore } from './store/order-store.js'
 import { createWakeChannel } from './wakeup/create-channel.js'
 import { WaiterWakeup } from './wakeup/waiter-wakeup.js'
+import { publishTransition } from './telemetry/channels.js'
+import type { HealthReport } from './telemetry/health.js'
+import { startTelemetry } from './telemetry/telemetry.js'
 
 export interface AlipayPlusDecorator {
   /**
@@ -35,6 +38,11 @@ export interface AlipayPlusDecorator {
   sweepDeliveries(): Promise<number>
   /** This instance's onPaymentResult runs; null without onPaymentResult. */
   deliveryStats(): DeliveryStats | null
+  /**
+   * ok, degraded (wake-up channel lost, undelivered backlog, failed reconcile pass: polling
+   * goes on) or down (the database cannot be read), with each check's figures.
+   */
+  health(): Promise<HealthReport>
 }
 
 declare module 'fastify' {
@@ -68,17 +76,19 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   if (options.acceptUnsignedInquiryResponses) {
     log.warn('acceptUnsignedInquiryResponses is on: inquiryPayment answers without a signature are trusted (tests only)')
   }
+  const limiter = new InquiryLimiter({ maxConcurrent: options.maxConcurrentInquiries, maxPerSecond: options.maxInquiriesPerSecond })
   const poller = new PaymentPoller({
     store,
     lease: new OrderLease(store, options.leaseMs, log),
     inquiry: inquiryClient,
-    limiter: new InquiryLimiter({ maxConcurrent: options.maxConcurrentInquiries, maxPerSecond: options.maxInquiriesPerSecond }),
+    limiter,
     hub,
     polling: options.polling,
     log,
     alerts,
     cancelAfterWindow: options.cancelAfterWindow,
   })
+  const channel = createWakeChannel(options.wakeup, log)
   const wakeup =
     options.wakeup.kind === 'off'
       ? null
@@ -87,7 +97,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
           hub,
           awaitedOrders: () => poller.pollingOrders(),
           isAwaited: (orderNo) => poller.isPolling(orderNo),
-          channel: createWakeChannel(options.wakeup, log),
+          channel,
           pollMs: options.wakeup.kind === 'poll' ? options.wakeup.pollMs : undefined,
           log,
         })
@@ -99,6 +109,19 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   // Every transition this instance wins (notification, inquiry, or the application's own
   // store.recordResult), once committed; the sweep covers every other instance's and restarts.
   if (delivery) store.onFinalized((order) => delivery.finalized(order))
+  store.onFinalized((order) => publishTransition(store, order))
+  const telemetry = await startTelemetry({
+    store,
+    openTelemetry: options.openTelemetry,
+    health: options.health,
+    log,
+    wakeup: { kind: options.wakeup.kind, channel },
+    poller,
+    limiter,
+    delivery,
+    reconciler,
+    inquiryClient,
+  })
 
   await fastify.register(notifyRoute, { options, store, hub, alerts })
 
@@ -112,6 +135,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     stats: () => poller.stats(),
     sweepDeliveries: () => delivery?.sweepNow() ?? Promise.resolve(0),
     deliveryStats: () => delivery?.stats() ?? null,
+    health: () => telemetry.health(),
   })
 
   // Before the reconciler, whose first pass starts polling loops the channel should cover.
@@ -126,6 +150,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     // After the poller: its last transitions are queued before the delivery stops.
     await delivery?.close()
     inquiryClient.close()
+    telemetry.close()
   })
 }
 

@@ -16,6 +16,7 @@ import { DeliveryClaimLostError, DeliveryClosedError, DeliveryTimeoutError } fro
 import { toPaymentResult } from '../polling/payment-result.js'
 import type { DeliveryLimits, OrderStore } from '../store/order-store.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
+import { traceDelivery } from '../telemetry/channels.js'
 import { type PaymentResultHandler, type ResolvedDeliveryOptions, retryDelay } from './delivery-options.js'
 
 /** Longest error message kept in deliveryError. */
@@ -204,12 +205,14 @@ export class ResultDelivery {
     let failure: unknown
     let succeeded = false
     try {
-      const run = Promise.resolve().then(() =>
-        handler(toPaymentResult(order), {
-          idempotencyKey: `${orderNo}:${order.finalEventId}`,
-          attempt,
-          signal: controller.signal,
-        }),
+      const run = traceDelivery(this, order, () =>
+        Promise.resolve().then(() =>
+          handler(toPaymentResult(order), {
+            idempotencyKey: `${orderNo}:${order.finalEventId}`,
+            attempt,
+            signal: controller.signal,
+          }),
+        ),
       )
       const aborted = new Promise<never>((_, reject) => {
         const fail = () => reject(controller.signal.reason)

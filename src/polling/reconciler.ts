@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { AlertHook } from '../attention/alert-hook.js'
 import type { ReconcileOptions } from '../options.js'
 import type { OrderStore } from '../store/order-store.js'
+import { reconcileFailed, traceReconcile } from '../telemetry/channels.js'
 import type { PaymentPoller } from './payment-poller.js'
 
 export class Reconciler {
@@ -43,7 +44,7 @@ export class Reconciler {
    */
   runOnce(): Promise<number> {
     if (this.#pass === undefined) {
-      this.#pass = this.#sweep().finally(() => {
+      this.#pass = traceReconcile(this, () => this.#sweep()).finally(() => {
         this.#pass = undefined
       })
       return this.#pass
@@ -70,6 +71,7 @@ export class Reconciler {
       orderNos = await this.#store.findPendingOrders(new Date(Date.now() - this.#options.minAgeMs), this.#options.batchSize)
     } catch (error) {
       this.#log.error({ err: error }, 'alipayplus reconcile: could not list pending orders')
+      reconcileFailed(this, error)
       return 0
     }
     let started = 0

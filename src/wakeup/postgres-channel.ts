@@ -5,6 +5,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Client, ClientConfig, Notification } from 'pg'
 import { InvalidOptionError } from '../errors.js'
+import { publishWakeup } from '../telemetry/channels.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import { reconnectForever } from './reconnect.js'
@@ -114,17 +115,22 @@ export class PostgresWakeChannel implements WakeChannel {
       return
     }
     this.#client = client
+    publishWakeup(this, 'connect', 'postgres', this.#channel)
     for (const text of this.#outbox.take()) this.publish(text)
   }
 
   #lost(client: Client): void {
     if (client !== this.#client) return
     this.#client = undefined
+    publishWakeup(this, 'disconnect', 'postgres', this.#channel)
     client.end().catch(() => {})
     if (this.#closing.signal.aborted || this.#reconnecting !== undefined) return
     this.#reconnecting = reconnectForever(() => this.#connect(), this.#closing.signal, this.#log, 'LISTEN connection')
       .then(
-        () => this.#listener?.resync(),
+        () => {
+          publishWakeup(this, 'resync', 'postgres', this.#channel)
+          this.#listener?.resync()
+        },
         () => {}, // only when closing
       )
       .finally(() => {

@@ -5,6 +5,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis, RedisOptions } from 'ioredis'
 import { InvalidOptionError } from '../errors.js'
+import { publishWakeup } from '../telemetry/channels.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import type { WakeChannel, WakeListener } from './wake-channel.js'
@@ -54,10 +55,13 @@ export class RedisWakeChannel implements WakeChannel {
         this.#log.warn({ err: error }, 'alipayplus wakeup: Redis SUBSCRIBE failed')
         return
       }
+      publishWakeup(this, 'connect', 'redis', this.#channel)
+      if (connectedBefore) publishWakeup(this, 'resync', 'redis', this.#channel)
       if (connectedBefore) this.#listener?.resync()
       connectedBefore = true
     }
     subscriber.on('ready', () => void subscribe())
+    subscriber.on('close', () => publishWakeup(this, 'disconnect', 'redis', this.#channel))
     try {
       await subscriber.connect()
       await publisher.connect()
