@@ -20,9 +20,15 @@ export interface MerchantApp {
 
 export async function buildMerchantApp(
   t: Test,
-  input: { prisma: object; merchant: KeyPair; alipay: KeyPair } & AppOverrides,
+  input: {
+    prisma: object
+    merchant: KeyPair
+    alipay: KeyPair
+    /** Registers the application's other plugins and routes, after this one and before ready. */
+    register?: (app: FastifyInstance) => Promise<void>
+  } & AppOverrides,
 ): Promise<MerchantApp> {
-  const { prisma, merchant, alipay, ...overrides } = input
+  const { prisma, merchant, alipay, register, ...overrides } = input
   const logs: string[] = []
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -44,6 +50,7 @@ export async function buildMerchantApp(
     ...overrides,
   } as AlipayPlusOptions)
   t.teardown(() => app.close())
+  await register?.(app)
   await app.ready()
   return { app, logs }
 }

@@ -1,14 +1,13 @@
 // Losing the wake-up channel never loses a result, and the channel comes back: a LISTEN
 // connection terminated by PostgreSQL, and a Redis server killed and restarted. Two instances;
 // B answers the notifications, A awaits with ticks ten minutes apart.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import pg from 'pg'
 import t from 'tap'
 import { WAKEUP_APPLICATION_NAME } from '../../src/wakeup/postgres-channel.js'
-import { backendNamed, needsServer, PG_ADMIN_URL, REQUIRE_SERVERS, tcpRefusal } from '../helpers/databases.js'
+import { backendNamed, needsServer, PG_ADMIN_URL } from '../helpers/databases.js'
+import { freePort, ownRedisSkip, startRedis } from '../helpers/redis-server.js'
 import { buildInstances, uniqueChannel, withinPatience } from '../helpers/wakeup.js'
 import { logsOf, until } from '../helpers/world.js'
 
@@ -66,8 +65,7 @@ t.test('PostgreSQL: a terminated LISTEN connection loses nothing and is reconnec
   t.equal(a!.alipayplus.stats().inquiries, 2, 'one inquiry per order: the results came by the wake-up, not by a tick')
 })
 
-const redisServer = spawnSync('redis-server', ['--version']).status === 0
-const redisSkip = (await needsServer('mysql')).skip ?? (redisServer || REQUIRE_SERVERS ? undefined : 'redis-server is not installed')
+const redisSkip = await ownRedisSkip()
 
 t.test('MariaDB with Redis: a Redis restart loses nothing and the channel comes back', { skip: redisSkip }, async (t) => {
   const port = await freePort()
@@ -94,19 +92,3 @@ t.test('MariaDB with Redis: a Redis restart loses nothing and the channel comes 
   t.match(await withinPatience(second, 'the waiter on A after the restart'), { status: 'FAIL', source: 'notify' })
   t.equal(a!.alipayplus.stats().inquiries, 2, 'one inquiry per order: the results came by the wake-up, not by a tick')
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  return port
-}
-
-/** A Redis server of this test's own, so that killing it disturbs nobody else. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  await until(async () => (await tcpRefusal('127.0.0.1', port, 200)) === null)
-  return child
-}
