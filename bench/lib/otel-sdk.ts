@@ -1,0 +1,24 @@
+// The OpenTelemetry SDK as a production application registers it, globally: a MeterProvider
+// whose reader collects every second (to memory, as an exporter would), a TracerProvider
+// batching spans to an exporter that drops them, and the AsyncLocalStorage context manager.
+import { context, metrics, trace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
+
+const dropSpans: SpanExporter = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: async () => {},
+}
+
+export function registerOtelSdk(): () => Promise<void> {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+  const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 1_000 })] })
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] })
+  metrics.setGlobalMeterProvider(meterProvider)
+  trace.setGlobalTracerProvider(tracerProvider)
+  return async () => {
+    await Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()])
+  }
+}
