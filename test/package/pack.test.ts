@@ -233,7 +233,7 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
       seen.decorators,
       {
         awaitPaymentResult: 'function',
-        alipayplus: ['deliveryStats', 'inquiryClient', 'reconcileNow', 'stats', 'store', 'sweepDeliveries'],
+        alipayplus: ['deliveryStats', 'health', 'inquiryClient', 'reconcileNow', 'stats', 'store', 'sweepDeliveries'],
         storeIsOrderStore: true,
         inquiryClientIsInquiryClient: true,
       },
@@ -263,7 +263,7 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
     checkEntries(t, seen.entries)
     t.same(
       seen.decorators,
-      { awaitPaymentResult: 'function', alipayplus: ['deliveryStats', 'inquiryClient', 'reconcileNow', 'stats', 'store', 'sweepDeliveries'] },
+      { awaitPaymentResult: 'function', alipayplus: ['deliveryStats', 'health', 'inquiryClient', 'reconcileNow', 'stats', 'store', 'sweepDeliveries'] },
       'registering the required module object decorates the instance',
     )
     t.ok(seen.sameInstanceAsImport, 'require() and import() give the same module instance')
