@@ -11,14 +11,24 @@ const dropSpans: SpanExporter = {
   shutdown: async () => {},
 }
 
-export function registerOtelSdk(): () => Promise<void> {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+/** An SDK's providers, not registered: for an application that passes them to the plugin. */
+export function otelSdkProviders(): { meterProvider: MeterProvider; tracerProvider: BasicTracerProvider; shutdown(): Promise<void> } {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
   const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 1_000 })] })
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] })
+  return {
+    meterProvider,
+    tracerProvider,
+    shutdown: async () => {
+      await Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()])
+    },
+  }
+}
+
+export function registerOtelSdk(): () => Promise<void> {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  const { meterProvider, tracerProvider, shutdown } = otelSdkProviders()
   metrics.setGlobalMeterProvider(meterProvider)
   trace.setGlobalTracerProvider(tracerProvider)
-  return async () => {
-    await Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()])
-  }
+  return shutdown
 }
