@@ -47,9 +47,13 @@ function errorType(error: unknown): string {
   return error instanceof Error ? error.name : typeof error
 }
 
-/** What a call's outcome says as attributes: outcome kind, and error.type when it failed. */
+/**
+ * What a call's outcome says as attributes: outcome kind, and error.type when it failed. A call
+ * that threw was stopped by its caller (the result came another way, the wait ended) or by
+ * close(): 'aborted', not a failure of the call.
+ */
 function callOutcome(message: InquiryMessage): { outcome: string; errorType?: string } {
-  if (message.error !== undefined) return { outcome: 'error', errorType: errorType(message.error) }
+  if (message.error !== undefined) return { outcome: 'aborted' }
   const result = message.result
   if (result === undefined) return { outcome: 'error', errorType: 'unknown' }
   switch (result.kind) {
