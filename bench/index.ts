@@ -1,10 +1,10 @@
 // `npm run bench [-- name ...]`: runs the benchmarks one after another, each in its own
 // process (fresh memory and JIT, nothing shared), and lists their verdicts at the end.
-// Names: notify, wakeup, instances, delivery, awaiters, leases (default: all, in that order).
+// Names: notify, otel, wakeup, instances, delivery, awaiters, leases (default: all, in that order).
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const BENCHMARKS = ['notify', 'wakeup', 'instances', 'delivery', 'awaiters', 'leases'] as const
+const BENCHMARKS = ['notify', 'otel', 'wakeup', 'instances', 'delivery', 'awaiters', 'leases'] as const
 type Name = (typeof BENCHMARKS)[number]
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))

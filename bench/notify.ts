@@ -10,14 +10,14 @@
 // notifications serve every database: each database is a fresh one with the same orders.
 // Process layout: the server runs in a child process, autocannon in this one; both share the
 // machine's cores with the database server (PGlite and SQLite run inside the server process).
-import { BenchChild } from './lib/child.js'
 import { CORES, CpuMeter, cpuMicros, waitForQuiet, type CpuSplit } from './lib/cpu.js'
-import { type BenchDbKind, createNotifyDatabase, DB_LABELS, type NotifyDatabase, type OrderRows, type RunCount } from './lib/database.js'
-import { generateBenchKeys, merchantPems, type BenchKeys } from './lib/keys.js'
-import { runBench, sleep } from './lib/lifecycle.js'
-import { load, type LoadRun } from './lib/load.js'
-import { orderNumbers, presignNotifications, unsignedNotifications, type PreparedRequest } from './lib/notify-requests.js'
-import { TARGET_PATHS, type TargetMode } from './lib/notify-targets.js'
+import { type BenchDbKind, createNotifyDatabase, DB_LABELS, type NotifyDatabase, type RunCount } from './lib/database.js'
+import { generateBenchKeys, type BenchKeys } from './lib/keys.js'
+import { runBench } from './lib/lifecycle.js'
+import { load } from './lib/load.js'
+import { orderNumbers, presignNotifications, unsignedNotifications } from './lib/notify-requests.js'
+import { TARGET_PATHS } from './lib/notify-targets.js'
+import { CONNECTIONS, type MeasuredRun, measured, runPlugin, startTarget, WARMUP_SECONDS } from './lib/notify-plugin-run.js'
 import { pacedLoad } from './lib/paced.js'
 import { benchResult, heading, note, round, summarize, table, verdict } from './lib/report.js'
 import { signCeiling, verifyCeiling } from './lib/rsa-ceiling.js'
@@ -29,70 +29,9 @@ const OTHER_DATABASES = (process.env.BENCH_NOTIFY_DATABASES ?? 'mysql,sqlite,pgl
   .split(',')
   .map((s) => s.trim())
   .filter((s): s is Exclude<BenchDbKind, 'postgresql'> => s === 'mysql' || s === 'sqlite' || s === 'pglite')
-const WARMUP_SECONDS = 2
-const CONNECTIONS = 64
 const TARGET_SHARE_OF_CEILING = 0.6
 const TARGET_P99_MS = 50
 const TARGET_STORE_OVER_BASELINE = 0.8
-
-interface Target {
-  child: BenchChild
-  url: string
-  rows: OrderRows
-}
-
-interface MeasuredRun {
-  label: string
-  kind: BenchDbKind
-  seconds: number
-  run: LoadRun
-  count: RunCount
-  /** Queries sent over the server's pg connections per message recorded (PostgreSQL only). */
-  queriesPerRequest: number | null
-}
-
-async function startTarget(mode: TargetMode, db: NotifyDatabase, keys: BenchKeys, defer: (fn: () => unknown) => void): Promise<Target> {
-  const child = await BenchChild.start('servers/notify-target.ts', `notify-target(${mode}, ${db.kind})`)
-  defer(() => child.stop())
-  const { url } = await child.call<{ url: string }>('start', { mode, ...db.location, ...merchantPems(keys) })
-  return { child, url, rows: db.rows(child) }
-}
-
-/** A timed run whose requests are `prefix` orders; first transitions and messages read back from the database. */
-async function measured(
-  label: string,
-  kind: BenchDbKind,
-  target: Target,
-  mode: TargetMode,
-  prefix: string,
-  requests: PreparedRequest[],
-  seconds: number,
-): Promise<MeasuredRun> {
-  await waitForQuiet(10_000)
-  const queries0 = await target.child.call<number>('pgQueries')
-  const run = await load({ url: target.url, path: TARGET_PATHS[mode], requests, seconds, connections: CONNECTIONS, server: target.child })
-  const count = await settledCount(target.rows, prefix)
-  // Per message the run recorded, once the requests in flight at its end are done too (the
-  // warm-up's were done before it started: waitForQuiet takes at least a second).
-  const queries = (await target.child.call<number>('pgQueries')) - queries0
-  return { label, kind, seconds, run, count, queriesPerRequest: kind === 'postgresql' && count.messages > 0 ? queries / count.messages : null }
-}
-
-/**
- * The run's counts once the requests still in flight when the load stopped are done: the
- * store writes the event before the transition, so a count taken at once can see an event
- * whose transition is still under way.
- */
-async function settledCount(rows: OrderRows, prefix: string): Promise<RunCount> {
-  let last = await rows.countRun(prefix)
-  for (let i = 0; i < 40; i++) {
-    await sleep(250)
-    const now = await rows.countRun(prefix)
-    if (now.firstTransitions === last.firstTransitions && now.messages === last.messages) return now
-    last = now
-  }
-  return last
-}
 
 /** baseline and store: no crypto, so requests are built on the spot; sized from a warm-up. */
 async function runPlainTarget(mode: 'baseline' | 'store', db: NotifyDatabase, keys: BenchKeys, defer: (fn: () => unknown) => void): Promise<MeasuredRun> {
@@ -113,35 +52,6 @@ async function runPlainTarget(mode: 'baseline' | 'store', db: NotifyDatabase, ke
   const run = await measured(mode, db.kind, target, mode, `${mode}-m-`, unsignedNotifications(orders), SECONDS)
   await target.child.stop()
   return run
-}
-
-/** The plugin on one database: warm-up, then a timed run, from the notifications signed beforehand. */
-async function runPlugin(
-  db: NotifyDatabase,
-  keys: BenchKeys,
-  signed: { warm: PreparedRequest[]; timed: PreparedRequest[] },
-  seconds: number,
-  perSecond: number,
-  defer: (fn: () => unknown) => void,
-): Promise<{ target: Target; run: MeasuredRun }> {
-  const target = await startTarget('plugin', db, keys, defer)
-  if (db.kind === 'postgresql') {
-    // More than the plugin can answer in `seconds` (it signs every answer): see the caller.
-    await target.rows.insertOrders([...signed.warm, ...signed.timed].map((r) => r.orderNo))
-    await load({ url: target.url, path: TARGET_PATHS.plugin, requests: signed.warm, seconds: WARMUP_SECONDS, connections: CONNECTIONS, server: target.child })
-    const run = await measured(`plugin (${DB_LABELS[db.kind]})`, db.kind, target, 'plugin', 'plugin-m-', signed.timed.slice(0, Math.ceil(perSecond * seconds)), seconds)
-    return { target, run }
-  }
-  // Elsewhere the orders are sized from the warm-up (twice its rate, capped by the signed
-  // set): inserting the whole set into SQLite would take longer than the runs. A warm-up that
-  // outruns its orders repeats them (answered as duplicates, not counted).
-  const warm = signed.warm.slice(0, 4_000)
-  await target.rows.insertOrders(warm.map((r) => r.orderNo))
-  const warmRun = await load({ url: target.url, path: TARGET_PATHS.plugin, requests: warm, seconds: WARMUP_SECONDS, connections: CONNECTIONS, server: target.child })
-  const timed = signed.timed.slice(0, Math.min(signed.timed.length, Math.ceil(warmRun.rps * seconds * 2) + 1_000))
-  await target.rows.insertOrders(timed.map((r) => r.orderNo))
-  const run = await measured(`plugin (${DB_LABELS[db.kind]})`, db.kind, target, 'plugin', 'plugin-m-', timed, seconds)
-  return { target, run }
 }
 
 function dupOf(count: RunCount): number {

@@ -1,11 +1,13 @@
 // npm start: the whole story in one command. Starts the Alipay+ simulator and two merchant
 // instances with the plugin behind a round-robin front, on one embedded PGlite (or
 // DATABASE_URL), pays a batch of orders under a fault mix, awaits them all, waits for every
-// onPaymentResult, prints what happened and exits 0 only if every check holds.
+// onPaymentResult, prints what happened (and what OpenTelemetry saw) and exits 0 only if every
+// check holds.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { demoMetrics, formatMetrics } from './otel-metrics.js'
 import { DELAY_MS, type Progress, runScenario, type ScenarioSummary } from './scenario.js'
 
 const { values } = parseArgs({
@@ -75,8 +77,17 @@ console.log(
 console.log('  fault mix: 30 % of notifications lost, 10 % duplicated, 15 % delayed, inquiries failing with U/5xx/traffic limit, 5 % of payments failing')
 console.log('  onPaymentResult: 5 % of orders have a first handler run that throws')
 try {
-  const summary = await runScenario({ orders, seed: Number(values.seed), databaseUrl, pgliteDir, onProgress: showProgress })
+  const metrics = demoMetrics()
+  const summary = await runScenario({
+    orders,
+    seed: Number(values.seed),
+    databaseUrl,
+    pgliteDir,
+    onProgress: showProgress,
+    plugin: { openTelemetry: { meterProvider: metrics.meterProvider } },
+  })
   print(summary)
+  console.log(`\n${formatMetrics(await metrics.summary())}`)
   process.exitCode = summary.ok ? 0 : 1
 } finally {
   if (!databaseUrl && values['pglite-dir'] === undefined && pgliteDir) await rm(pgliteDir, { recursive: true, force: true })

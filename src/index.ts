@@ -50,3 +50,8 @@ export type {
 
 export * from './errors.js'
 export { AlipayPlusSetupError, InquiryClientClosedError } from './protocol/errors.js'
+// Operations: health() and the OpenTelemetry and health options, and the messages of the
+// diagnostics channels (alipayplus:notify, :inquiry, :deliver, :reconcile, :transition, :wakeup).
+export type { HealthOptions, OpenTelemetryOptions, MeterProviderLike, TracerProviderLike } from './telemetry/telemetry-options.js'
+export type { HealthReport, HealthStatus, DatabaseCheck, WakeupCheck, InquiriesCheck, DeliveryCheck, ReconcilerCheck } from './telemetry/health.js'
+export type { NotifyMessage, InquiryMessage, DeliverMessage, ReconcileMessage, TransitionMessage, WakeupMessage } from './telemetry/channels.js'

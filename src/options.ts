@@ -15,6 +15,13 @@ import { InvalidOptionError } from './errors.js'
 import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
 import { type ModelNames, resolvePaymentModels } from './store/payment-models.js'
 import type { PaymentModels, PaymentPrismaClient } from './store/prisma-types.js'
+import {
+  type HealthOptions,
+  type OpenTelemetryOptions,
+  type ResolvedOpenTelemetry,
+  resolveTelemetry,
+  TELEMETRY_DEFAULTS,
+} from './telemetry/telemetry-options.js'
 import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from './timer-limit.js'
 import { type ResolvedWakeup, resolveWakeup, WAKEUP_DEFAULTS, type WakeupOptions } from './wakeup/wakeup-options.js'
 
@@ -170,6 +177,13 @@ export interface AlipayPlusCommonOptions {
    * the awaited orders), or false (only the polling ticks). Default { pollMs: 1000 }.
    */
   wakeup?: WakeupOptions | false
+  /**
+   * Metrics and spans through OpenTelemetry (@opentelemetry/api, an optional peer dependency).
+   * Default: on, with the global providers, when @opentelemetry/api is installed.
+   */
+  openTelemetry?: OpenTelemetryOptions
+  /** Thresholds of fastify.alipayplus.health(). */
+  health?: HealthOptions
 }
 
 export interface ResolvedOptions {
@@ -199,6 +213,8 @@ export interface ResolvedOptions {
   cancelAfterWindow: boolean
   onAttention: AttentionHook | undefined
   wakeup: ResolvedWakeup
+  openTelemetry: ResolvedOpenTelemetry
+  health: Required<HealthOptions>
 }
 
 export const DEFAULTS = {
@@ -235,6 +251,7 @@ export const DEFAULTS = {
   cancelAfterWindow: false,
   delivery: DELIVERY_DEFAULTS,
   wakeup: { pollMs: WAKEUP_DEFAULTS.pollMs },
+  health: TELEMETRY_DEFAULTS.health,
 } as const
 
 function requireString(options: Record<string, unknown>, name: string): string {
@@ -401,5 +418,6 @@ export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
     cancelAfterWindow: optionalBoolean(raw.cancelAfterWindow, 'cancelAfterWindow', DEFAULTS.cancelAfterWindow),
     onAttention: optionalFunction(raw.onAttention, 'onAttention'),
     wakeup: resolveWakeup(raw.wakeup),
+    ...resolveTelemetry(raw.openTelemetry, raw.health),
   }
 }

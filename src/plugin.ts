@@ -22,6 +22,9 @@ import { CancelStateStore } from './store/cancel-state.js'
 import { OrderStore } from './store/order-store.js'
 import { createWakeChannel } from './wakeup/create-channel.js'
 import { WaiterWakeup, type WakeupStats } from './wakeup/waiter-wakeup.js'
+import { publishTransition } from './telemetry/channels.js'
+import type { HealthReport } from './telemetry/health.js'
+import { startTelemetry } from './telemetry/telemetry.js'
 
 export interface AlipayPlusDecorator {
   /**
@@ -46,6 +49,11 @@ export interface AlipayPlusDecorator {
   admin: AdminApi
   /** The cross-instance wake-up: its channel's state (connected, heartbeat...) and counters; null with wakeup: false. */
   wakeupStats(): WakeupStats | null
+  /**
+   * ok, degraded (wake-up channel lost, undelivered backlog, failed reconcile pass: polling
+   * goes on) or down (the database cannot be read), with each check's figures.
+   */
+  health(): Promise<HealthReport>
 }
 
 declare module 'fastify' {
@@ -92,11 +100,12 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   if (options.acceptUnsignedInquiryResponses) {
     log.warn('acceptUnsignedInquiryResponses is on: inquiryPayment answers without a signature are trusted (tests only)')
   }
+  const limiter = new InquiryLimiter({ maxConcurrent: options.maxConcurrentInquiries, maxPerSecond: options.maxInquiriesPerSecond })
   const poller = new PaymentPoller({
     store,
     lease: new OrderLease(rows, options.leaseMs, log),
     inquiry: inquiryClient,
-    limiter: new InquiryLimiter({ maxConcurrent: options.maxConcurrentInquiries, maxPerSecond: options.maxInquiriesPerSecond }),
+    limiter,
     hub,
     polling: options.polling,
     log,
@@ -105,6 +114,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     successAfterCancel,
     cancelAfterWindow: options.cancelAfterWindow,
   })
+  const channel = createWakeChannel(options.wakeup, log)
   const wakeup =
     options.wakeup.kind === 'off'
       ? null
@@ -113,7 +123,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
           hub,
           awaitedOrders: () => poller.pollingOrders(),
           isAwaited: (orderNo) => poller.isPolling(orderNo),
-          channel: createWakeChannel(options.wakeup, log),
+          channel,
           pollMs: options.wakeup.kind === 'poll' ? options.wakeup.pollMs : undefined,
           log,
         })
@@ -135,6 +145,19 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   // Every transition this instance wins (notification, inquiry, or the application's own
   // store.recordResult), once committed; the sweep covers every other instance's and restarts.
   if (delivery) store.onFinalized((order) => delivery.finalized(order))
+  store.onFinalized((order) => publishTransition(store, order))
+  const telemetry = await startTelemetry({
+    store,
+    openTelemetry: options.openTelemetry,
+    health: options.health,
+    log,
+    wakeup: { kind: options.wakeup.kind, channel },
+    poller,
+    limiter,
+    delivery,
+    reconciler,
+    inquiryClient,
+  })
 
   await fastify.register(notifyRoute, { options, store, hub, alerts })
 
@@ -161,6 +184,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     deliveryStats: () => delivery?.stats() ?? null,
     admin,
     wakeupStats: () => wakeup?.stats() ?? null,
+    health: () => telemetry.health(),
   })
 
   // Before the reconciler, whose first pass starts polling loops the channel should cover.
@@ -175,6 +199,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     // After the poller: its last transitions are queued before the delivery stops.
     await delivery?.close()
     inquiryClient.close()
+    telemetry.close()
   })
 }
 

@@ -1,4 +1,4 @@
-// Child process of bench/notify.ts: the HTTP server under load, alone in its process so that
+// Child process of bench/notify.ts and bench/otel.ts: the HTTP server under load, alone in its process so that
 // autocannon (in the parent) does not run on its event loop. One of three targets:
 //   plugin:   the merchant app with fastify-alipayplus: verify, schema, store.recordResult
 //             (the portable store), signed answer; on any of the four databases;
@@ -17,6 +17,8 @@ import { OrderStore } from '../../src/store/order-store.js'
 import type { DatabaseLocation } from '../lib/database.js'
 import type { MerchantKeyPems } from '../lib/keys.js'
 import { buildMerchantApp, openPrisma } from '../lib/merchant-app.js'
+import type { TargetSettings } from '../lib/notify-plugin-run.js'
+import { registerOtelSdk } from '../lib/otel-sdk.js'
 import { TARGET_PATHS, type TargetMode } from '../lib/notify-targets.js'
 import { prismaOrderRows, type BenchPrisma } from '../lib/prisma-order-rows.js'
 import { serveRpc } from '../lib/rpc-server.js'
@@ -37,13 +39,22 @@ function countPgQueries(): void {
   } as typeof query
 }
 
-async function start(input: MerchantKeyPems & DatabaseLocation & { mode: TargetMode }): Promise<{ url: string }> {
+async function start(input: MerchantKeyPems & DatabaseLocation & TargetSettings & { mode: TargetMode }): Promise<{ url: string }> {
   if (/^postgres(ql)?:/i.test(input.databaseUrl)) countPgQueries()
   if (input.mode === 'plugin') {
-    const merchant = await buildMerchantApp({ ...input, gatewayUrl: 'http://127.0.0.1:9' })
+    const { openTelemetry = 'api', ...location } = input
+    const stopSdk = openTelemetry === 'sdk' ? registerOtelSdk() : undefined
+    const merchant = await buildMerchantApp({
+      ...location,
+      gatewayUrl: 'http://127.0.0.1:9',
+      ...(openTelemetry === 'off' ? { openTelemetry: { enabled: false } } : {}),
+    })
     app = merchant.app
     prisma = merchant.prisma
-    closeAll = merchant.close
+    closeAll = async () => {
+      await merchant.close()
+      await stopSdk?.()
+    }
   } else {
     const db = await openPrisma(input.databaseUrl, input.pgliteDir)
     prisma = db.prisma

@@ -18,6 +18,7 @@ import { DeliveryClosedError, DeliveryTimeoutError } from '../errors.js'
 import { toPaymentResult } from '../polling/payment-result.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import type { ClaimToken, DeliveryClaims } from './delivery-claims.js'
+import { traceDelivery } from '../telemetry/channels.js'
 import { type PaymentResultHandler, type ResolvedDeliveryOptions, retryDelay } from './delivery-options.js'
 import { type ClaimTiming, HeldClaim } from './held-claim.js'
 import { alertExhausted, alertFailing, EXHAUSTED_MESSAGE, limitsReached } from './retry-limits.js'
@@ -233,8 +234,10 @@ export class ResultDelivery {
     let failure: unknown
     let succeeded = false
     try {
-      const run = Promise.resolve().then(() =>
-        handler(toPaymentResult(order), { idempotencyKey: idempotencyKey(order), attempt, signal: controller.signal, manual: order.deliveryRequestedBy !== null }),
+      const run = traceDelivery(this, order, () =>
+        Promise.resolve().then(() =>
+          handler(toPaymentResult(order), { idempotencyKey: idempotencyKey(order), attempt, signal: controller.signal, manual: order.deliveryRequestedBy !== null }),
+        ),
       )
       const aborted = new Promise<never>((_, reject) => {
         const fail = () => reject(controller.signal.reason)

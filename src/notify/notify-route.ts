@@ -18,6 +18,7 @@ import { parseJson } from '../protocol/parse-json.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../protocol/signature.js'
 import type { OrderStore } from '../store/order-store.js'
 import type { FinalStatus } from '../store/prisma-types.js'
+import { noteRecorded, traceNotifyRequests } from '../telemetry/notify-trace.js'
 import { ACKNOWLEDGED, type AlipayResult, invalidClient, invalidRequest, invalidSignature, notRecorded, unknownOrder } from './answers.js'
 import { type NotifyBody, notifyBodySchema, notifyResult } from './notify-body-schema.js'
 import { checkRequestTime } from './request-time.js'
@@ -42,6 +43,7 @@ function bounded(value: string): string {
 
 export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): Promise<void> {
   const { options, store, hub, alerts } = deps
+  traceNotifyRequests(app, store)
 
   // Alipay+ signs the path of the notify URL we registered, never its query string. Behind a
   // proxy that rewrites that path, the signed one is the public one: notifySignedPath.
@@ -135,6 +137,7 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
       let outcome
       try {
         outcome = await store.recordResult(reported)
+        noteRecorded(request, outcome)
       } catch (error) {
         if (error instanceof UnknownOrderError) {
           request.log.warn({ orderNo }, 'alipayplus notifyPayment for an unknown order: asking Alipay+ to deliver again')

@@ -62,6 +62,15 @@ export class InquiryLimiter {
     this.#pacer.pause(ms)
   }
 
+  /** Calls holding a slot now, and callers waiting for one (read by health() and the gauges). */
+  get active(): number {
+    return this.#active
+  }
+
+  get queued(): number {
+    return this.#queue.size
+  }
+
   /** The most calls ever in flight at once. */
   get peak(): number {
     return this.#peak

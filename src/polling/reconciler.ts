@@ -20,6 +20,7 @@ import type { PollingOptions, ReconcileOptions } from '../options.js'
 import type { CancelStateStore } from '../store/cancel-state.js'
 import type { OrderStore } from '../store/order-store.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
+import { reconcileFailed, traceReconcile } from '../telemetry/channels.js'
 import type { PaymentPoller } from './payment-poller.js'
 import type { PollingRows } from './polling-rows.js'
 
@@ -72,7 +73,7 @@ export class Reconciler {
    */
   runOnce(): Promise<number> {
     if (this.#pass === undefined) {
-      this.#pass = this.#sweep().finally(() => {
+      this.#pass = traceReconcile(this, () => this.#sweep()).finally(() => {
         this.#pass = undefined
       })
       return this.#pass
@@ -100,6 +101,7 @@ export class Reconciler {
       orderNos = await this.#rows.findDue(new Date(Date.now() - this.#options.minAgeMs), this.#options.batchSize)
     } catch (error) {
       this.#log.error({ err: error }, 'alipayplus reconcile: could not list pending orders')
+      reconcileFailed(this, error)
       return 0
     }
     let started = resumed.size

@@ -9,6 +9,7 @@ import { parseJson } from './parse-json.js'
 import { type CancelOutcome, classifyCancelResponse } from './cancel-outcome.js'
 import { classifyInquiryResponse, type InquiryOutcome, type RetryOutcome, type SetupErrorOutcome } from './inquiry-outcome.js'
 import { nowRequestTime, signMessage, verifyMessage } from './signature.js'
+import { traceCall } from '../telemetry/channels.js'
 
 export const INQUIRY_PAYMENT_PATH = '/aps/api/v1/payments/inquiryPayment'
 export const CANCEL_PAYMENT_PATH = '/aps/api/v1/payments/cancelPayment'
@@ -90,7 +91,11 @@ export class InquiryClient {
     setMaxListeners(0, this.#closing.signal)
   }
 
-  async inquire(orderNo: string, options: { signal?: AbortSignal } = {}): Promise<InquiryOutcome> {
+  inquire(orderNo: string, options: { signal?: AbortSignal } = {}): Promise<InquiryOutcome> {
+    return traceCall(this, 'inquiryPayment', orderNo, () => this.#inquire(orderNo, options))
+  }
+
+  async #inquire(orderNo: string, options: { signal?: AbortSignal }): Promise<InquiryOutcome> {
     const exchange = await this.#post(this.#inquiryEndpoint, INQUIRY_PAYMENT_PATH, orderNo, options.signal)
     if (!('raw' in exchange)) return exchange
     const read = await this.#readTrusted(INQUIRY_PAYMENT_PATH, orderNo, exchange)
@@ -101,7 +106,11 @@ export class InquiryClient {
    * Asks Alipay+ to cancel the payment: an unpaid one is closed, a paid one (even one paid after
    * the cancel) refunded in full. Only `cancelled` (result S) means the payment will not stand.
    */
-  async cancel(paymentRequestId: string, options: { signal?: AbortSignal } = {}): Promise<CancelOutcome> {
+  cancel(paymentRequestId: string, options: { signal?: AbortSignal } = {}): Promise<CancelOutcome> {
+    return traceCall(this, 'cancelPayment', paymentRequestId, () => this.#cancel(paymentRequestId, options))
+  }
+
+  async #cancel(paymentRequestId: string, options: { signal?: AbortSignal }): Promise<CancelOutcome> {
     const exchange = await this.#post(this.#cancelEndpoint, CANCEL_PAYMENT_PATH, paymentRequestId, options.signal)
     if (!('raw' in exchange)) return exchange
     const read = await this.#readTrusted(CANCEL_PAYMENT_PATH, paymentRequestId, exchange)

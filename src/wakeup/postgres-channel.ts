@@ -12,6 +12,7 @@ import { InvalidOptionError } from '../errors.js'
 import { BatchSender } from './batch-sender.js'
 import { Heartbeat } from './heartbeat.js'
 import { withoutSecrets } from '../secret-url.js'
+import { publishWakeup } from '../telemetry/channels.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import { reconnectForever } from './reconnect.js'
@@ -191,6 +192,7 @@ export class PostgresWakeChannel implements WakeChannel {
     this.#socket = socket
     this.#heartbeat.reset()
     this.#state = 'connected'
+    publishWakeup(this, 'connect', 'postgres', this.#channel)
     this.#sender.kick()
   }
 
@@ -209,6 +211,7 @@ export class PostgresWakeChannel implements WakeChannel {
   #lost(client: Client): void {
     if (client !== this.#client) return
     this.#client = undefined
+    publishWakeup(this, 'disconnect', 'postgres', this.#channel)
     // No goodbye: on a stalled connection end() would wait for an answer that never comes.
     this.#socket?.destroy()
     this.#socket = undefined
@@ -220,6 +223,7 @@ export class PostgresWakeChannel implements WakeChannel {
         () => {
           if (this.#closing.signal.aborted) return
           this.#reconnects++
+          publishWakeup(this, 'resync', 'postgres', this.#channel)
           this.#listener?.resync()
         },
         () => {}, // only when closing

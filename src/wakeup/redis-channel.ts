@@ -10,6 +10,7 @@ import { InvalidOptionError } from '../errors.js'
 import { BatchSender } from './batch-sender.js'
 import { Heartbeat } from './heartbeat.js'
 import { redactUrl } from '../secret-url.js'
+import { publishWakeup } from '../telemetry/channels.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import { settleWithin } from './settle-within.js'
@@ -76,6 +77,7 @@ export class RedisWakeChannel implements WakeChannel {
       if (this.#state !== 'connected') return
       this.#state = 'reconnecting'
       this.#heartbeat.reset()
+      publishWakeup(this, 'disconnect', 'redis', this.#channel)
     })
     try {
       await subscriber.connect()
@@ -134,8 +136,10 @@ export class RedisWakeChannel implements WakeChannel {
     if (this.#state === 'closed') return
     this.#state = 'connected'
     this.#heartbeat.reset()
+    publishWakeup(this, 'connect', 'redis', this.#channel)
     if (this.#subscribedBefore) {
       this.#reconnects++
+      publishWakeup(this, 'resync', 'redis', this.#channel)
       this.#listener?.resync()
     }
     this.#subscribedBefore = true
@@ -171,6 +175,7 @@ export class RedisWakeChannel implements WakeChannel {
   /** Either connection may be the dead one: both go, and ioredis opens them again. */
   #silent(): void {
     this.#log.warn({ timeoutMs: this.#liveness.timeoutMs }, 'alipayplus wakeup: Redis connection silent (heartbeat not heard back); reconnecting')
+    if (this.#state === 'connected') publishWakeup(this, 'disconnect', 'redis', this.#channel)
     this.#state = 'reconnecting'
     for (const connection of [this.#subscriber, this.#publisher]) connection?.stream?.destroy()
   }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { PrismaClient } from '../../generated/prisma/client.js'
+import { demoMetrics } from '../../demo/otel-metrics.js'
 import { runScenario } from '../../demo/scenario.js'
 import { openDatabase } from '../../src/migrate.js'
 
@@ -14,7 +15,14 @@ const ORDERS = 60
 t.test('the demo scenario holds all its checks, on two instances', async (t) => {
   const pgliteDir = await mkdtemp(join(tmpdir(), 'alipayplus-demo-test-'))
   t.teardown(() => rm(pgliteDir, { recursive: true, force: true }))
-  const summary = await runScenario({ orders: ORDERS, pgliteDir, databaseUrl: '', seed: 7 })
+  const metrics = demoMetrics()
+  const summary = await runScenario({
+    orders: ORDERS,
+    pgliteDir,
+    databaseUrl: '',
+    seed: 7,
+    plugin: { openTelemetry: { meterProvider: metrics.meterProvider } },
+  })
   for (const check of summary.checks) t.ok(check.ok, `${check.name} (${check.detail})`)
   t.equal(summary.orders, ORDERS)
   t.equal(summary.success + summary.fail, ORDERS)
@@ -30,6 +38,19 @@ t.test('the demo scenario holds all its checks, on two instances', async (t) => 
   t.ok(failedOnPurpose > 0, 'some first handler runs failed on purpose (seed 7)')
   const runs = summary.instances.reduce((n, instance) => n + instance.handlerRuns, 0)
   t.equal(runs, ORDERS + failedOnPurpose, 'one successful run per order, plus one failed run per injected failure')
+
+  // What the demo prints from OpenTelemetry agrees with what happened.
+  const seen = await metrics.summary()
+  const results = seen.results
+  t.same(
+    [results['SUCCESS notify'] ?? 0, results['FAIL notify'] ?? 0, results['SUCCESS inquiry'] ?? 0, results['FAIL inquiry'] ?? 0].reduce((a, b) => a + b),
+    ORDERS,
+    'every result counted once, by the instance that recorded it',
+  )
+  t.equal((results['SUCCESS notify'] ?? 0) + (results['FAIL notify'] ?? 0), summary.byNotify)
+  t.equal(seen.notifications['S recorded'], summary.byNotify, 'one S answer that decided its order per result by notification')
+  t.equal(seen.deliveryFailures, failedOnPurpose)
+  t.equal(seen.deliveryLag.count, ORDERS, 'one lag per result: its first run')
 
   // The database, reopened after the demo closed it: every order delivered, after one run, or
   // two where the first threw on purpose.

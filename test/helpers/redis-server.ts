@@ -10,9 +10,9 @@ import { until } from './world.js'
 /** Whether a redis-server binary is installed here. */
 export const hasRedisServer = (): boolean => spawnSync('redis-server', ['--version']).status === 0
 
-/** Skips a test that needs MariaDB and a redis-server of its own where neither can be had. */
-export async function redisServerSkip(): Promise<string | undefined> {
-  return (await needsServer('mysql')).skip ?? (hasRedisServer() || REQUIRE_SERVERS ? undefined : 'redis-server is not installed')
+/** Skips a test that needs `server` (MariaDB by default) and a redis-server of its own where either is missing. */
+export async function redisServerSkip(server: 'mysql' | 'postgresql' = 'mysql'): Promise<string | undefined> {
+  return (await needsServer(server)).skip ?? (hasRedisServer() || REQUIRE_SERVERS ? undefined : 'redis-server is not installed')
 }
 
 /** A TCP port nothing listens on right now (127.0.0.1). */

@@ -192,7 +192,7 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
       seen.decorators,
       {
         awaitPaymentResult: 'function',
-        alipayplus: ['deliveryStats', 'inquiryClient', 'reconcileNow', 'stats', 'store', 'sweepDeliveries'],
+        alipayplus: ['admin', 'deliveryStats', 'health', 'inquiryClient', 'reconcileNow', 'stats', 'store', 'sweepDeliveries', 'wakeupStats'],
         storeIsOrderStore: true,
         inquiryClientIsInquiryClient: true,
       },
@@ -222,7 +222,7 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
     checkEntries(t, seen.entries)
     t.same(
       seen.decorators,
-      { awaitPaymentResult: 'function', alipayplus: ['deliveryStats', 'inquiryClient', 'reconcileNow', 'stats', 'store', 'sweepDeliveries'] },
+      { awaitPaymentResult: 'function', alipayplus: ['admin', 'deliveryStats', 'health', 'inquiryClient', 'reconcileNow', 'stats', 'store', 'sweepDeliveries', 'wakeupStats'] },
       'registering the required module object decorates the instance',
     )
     t.ok(seen.sameInstanceAsImport, 'require() and import() give the same module instance')
@@ -253,4 +253,25 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
   })
 
   await t.test('the fastify-alipayplus command', (t) => checkInstalledCli(t, consumer, childEnv))
+  // Last: the apps above ran without @opentelemetry/api (an optional peer npm does not install).
+  await t.test('with the OpenTelemetry SDK installed and registered, the plugin records metrics and spans', async (t) => {
+    const sdk = ['@opentelemetry/api', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-trace-base']
+    const versions = await Promise.all(sdk.map(async (name) => `${name}@${await installedVersion(name)}`))
+    await run('npm', ['install', ...versions, '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline', '--no-package-lock', '--no-save'], consumer, 'npm install of the OpenTelemetry SDK')
+    await copyFile(join(fixtures, 'otel-app.mjs'), join(consumer, 'otel-app.mjs'))
+    const seen = JSON.parse((await run(process.execPath, ['otel-app.mjs'], consumer, 'the OpenTelemetry app (node otel-app.mjs)')).stdout) as {
+      notifyStatus: number
+      inquiry: string
+      health: { status: string; database: string }
+      metrics: Record<string, Array<Record<string, unknown>>>
+      spans: Array<{ name: string; kind: number; attributes: Record<string, unknown> }>
+    }
+    t.same([seen.notifyStatus, seen.inquiry], [401, 'retry'])
+    t.same(seen.health, { status: 'down', database: 'down' }, 'health() says the database is down')
+    t.same(seen.metrics['alipayplus.notifications'], [{ 'alipayplus.answer': 'F', 'alipayplus.reason': 'INVALID_SIGNATURE' }])
+    t.same(seen.metrics['alipayplus.client.operation.duration'], [
+      { 'alipayplus.operation': 'inquiryPayment', 'alipayplus.outcome': 'retry', 'error.type': 'network' },
+    ])
+    t.match(seen.spans, [{ name: 'alipayplus inquiryPayment', kind: 2, attributes: { 'alipayplus.order_no': 'pack-otel-1', 'alipayplus.outcome': 'retry' } }])
+  })
 })

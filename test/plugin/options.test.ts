@@ -101,6 +101,12 @@ t.test('options are checked at register', async (t) => {
     ['wakeup misspelt setting', { wakeup: { postgres: 'postgresql://127.0.0.1/x', chanel: 'x' } }, 'wakeup'],
     ['wakeup postgres channel not an identifier', { wakeup: { postgres: 'postgresql://127.0.0.1/x', channel: 'Final; DROP' } }, 'wakeup'],
     ['wakeup redis not a URL or client', { wakeup: { redis: 6379 } }, 'wakeup'],
+    ['openTelemetry not an object', { openTelemetry: true }, 'openTelemetry'],
+    ['openTelemetry.enabled not a boolean', { openTelemetry: { enabled: 'yes' } }, 'openTelemetry.enabled'],
+    ['openTelemetry.meterProvider without getMeter', { openTelemetry: { meterProvider: {} } }, 'openTelemetry.meterProvider'],
+    ['openTelemetry.tracerProvider without getTracer', { openTelemetry: { tracerProvider: { getMeter() {} } } }, 'openTelemetry.tracerProvider'],
+    ['health.databaseTimeoutMs zero', { health: { databaseTimeoutMs: 0 } }, 'health.databaseTimeoutMs'],
+    ['health.deliveryBacklogMs not an integer', { health: { deliveryBacklogMs: 1.5 } }, 'health.deliveryBacklogMs'],
     // Connected at ready(): a channel that cannot be reached fails the start, without the password.
     ['wakeup postgres unreachable', { wakeup: { postgres: 'postgresql://postgres:s3cret-pw@127.0.0.1:9/x' } }, 'wakeup'],
     ['wakeup redis unreachable', { wakeup: { redis: 'redis://:s3cret-pw@127.0.0.1:9' } }, 'wakeup'],
