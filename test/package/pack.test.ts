@@ -69,6 +69,7 @@ const EXPECTED: Record<string, string[]> = {
   './store': ['OrderStore', 'assertAmount'],
   './migrate': ['applyMigrations', 'readMigrations', 'openDatabase', 'openPgSession', 'pgliteSession', 'DEFAULT_MIGRATIONS_DIR'],
   './simulator': ['createSimulator', 'AlipayPlusSimulator'],
+  './admin': ['default', 'alipayPlusAdmin', 'ORDER_VIEWS'],
 }
 
 type Shape = Record<string, Record<string, string>>
