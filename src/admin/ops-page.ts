@@ -52,6 +52,7 @@ nav button[aria-pressed=true]{background:#1d63ed;border-color:#1d63ed;color:#fff
 main{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1.2em;padding:0 1.2em 1.2em}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #e3e6ec;white-space:nowrap}
+#events th,#events td{white-space:normal}
 #orders tbody tr{cursor:pointer}#orders tbody tr:hover{background:#eef3ff}
 #detail{overflow-x:auto;background:#fff;padding:.8em 1em;border:1px solid #e3e6ec;border-radius:4px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{color:#5b6475}dd{margin:0;word-break:break-all}

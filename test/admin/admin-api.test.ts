@@ -88,6 +88,35 @@ await forEachBackend(
       await t.rejects(admin.redeliver('d-1', { by: '' }), { code: 'FST_ALIPAYPLUS_ADMIN_INPUT' }, 'who did it is required')
     })
 
+    t.test('a dead letter: listed in delivery_exhausted, delivered by retryDelivery with the same key', async (t) => {
+      const runs = new RunLog()
+      let works = false
+      const world = await buildWorld(t, {
+        backend,
+        app: {
+          onPaymentResult: runs.handler('a', () => {
+            if (!works) throw new Error('the shop database is down')
+          }),
+          delivery: { ...FAST_DELIVERY, retries: 0 },
+        },
+      })
+      const { store, app } = world
+      const admin = app.alipayplus.admin
+      await store.createOrder({ orderNo: 'x-1', amount: { currency: 'USD', value: '100' } })
+      await store.recordResult({ orderNo: 'x-1', source: 'notify', status: 'FAIL', resultCode: 'USER_BALANCE_NOT_ENOUGH', payload: '{"n":2}' })
+      await until(async () => (await store.getOrder('x-1'))!.deliveryGaveUpAt !== null)
+      t.same((await admin.listOrders({ view: 'delivery_exhausted' })).orders.map((o) => o.orderNo), ['x-1'], 'the dead letter is listed')
+      t.same((await admin.listOrders({ view: 'undelivered' })).orders, [], 'and not as merely pending')
+      t.match(await admin.countOrders(), { delivery_exhausted: 1, undelivered: 0 })
+      works = true
+      t.match(await admin.retryDelivery('x-1', { by: 'alice' }), { changed: true })
+      await until(async () => (await store.getOrder('x-1'))!.deliveredAt !== null)
+      const keys = runs.of('x-1').map((run) => run.idempotencyKey)
+      t.equal(keys.length, 2, 'the failed run, then the operator\'s')
+      t.equal(keys[1], keys[0], 'with the same idempotency key')
+      t.match(await admin.countOrders(), { delivery_exhausted: 0, undelivered: 0 })
+    })
+
     t.test('resolve: an operator\'s result through the same transition, audited as manual, delivered and waking waiters', async (t) => {
       const runs = new RunLog()
       const world = await buildWorld(t, { backend, app: { onPaymentResult: runs.handler('a'), delivery: FAST_DELIVERY, polling: { minTimeout: HOUR, maxTimeout: HOUR, factor: 1, randomize: false, maxRetryTime: 2 * HOUR } } })

@@ -1,7 +1,7 @@
 // The ops page in a real headless Chromium (Debian's, driven by playwright-core), mounted as
-// the docs show it: behind @fastify/basic-auth, on a merchant app with a failing handler. An
-// operator lists the undelivered result, presses "Retry delivery", the handler runs and the
-// order leaves the view. Read-only mode shows no buttons and has no POST routes; a cross-site
+// the docs show it: behind @fastify/basic-auth, on a merchant app whose handler failed until
+// delivery gave up. An operator lists the dead letter, presses "Retry delivery", the handler
+// runs with the same idempotency key and the order leaves the view. Read-only mode shows no buttons and has no POST routes; a cross-site
 // POST is refused. A screenshot of the page goes to .data/screenshots/ops-page.png.
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
@@ -28,8 +28,8 @@ t.test('the ops page in Chromium', { skip: (!REQUIRE_SERVERS && missing) || fals
       onPaymentResult: runs.handler('a', () => {
         if (!works) throw new Error('the shop database is down')
       }),
-      // A failed run would be retried an hour later: only the operator's button runs it sooner.
-      delivery: { ...FAST_DELIVERY, minTimeout: HOUR, maxTimeout: HOUR },
+      // One run, no retry: a failure makes the result a dead letter at once.
+      delivery: { ...FAST_DELIVERY, retries: 0 },
       // The wiring docs/operations.md shows: authentication is the host's.
       setup: async (app) => {
         await app.register(async (scope) => {
@@ -51,7 +51,7 @@ t.test('the ops page in Chromium', { skip: (!REQUIRE_SERVERS && missing) || fals
 
   for (const orderNo of ['p-1', 'p-2']) await store.createOrder({ orderNo, amount: { currency: 'USD', value: '250' } })
   await store.recordResult({ orderNo: 'p-1', source: 'notify', status: 'SUCCESS', paymentAmount: { currency: 'USD', value: '250' }, payload: '{"n":1}' })
-  await until(async () => (await store.getOrder('p-1'))!.deliveryError !== null)
+  await until(async () => (await store.getOrder('p-1'))!.deliveryGaveUpAt !== null)
 
   t.equal((await app.inject({ url: '/alipayplus/admin/api/views' })).statusCode, 401, 'no credentials, no page')
 
@@ -65,11 +65,11 @@ t.test('the ops page in Chromium', { skip: (!REQUIRE_SERVERS && missing) || fals
   const pageErrors: string[] = []
   page.on('pageerror', (error) => pageErrors.push(error.message))
 
-  await page.goto(`${url}/alipayplus/admin/?view=undelivered`)
+  await page.goto(`${url}/alipayplus/admin/?view=delivery_exhausted`)
   const row = page.locator('#orders tbody tr[data-order-no="p-1"]')
   await row.waitFor()
-  t.match(await row.innerText(), /p-1\s+SUCCESS\s+USD 250/, 'the undelivered result is listed')
-  t.match(await page.locator('nav button[data-view=undelivered]').innerText(), /Undelivered \(1\)/, 'with the view\'s count')
+  t.match(await row.innerText(), /p-1\s+SUCCESS\s+USD 250.*gave up after 1/, 'the dead letter is listed')
+  t.match(await page.locator('nav button[data-view=delivery_exhausted]').innerText(), /Delivery gave up \(1\)/, 'with the view\'s count')
   await row.click()
   await page.locator('#detail-title', { hasText: 'p-1' }).waitFor()
   t.match(await page.locator('#fields').innerText(), /Last delivery error\s+Error: the shop database is down/, 'the order shows why delivery fails')
