@@ -234,7 +234,7 @@ export class ResultDelivery {
     let failure: unknown
     let succeeded = false
     try {
-      const run = traceDelivery(this, order, () =>
+      const run = traceDelivery(this, order, attempt, () =>
         Promise.resolve().then(() =>
           handler(toPaymentResult(order), { idempotencyKey: idempotencyKey(order), attempt, signal: controller.signal, manual: order.deliveryRequestedBy !== null }),
         ),

@@ -111,13 +111,14 @@ export function traceCall<T extends InquiryOutcome | CancelOutcome>(
 }
 
 /** One run of onPaymentResult for `order`, by `delivery`. */
-export function traceDelivery(delivery: object, order: PaymentOrderRecord, run: () => Promise<void>): Promise<void> {
+export function traceDelivery(delivery: object, order: PaymentOrderRecord, attempt: number, run: () => Promise<void>): Promise<void> {
   if (!deliverChannel.hasSubscribers) return run()
   const message: DeliverMessage = {
     orderNo: order.orderNo,
     status: order.status as FinalStatus,
     source: order.resultSource,
-    attempt: order.deliveryAttempts,
+    // The run's own number, from its claim: the order row read before may be a run behind.
+    attempt,
     finalizedAt: order.finalizedAt,
     [OWNER]: delivery,
   }

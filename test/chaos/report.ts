@@ -18,7 +18,7 @@ export function chaosChecks(report: ChaosReport): ChaosCheck[] {
     { check: 'every final order was delivered (a completed run) and marked delivered', found: v.undelivered },
     { check: '0 overlapping handler runs for one order', found: v.overlapping },
     { check: "every repeated run is explained by a SIGKILL (or a SIGTERM's close) during the run it repeats", found: v.repeated.unexplained },
-    { check: 'attempt numbers only grow', found: v.attemptNotGrowing },
+    { check: "attempt numbers only grow (a run cut by a SIGTERM's close gives its number back)", found: v.attemptNotGrowing },
     {
       check: `every SIGTERM close finished within ${plan.closeWithinMs / 1000} s`,
       found: report.closes.filter((close) => close.ms === undefined || close.ms > plan.closeWithinMs),

@@ -42,6 +42,15 @@ t.test("runs aborted by a SIGTERM's close, even one started during the close, ar
   t.same([v.repeated.unexplained, v.repeated.explainedBySigterm, v.startedWhileClosing], [[], 1, 1])
 })
 
+t.test("a run aborted by a SIGTERM's close gives its attempt number back; a completed one does not", async (t) => {
+  const closing: Signalled = { pid: 1, signal: 'SIGTERM', at: 9n * S, exitedAt: 12n * S }
+  const given = [line('start', 'o9', 1, 1, 10), line('aborted', 'o9', 1, 1, 11), line('start', 'o9', 2, 1, 20), line('end', 'o9', 2, 1, 21)]
+  t.same(judge([paid('o9')], handlerRuns(given, [closing]), [], 0n).attemptNotGrowing, [], 'the next run may carry the same number')
+  const killed: Signalled = { pid: 1, signal: 'SIGKILL', at: 10n * S + S / 2n, exitedAt: 10n * S + S / 2n }
+  const repeated = [line('start', 'o10', 1, 1, 10), line('start', 'o10', 2, 1, 20), line('end', 'o10', 2, 1, 21)]
+  t.same(judge([paid('o10')], handlerRuns(repeated, [killed]), [], 0n).attemptNotGrowing, ['o10'], 'a killed run counted its attempt: the next must grow')
+})
+
 t.test('two completed runs with no signal: an unexplained repeat; intersecting ones also overlap', async (t) => {
   const runs = handlerRuns(
     [line('start', 'o2', 1, 1, 10), line('end', 'o2', 1, 1, 11), line('start', 'o2', 2, 2, 20), line('end', 'o2', 2, 2, 21),

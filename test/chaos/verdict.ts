@@ -48,7 +48,7 @@ export interface Verdict {
   completedRuns: Record<number, number>
   /** Orders run more than once: each extra run cut by a signal, or not (unexplained). */
   repeated: { explainedBySigkill: number; explainedBySigterm: number; unexplained: Array<{ orderNo: string; runs: string[] }> }
-  /** Attempt numbers that did not grow from one run of an order to the next. */
+  /** Attempt numbers that did not grow from one run of an order to the next (a SIGTERM's close gives its number back). */
   attemptNotGrowing: string[]
   /** Runs whose process was SIGKILLed while the handler ran. */
   killedMidRun: number
@@ -158,7 +158,13 @@ export function judge(outcomes: OrderOutcome[], runs: HandlerRun[], arrivals: In
         if (causes.includes('SIGKILL')) verdict.repeated.explainedBySigkill++
         else verdict.repeated.explainedBySigterm++
       } else verdict.repeated.unexplained.push({ orderNo: order.orderNo, runs: mine.map(describe) })
-      if (mine.some((run, i) => i > 0 && run.attempt <= mine[i - 1]!.attempt)) verdict.attemptNotGrowing.push(order.orderNo)
+      // A run that close() interrupted gives its attempt back (it must not use up the retries),
+      // so the run after it may carry the same number; any other repeat or step back is a fault.
+      const grows = (run: HandlerRun, i: number) => {
+        const previous = mine[i - 1]!
+        return run.attempt > previous.attempt || (run.attempt === previous.attempt && cutBy(previous, run) === 'SIGTERM')
+      }
+      if (mine.some((run, i) => i > 0 && !grows(run, i))) verdict.attemptNotGrowing.push(order.orderNo)
     }
   }
 

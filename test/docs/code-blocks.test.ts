@@ -84,6 +84,10 @@ function commands(code: string): string[][] {
     } else if (c === '#' && word === null) {
       while (i < code.length && code[i] !== '\n') i++
       endCommand()
+    } else if (c === '\\' && code[i + 1] === '\n') {
+      // A line continued: the command goes on.
+      i++
+      endWord()
     } else if (c === '\n' || c === ';' || c === '|' || c === '&') {
       endCommand()
     } else if (c === '>' || c === '<') {
@@ -122,6 +126,8 @@ async function missing(words: string[]): Promise<string | null> {
     return NPM_BUILTINS.has(sub!) ? null : `npm command "${sub}"`
   }
   if (command === 'npx') {
+    // This package's own command, as installing it brings it.
+    if (sub !== undefined && Object.hasOwn(pkg.bin ?? {}, sub)) return null
     // A bin of this repository's dependencies (prisma, tsx, ...), as a reader's install brings it.
     return access(join(root, 'node_modules/.bin', sub!), constants.X_OK).then(
       () => null,
