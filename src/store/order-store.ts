@@ -16,6 +16,7 @@ import type {
   PaymentModels,
   PaymentOrderRecord,
   ResultSource,
+  TransitionWhere,
 } from './prisma-types.js'
 import { columnText, columnTime, digestOf, payloadText } from './recordable.js'
 
@@ -61,6 +62,8 @@ const SOURCES: ReadonlySet<string> = new Set(['notify', 'inquiry', 'cancel', 'ma
 
 // Prisma's error code for a unique constraint violation, on every provider.
 const UNIQUE_VIOLATION = 'P2002'
+// ... and for a foreign key violation: an event for an order that does not exist.
+const FOREIGN_KEY_VIOLATION = 'P2003'
 
 function validateResult(input: PaymentResultInput): void {
   if (typeof input !== 'object' || input === null) throw new InvalidResultError('expected an object')
@@ -89,6 +92,25 @@ function decide(order: PaymentOrderRecord, input: PaymentResultInput): NotApplie
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === FOREIGN_KEY_VIOLATION
+}
+
+// Only what the recording path reads back from an event (its payload can be large).
+const EVENT_ID = { id: true } as const
+const EVENT_ID_REASON = { id: true, reason: true } as const
+
+/**
+ * Whether the delegate's client returns the rows updateMany changed (updateManyAndReturn):
+ * PostgreSQL (and PGlite), CockroachDB and SQLite do; MySQL/MariaDB does not, and its client
+ * still has the method (it fails when called). Prisma's delegates name their client as
+ * `$parent`; a delegate that does not is given the portable updateMany and a read.
+ */
+function returnsUpdates(delegate: object): boolean {
+  const provider = (delegate as { $parent?: { _activeProvider?: unknown } }).$parent?._activeProvider
+  return provider === 'postgresql' || provider === 'cockroachdb' || provider === 'sqlite'
 }
 
 const FINAL: { in: FinalStatus[] } = { in: ['SUCCESS', 'FAIL'] }
@@ -166,27 +188,79 @@ export class OrderStore {
    * or an unknown order.
    *
    * Statement order, so that a process stopped between any two statements leaves nothing a
-   * redelivery or the next inquiry cannot finish:
-   *   1. read the order (unknown -> nothing written; final or wrong amount -> decided here);
-   *   2. write the event, with the raw message, BEFORE the transition: a final order always
-   *      names an event that holds the message that decided it. An identical message already
-   *      recorded (same order, same sha256) is counted on its event instead of added again,
-   *      and a redelivery after a crash thus completes the very transition that was cut short;
-   *   3. the transition, pointing the order at that event; count === 1 decides the winner;
-   *   4. only when another call won in between: read the winner and say why on the event.
+   * redelivery or the next inquiry cannot finish. The common case, a first result for an init
+   * order, is two statements and no read:
+   *   1. write the event, with the raw message, BEFORE the transition: a final order always
+   *      names an event that holds the message that decided it. Its foreign key refuses an
+   *      unknown order (nothing written). An identical message already recorded (same order,
+   *      same sha256) is counted on its event instead (#recordAgain), and a redelivery after a
+   *      crash thus completes the very transition that was cut short;
+   *   2. the transition, pointing the order at that event, `updateMany where status 'init'`
+   *      and, for a SUCCESS, the order's amount and currency: a wrong amount never finalizes.
+   *      It returns the order it finalized (or, on MySQL, which cannot, a read follows);
+   *   3. only when it matched nothing: read the order to learn why, and say so on the event.
    */
   async recordResult(input: PaymentResultInput): Promise<RecordOutcome> {
     validateResult(input)
+    const payload = payloadText(input.payload)
+    const digest = digestOf(payload)
+    const eventId = await this.#writeEvent(input, payload, digest)
+    if (eventId === null) return this.#recordAgain(input, digest)
+    return this.#finalize(input, eventId)
+  }
+
+  /**
+   * Writes this message's event (reason null: it is the transition's candidate until the
+   * transition says otherwise), returning its id; null when an identical message is already
+   * recorded. Only the id is read back: the payload can be large.
+   */
+  async #writeEvent(input: PaymentResultInput, payload: string, digest: string): Promise<string | null> {
+    try {
+      const event = await this.#events.create({
+        data: {
+          id: randomUUID(),
+          orderNo: input.orderNo,
+          source: input.source,
+          resultStatus: input.status === 'SUCCESS' ? 'S' : 'F',
+          resultCode: columnText(input.resultCode),
+          reason: null,
+          payload,
+          digest,
+        },
+        select: EVENT_ID,
+      })
+      return event.id
+    } catch (error) {
+      if (isUniqueViolation(error)) return null
+      if (isForeignKeyViolation(error)) throw new UnknownOrderError(input.orderNo)
+      throw error
+    }
+  }
+
+  /**
+   * An identical message again: counted on its earlier event, which gets this call's reason if
+   * its writer stopped before it learned one (unless it is the event that decided the order);
+   * and when the order is still init (that writer stopped before the transition), the
+   * transition it did not make.
+   */
+  async #recordAgain(input: PaymentResultInput, digest: string): Promise<RecordOutcome> {
+    const earlier = await this.#events.findFirst({ where: { orderNo: input.orderNo, digest }, select: EVENT_ID_REASON })
+    // The unique index said it exists and events are never deleted.
+    if (earlier === null) throw new Error(`event ${digest} of order ${input.orderNo} vanished`)
     const order = await this.#orders.findFirst({ where: { orderNo: input.orderNo } })
     if (order === null) throw new UnknownOrderError(input.orderNo)
     const reason = decide(order, input)
-    const event = await this.#writeEvent(input, reason, order.finalEventId)
-    if (reason !== null) {
-      // A concurrent winner may have committed since the read: report the order as it is now.
-      const current = reason === 'amount_mismatch' ? ((await this.getOrder(input.orderNo)) ?? order) : order
-      return { applied: false, reason, order: current, eventId: event.id }
-    }
+    const explain = reason !== null && earlier.reason === null && earlier.id !== order.finalEventId
+    await this.#events.updateMany({
+      where: { id: earlier.id },
+      data: explain ? { deliveries: { increment: 1 }, reason } : { deliveries: { increment: 1 } },
+    })
+    if (reason !== null) return { applied: false, reason, order, eventId: earlier.id }
+    return this.#finalize(input, earlier.id)
+  }
 
+  /** The transition to this event; when it matches nothing, why not, also said on the event. */
+  async #finalize(input: PaymentResultInput, eventId: string): Promise<RecordOutcome> {
     const now = new Date()
     const final: FinalFields = {
       status: input.status,
@@ -196,64 +270,50 @@ export class OrderStore {
       resultSource: input.source,
       paymentTime: columnTime(input.paymentTime),
       finalizedAt: now,
-      finalEventId: event.id,
+      finalEventId: eventId,
       updatedAt: now,
     }
-    const { count } = await this.#orders.updateMany({ where: { orderNo: input.orderNo, status: 'init' }, data: final })
-    if (count === 1) {
-      const finalized: PaymentOrderRecord = { ...order, ...final }
+    const finalized = await this.#transition(input, final)
+    if (finalized !== null) {
       // Durable now: tell the listeners (the plugin's delivery), which must not throw or block.
       for (const listener of this.#onFinalized) listener(finalized)
-      return { applied: true, reason: null, order: finalized, eventId: event.id }
+      return { applied: true, reason: null, order: finalized, eventId }
     }
 
-    const winner = await this.#orders.findFirst({ where: { orderNo: input.orderNo } })
-    if (winner === null) throw new UnknownOrderError(input.orderNo)
+    const order = await this.#orders.findFirst({ where: { orderNo: input.orderNo } })
+    if (order === null) throw new UnknownOrderError(input.orderNo)
     // An identical message delivered concurrently won with this same event: nothing to explain.
-    const lostReason = winner.status === input.status ? 'already_final' : 'conflicting_result'
-    if (winner.finalEventId !== event.id) {
-      await this.#events.updateMany({ where: { id: event.id, reason: null }, data: { reason: lostReason } })
-    }
-    return { applied: false, reason: lostReason, order: winner, eventId: event.id }
+    if (order.finalEventId === eventId) return { applied: false, reason: 'already_final', order, eventId }
+    // Final: decided by another result. Still init: the transition's only other condition, the
+    // amount, did not match (amounts never change, and are checked as strictly validated text).
+    const reason = decide(order, input) ?? 'amount_mismatch'
+    await this.#events.updateMany({ where: { id: eventId, reason: null }, data: { reason } })
+    return { applied: false, reason, order, eventId }
   }
 
+  // Whether the client can return the rows updateMany changed; learnt on first use.
+  #returnsUpdates: boolean | undefined
+
   /**
-   * Writes this message's event, or counts it again on the event of an identical message. An
-   * earlier identical event left without a reason by a stopped writer gets this call's reason,
-   * unless it is the event that decided the order.
+   * The atomic init -> final transition: the order it finalized, or null when it matched
+   * nothing (not init, or a SUCCESS whose amount or currency differs from the order's).
    */
-  async #writeEvent(
-    input: PaymentResultInput,
-    reason: NotAppliedReason | null,
-    finalEventId: string | null,
-  ): Promise<PaymentEventRecord> {
-    const payload = payloadText(input.payload)
-    const digest = digestOf(payload)
-    try {
-      return await this.#events.create({
-        data: {
-          id: randomUUID(),
-          orderNo: input.orderNo,
-          source: input.source,
-          resultStatus: input.status === 'SUCCESS' ? 'S' : 'F',
-          resultCode: columnText(input.resultCode),
-          reason,
-          payload,
-          digest,
-        },
-      })
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error
+  async #transition(input: PaymentResultInput, final: FinalFields): Promise<PaymentOrderRecord | null> {
+    const amount = input.status === 'SUCCESS' ? input.paymentAmount : null
+    const where: TransitionWhere = amount
+      ? { orderNo: input.orderNo, status: 'init', amount: amount.value, currency: amount.currency }
+      : { orderNo: input.orderNo, status: 'init' }
+    this.#returnsUpdates ??= returnsUpdates(this.#orders)
+    if (this.#returnsUpdates && this.#orders.updateManyAndReturn) {
+      const [finalized] = await this.#orders.updateManyAndReturn({ where, data: final })
+      return finalized ?? null
     }
-    const earlier = await this.#events.findFirst({ where: { orderNo: input.orderNo, digest } })
-    // The unique index said it exists and events are never deleted.
-    if (earlier === null) throw new Error(`event ${digest} of order ${input.orderNo} vanished`)
-    const explain = reason !== null && earlier.reason === null && earlier.id !== finalEventId
-    await this.#events.updateMany({
-      where: { id: earlier.id },
-      data: explain ? { deliveries: { increment: 1 }, reason } : { deliveries: { increment: 1 } },
-    })
-    return earlier
+    const { count } = await this.#orders.updateMany({ where, data: final })
+    if (count === 0) return null
+    // A final order never changes its result again: this read sees the transition just made.
+    const finalized = await this.#orders.findFirst({ where: { orderNo: input.orderNo } })
+    if (finalized === null) throw new UnknownOrderError(input.orderNo)
+    return finalized
   }
 
   /**

@@ -73,6 +73,14 @@ export interface PaymentEventRecord {
   createdAt: Date
 }
 
+/** Which order the transition may finalize: init, and for a SUCCESS, of the amount paid. */
+export interface TransitionWhere {
+  orderNo: string
+  status: 'init'
+  amount?: string
+  currency?: string
+}
+
 /** The columns the winning transition writes. */
 export interface FinalFields {
   status: FinalStatus
@@ -167,7 +175,7 @@ export interface PaymentOrderDelegate {
    */
   updateMany(
     args:
-      | { where: { orderNo: string; status: 'init' }; data: FinalFields }
+      | { where: TransitionWhere; data: FinalFields }
       | {
           where: { orderNo: string; status: 'init'; OR: LeaseFree }
           data: { leaseOwner: string; leaseUntil: Date; notFoundCount?: NotFoundCountChange }
@@ -211,11 +219,19 @@ export interface PaymentOrderDelegate {
           data: { attention: string }
         },
   ): PromiseLike<{ count: number }>
+  /**
+   * The transition returning the order it finalized: one round trip where the provider can
+   * (PostgreSQL, SQLite). Optional: MySQL's client lacks it in its types (and fails at run time).
+   */
+  updateManyAndReturn?(args: { where: TransitionWhere; data: FinalFields }): PromiseLike<PaymentOrderRecord[]>
 }
 
 export interface PaymentEventDelegate {
-  create(args: { data: Omit<PaymentEventRecord, 'deliveries' | 'createdAt'> }): PromiseLike<PaymentEventRecord>
-  findFirst(args: { where: { orderNo: string; digest: string } }): PromiseLike<PaymentEventRecord | null>
+  create(args: { data: Omit<PaymentEventRecord, 'deliveries' | 'createdAt'>; select: { id: true } }): PromiseLike<{ id: string }>
+  findFirst(args: {
+    where: { orderNo: string; digest: string }
+    select: { id: true; reason: true }
+  }): PromiseLike<{ id: string; reason: string | null } | null>
   findMany(args: {
     where: { orderNo: string }
     orderBy: Array<{ createdAt: 'asc' } | { id: 'asc' }>
