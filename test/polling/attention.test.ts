@@ -24,6 +24,8 @@ t.test('an inquiry SUCCESS without paymentAmount: one inquiry, typed error, flag
   const { alerts, onAttention } = collect()
   const world = await buildWorld(t, { app: { onAttention } })
   const reconciling = await world.addApp({ reconcile: RECONCILE_ON_DEMAND })
+  // Its pass at start (minAgeMs 0) must be over before the order exists, or it inquires too.
+  await reconciling.alipayplus.reconcileNow()
   await world.order('noamt-1')
   world.sim.completePayment('noamt-1', { status: 'SUCCESS', notify: false })
   world.sim.setPaymentFaults('noamt-1', { inquiryNoAmountRate: 1 })
@@ -59,6 +61,8 @@ t.test('an inquiry SUCCESS without paymentAmount: one inquiry, typed error, flag
 t.test('an inquiry amount mismatch: flagged once, hook with both amounts, not picked by every reconcile pass', PG, async (t) => {
   const { alerts, onAttention } = collect()
   const world = await buildWorld(t, { app: { onAttention, reconcile: RECONCILE_ON_DEMAND } })
+  // The pass at start is over before the order exists: only the passes below may pick it.
+  await world.app.alipayplus.reconcileNow()
   await world.store.createOrder({ orderNo: 'mism-1', amount: { currency: 'USD', value: '100' } })
   world.sim.createPayment({ paymentRequestId: 'mism-1', amount: { currency: 'USD', value: '999' } })
   world.sim.completePayment('mism-1', { status: 'SUCCESS', notify: false })
