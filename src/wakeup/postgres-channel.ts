@@ -17,7 +17,7 @@ import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import { reconnectForever } from './reconnect.js'
 import { settleWithin } from './settle-within.js'
-import { CLOSE_GRACE_MS, KEEPALIVE_DELAY_MS, type WakeChannel, type WakeChannelState, type WakeChannelStats, type WakeListener } from './wake-channel.js'
+import { channelStats, CLOSE_GRACE_MS, KEEPALIVE_DELAY_MS, type WakeChannel, type WakeChannelState, type WakeChannelStats, type WakeListener } from './wake-channel.js'
 import type { ChannelLiveness, PostgresConnection } from './wakeup-options.js'
 
 /** How the connection shows in pg_stat_activity. */
@@ -95,18 +95,14 @@ export class PostgresWakeChannel implements WakeChannel {
   }
 
   stats(): WakeChannelStats {
-    return {
-      kind: 'postgres',
+    return channelStats('postgres', {
       state: this.#state,
-      lastHeartbeatAt: this.#heartbeat.lastAt,
-      heartbeatsMissed: this.#heartbeat.missed,
+      heartbeat: this.#heartbeat,
+      outbox: this.#outbox,
+      sender: this.#sender,
       reconnects: this.#reconnects,
-      pending: this.#outbox.size,
-      inFlight: this.#sender.inFlight,
-      dropped: this.#outbox.dropped,
-      sent: this.#sender.sent,
       received: this.#received,
-    }
+    })
   }
 
   async close(): Promise<void> {

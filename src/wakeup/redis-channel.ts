@@ -14,7 +14,7 @@ import { publishWakeup } from '../telemetry/channels.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { Outbox } from './outbox.js'
 import { settleWithin } from './settle-within.js'
-import { CLOSE_GRACE_MS, KEEPALIVE_DELAY_MS, type WakeChannel, type WakeChannelState, type WakeChannelStats, type WakeListener } from './wake-channel.js'
+import { channelStats, CLOSE_GRACE_MS, KEEPALIVE_DELAY_MS, type WakeChannel, type WakeChannelState, type WakeChannelStats, type WakeListener } from './wake-channel.js'
 import type { ChannelLiveness, RedisConnection } from './wakeup-options.js'
 
 async function loadRedis(): Promise<typeof Redis> {
@@ -97,18 +97,14 @@ export class RedisWakeChannel implements WakeChannel {
   }
 
   stats(): WakeChannelStats {
-    return {
-      kind: 'redis',
+    return channelStats('redis', {
       state: this.#state,
-      lastHeartbeatAt: this.#heartbeat.lastAt,
-      heartbeatsMissed: this.#heartbeat.missed,
+      heartbeat: this.#heartbeat,
+      outbox: this.#outbox,
+      sender: this.#sender,
       reconnects: this.#reconnects,
-      pending: this.#outbox.size,
-      inFlight: this.#sender.inFlight,
-      dropped: this.#outbox.dropped,
-      sent: this.#sender.sent,
       received: this.#received,
-    }
+    })
   }
 
   async close(): Promise<void> {

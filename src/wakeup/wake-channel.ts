@@ -70,3 +70,28 @@ export function decodeWakeMessage(text: string): { instanceId: string; orderNo: 
   if (separator <= 0 || separator === text.length - 1) return null
   return { instanceId: text.slice(0, separator), orderNo: text.slice(separator + 1) }
 }
+
+/** What a channel's stats are read from: the same parts in both channels. */
+export interface ChannelCounters {
+  state: WakeChannelState
+  heartbeat: { readonly lastAt: Date | null; readonly missed: number }
+  outbox: { readonly size: number; readonly dropped: number }
+  sender: { readonly inFlight: number; readonly sent: number }
+  reconnects: number
+  received: number
+}
+
+export function channelStats(kind: WakeChannelStats['kind'], c: ChannelCounters): WakeChannelStats {
+  return {
+    kind,
+    state: c.state,
+    lastHeartbeatAt: c.heartbeat.lastAt,
+    heartbeatsMissed: c.heartbeat.missed,
+    reconnects: c.reconnects,
+    pending: c.outbox.size,
+    inFlight: c.sender.inFlight,
+    dropped: c.outbox.dropped,
+    sent: c.sender.sent,
+    received: c.received,
+  }
+}
