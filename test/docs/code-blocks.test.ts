@@ -13,7 +13,7 @@ import { delimiter, join } from 'node:path'
 import t from 'tap'
 import { createEmptyPostgres, needsServer } from '../helpers/databases.js'
 import { type CodeBlock, codeBlocks, projectMarkdown } from '../helpers/markdown.js'
-import { packTarball, pkg, QUIET_INSTALL, root, run, scratchDir } from '../helpers/packed-package.js'
+import { consumerTsconfig, packTarball, pkg, QUIET_INSTALL, root, run, scratchDir } from '../helpers/packed-package.js'
 
 // Installs, two Prisma generations, three runs and a type-check: beyond the default per-file limit.
 t.setTimeout(900_000)
@@ -211,23 +211,7 @@ t.test('the Quick start in a new app from the packed tarball, and every TypeScri
 
   await t.test('every ts block type-checks against the packed declarations', async (t) => {
     const files = blocks.filter((block) => block.lang === 'ts').map(fileName)
-    await writeFile(
-      join(app, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          // @types/node from this repository: the Quick start installs no TypeScript tooling.
-          typeRoots: [join(root, 'node_modules/@types')],
-          types: ['node'],
-        },
-        files,
-      }),
-    )
+    await writeFile(join(app, 'tsconfig.json'), consumerTsconfig(files))
     const tsc = join(root, 'node_modules/typescript/bin/tsc')
     await t.resolves(run(process.execPath, [tsc, '-p', 'tsconfig.json'], app, 'tsc on the documentation blocks'), `${files.length} blocks`)
   })

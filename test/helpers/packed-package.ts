@@ -104,3 +104,24 @@ export async function emptyApp(dir: string, name = 'fap-app'): Promise<string> {
 
 /** Flags every test install passes: no audit or funding chatter, no install-time script. */
 export const QUIET_INSTALL = ['--no-audit', '--no-fund', '--ignore-scripts']
+
+/**
+ * The tsconfig.json a throw-away app type-checks `files` with: strict, NodeNext, as a user's
+ * TypeScript project would, with @types/node from this repository (the app installs no
+ * TypeScript tooling).
+ */
+export function consumerTsconfig(files: string[]): string {
+  return JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      typeRoots: [join(root, 'node_modules/@types')],
+      types: ['node'],
+    },
+    files,
+  })
+}

@@ -6,7 +6,7 @@ import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { childEnv, emptyApp, installedVersion, packTarball, pkg, QUIET_INSTALL, root, run, scratchDir } from '../helpers/packed-package.js'
+import { childEnv, consumerTsconfig, emptyApp, installedVersion, packTarball, pkg, QUIET_INSTALL, root, run, scratchDir } from '../helpers/packed-package.js'
 import { checkInstalledCli } from './installed-cli.js'
 
 // Long on purpose (a build, an npm install, several child processes): its own limit, not the default.
@@ -232,23 +232,7 @@ t.test('the packed package, installed in a throw-away project', async (t) => {
   await t.test('TypeScript consumers (ESM and CommonJS) type-check against the packed declarations', async (t) => {
     await writeFile(join(consumer, 'esm-consumer.mts'), ESM_CONSUMER)
     await writeFile(join(consumer, 'cjs-consumer.cts'), CJS_CONSUMER)
-    await writeFile(
-      join(consumer, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          // @types/node from this repository: the throw-away project installs no TypeScript tooling.
-          typeRoots: [join(root, 'node_modules/@types')],
-          types: ['node'],
-        },
-        files: ['esm-consumer.mts', 'cjs-consumer.cts'],
-      }),
-    )
+    await writeFile(join(consumer, 'tsconfig.json'), consumerTsconfig(['esm-consumer.mts', 'cjs-consumer.cts']))
     const tsc = join(root, 'node_modules/typescript/bin/tsc')
     await t.resolves(run(process.execPath, [tsc, '-p', 'tsconfig.json'], consumer, 'tsc on the consumers'), 'no type error')
   })
