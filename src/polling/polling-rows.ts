@@ -49,8 +49,8 @@ export class PollingRows {
 
   /**
    * The orders whose reconcile turn has come: init, not left to a human (attention null),
-   * created at or before `createdBefore`, free of any live lease, and due (nextCheckAt null or
-   * past). Never-checked first, then the longest due, then the oldest: an order that was just
+   * created at or before `createdBefore`, free of any live lease, due (nextCheckAt null or
+   * past), and with no cancel waiting for its answer. Never-checked first, then the longest due, then the oldest: an order that was just
    * checked goes to the back, so the old orders that never become final cannot starve new ones.
    */
   async findDue(createdBefore: Date, limit: number): Promise<string[]> {
@@ -79,11 +79,20 @@ export class PollingRows {
   }
 }
 
-/** Init, unflagged, free of any live lease, and due. */
+/**
+ * Init, unflagged, free of any live lease, due, and with no cancel sent and unanswered: such an
+ * order is the cancel's to resume (Reconciler, resumeCancels), never polled, since an inquiry
+ * would show a payment the cancel refunded as SUCCESS. Listing it here too would race the
+ * resumption: its lease can lapse between the two queries of one pass.
+ */
 function reconcilable(now: Date): ReconcilableWhere {
   return {
     status: 'init',
     attention: null,
-    AND: [{ OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] }, { OR: [{ nextCheckAt: null }, { nextCheckAt: { lte: now } }] }],
+    AND: [
+      { OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+      { OR: [{ nextCheckAt: null }, { nextCheckAt: { lte: now } }] },
+      { OR: [{ cancelState: null }, { cancelState: { not: 'sent' } }] },
+    ],
   }
 }

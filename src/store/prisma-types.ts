@@ -97,11 +97,13 @@ export interface FinalFields {
 type LeaseFree = Array<{ leaseUntil: null } | { leaseUntil: { lt: Date } } | { leaseOwner: string }>
 /** The reconciler's turn has come: never checked, or its next check is due. */
 type CheckDue = Array<{ nextCheckAt: null } | { nextCheckAt: { lte: Date } }>
+/** No cancel sent and unanswered (`not` alone would also leave out the rows where it is null). */
+type NoCancelPending = Array<{ cancelState: null } | { cancelState: { not: 'sent' } }>
 /** An init order the reconciler may take: free of any live lease, and due. */
 export interface ReconcilableWhere {
   status: 'init'
   attention: null
-  AND: [{ OR: LeaseFree }, { OR: CheckDue }]
+  AND: [{ OR: LeaseFree }, { OR: CheckDue }, { OR: NoCancelPending }]
 }
 /** What a lease holder's last answer says of notFoundCount: one more ORDER_NOT_EXIST, or another answer. */
 export type NotFoundCountChange = { increment: number } | 0

@@ -108,7 +108,9 @@ await forEachBackend(
       await world.prisma.paymentOrder.update({ where: { orderNo: 'held' }, data: { leaseOwner: null, leaseUntil: null } })
       world.sim.setPaymentFaults('held', { inquiryInProcessRate: 0 })
       const otherAlerts: Alerts = []
-      const other = await world.addApp({ onAttention: collect(otherAlerts) })
+      // Its own window is the world's wide one: the 300 ms of the cancelling world could end
+      // before the first inquiry on a loaded machine, and the window's end resumes the cancel.
+      const other = await world.addApp({ onAttention: collect(otherAlerts), polling: FAST_POLLING })
       t.match(await other.awaitPaymentResult('held'), { status: 'SUCCESS', source: 'inquiry' })
       await until(() => otherAlerts.length > 0)
       t.match(otherAlerts, [{ kind: 'success_after_cancel', orderNo: 'held', source: 'inquiry', attention: 'success_after_cancel', cancelState: 'sent' }])
@@ -139,6 +141,39 @@ await forEachBackend(
       t.equal(cancelCalls(world, 'closed-mid'), 2, 'sent again: Alipay+ treats it as the same cancel')
       t.match(world.sim.getPayment('closed-mid'), { cancelled: true, refunded: true })
       t.same(restartAlerts, [])
+    })
+
+    t.test('an order whose cancel was never answered is resumed, never polled, even when the pass has no room to resume it', async (t) => {
+      const world = await cancellingWorld(t, backend)
+      // Two paid orders whose cancels were sent by an instance that then died: `first` sent first,
+      // `older` created first. One order a pass: the pass resumes `first` (oldest cancel) and
+      // lists `older` as the oldest order: an inquiry of it would answer SUCCESS for a payment
+      // its cancel refunds.
+      for (const orderNo of ['older', 'first']) {
+        await world.order(orderNo)
+        world.sim.completePayment(orderNo, { status: 'SUCCESS', notify: false })
+      }
+      const leftSent = (orderNo: string, sentAgoMs: number, createdAgoMs: number) =>
+        world.prisma.paymentOrder.update({
+          where: { orderNo },
+          data: { cancelState: 'sent', cancelSentAt: new Date(Date.now() - sentAgoMs), createdAt: new Date(Date.now() - createdAgoMs) },
+        })
+      await leftSent('first', 60_000, 60_000)
+      await leftSent('older', 30_000, 120_000)
+      const reconciling = await world.addApp({ reconcile: { ...RECONCILE_ON_DEMAND, batchSize: 1 } })
+      // Settled: its cancel confirmed, or (what must not happen) SUCCESS recorded from an inquiry.
+      const settled = async (orderNo: string) => {
+        const order = await world.store.getOrder(orderNo)
+        return order?.cancelState === 'confirmed' || order?.status === 'SUCCESS'
+      }
+      await until(async () => {
+        await reconciling.alipayplus.reconcileNow()
+        return (await settled('first')) && (await settled('older'))
+      })
+      for (const orderNo of ['first', 'older']) {
+        t.match(await world.store.getOrder(orderNo), { status: 'FAIL', resultSource: 'cancel', cancelState: 'confirmed', attention: null }, `${orderNo}: its cancel resumed`)
+        t.equal(inquiriesFor(world, orderNo), 0, `${orderNo}: never inquired`)
+      }
     })
 
     t.test('a short timeoutMs ends one caller\'s wait, never the order\'s window: no cancel', async (t) => {

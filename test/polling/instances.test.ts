@@ -97,7 +97,9 @@ await forEachBackend(t, async (t, backend) => {
     t.equal(taken, 0, "the second instance's reconciler never took the order")
     t.equal(second.alipayplus.stats().inquiries, 0, 'nor inquired about it')
     t.ok(world.app.alipayplus.stats().inquiries >= 3, 'the first instance polled it through its window')
-    t.equal(world.sim.stats().inquiries.byPayment['held-1'], world.app.alipayplus.stats().inquiries, 'every inquiry came from the polling instance')
+    // Not "the simulator's count equals the first instance's": the window's end aborts an
+    // inquiry in flight, which the simulator counted and the instance never got an answer to.
+    t.equal(second.alipayplus.stats().loopsStarted, 0, 'the second instance never started polling it')
 
     // The loop is over: its lease is let go (the loop's last step), not left to lapse: a lapsed
     // lease keeps its owner and time, a released one has neither.
