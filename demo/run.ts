@@ -78,20 +78,23 @@ Checks`)
 const databaseUrl = process.env.DATABASE_URL || undefined
 const pgliteDir = databaseUrl ? undefined : (values['pglite-dir'] ?? (await mkdtemp(join(tmpdir(), 'alipayplus-demo-'))))
 // Printed before the demo's modules load (the plugin, Prisma, PGlite): the first line comes at once.
-console.log(`fastify-alipayplus demo on ${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${pgliteDir}`}`)
+console.log(`fastify-alipayplus demo: one payment told step by step, then ${orders} orders under faults`)
 console.log(
-  `  starting the Alipay+ simulator and two merchant instances, A and B, in this process${databaseUrl ? ' (a client and pool each)' : ' (PGlite is in process: they share it)'}, behind a round-robin front that Alipay+ notifies`,
+  `  starting the Alipay+ simulator and two merchant instances, A and B, in this process, on ${databaseUrl ? 'PostgreSQL (DATABASE_URL; a client and pool each)' : `embedded PGlite in ${pgliteDir} (in process: they share it)`}`,
 )
-const starting = performance.now()
 const { demoMetrics, formatMetrics } = await import('./otel-metrics.js')
 const { DELAY_MS, openScenario } = await import('./scenario.js')
 const { tellStory } = await import('./story.js')
 try {
   const metrics = demoMetrics()
-  const stage = await openScenario({ databaseUrl, pgliteDir, plugin: { openTelemetry: { meterProvider: metrics.meterProvider } } })
-  console.log(`  ready in ${((performance.now() - starting) / 1000).toFixed(1)} s: database migrated, simulator and instances listening`)
+  const stage = await openScenario({
+    databaseUrl,
+    pgliteDir,
+    plugin: { openTelemetry: { meterProvider: metrics.meterProvider } },
+    onStarted: (part) => console.log(`  ${part}`),
+  })
   try {
-    console.log('\nOne payment, step by step (each line printed when its event happens, ms since the story began)')
+    console.log('\nOne payment, step by step (each line printed when its event happens; ms since the order was created)')
     const story = await tellStory(stage.world, stage.log, printStep)
     console.log('Checks')
     printChecks(story.checks)

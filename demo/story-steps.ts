@@ -33,7 +33,7 @@ export interface Step {
   kind: StepKind
   /** The merchant instance (A, B) or 'Alipay+'. */
   who: string
-  /** Milliseconds since the story started. */
+  /** Milliseconds since the story's first step (the order's creation). */
   atMs: number
   text: string
   /** The facts the checks read (instance names, answers, statuses). */
@@ -45,7 +45,7 @@ export type StepListener = (step: Step) => void
 /** Collects steps as they happen and tells a listener at once. */
 export class StoryLog {
   readonly steps: Step[] = []
-  readonly #started = performance.now()
+  #started: number | undefined
   readonly #listeners = new Set<StepListener>()
 
   constructor(listener: StepListener) {
@@ -59,7 +59,9 @@ export class StoryLog {
   }
 
   add(kind: StepKind, who: string, text: string, facts: Step['facts'] = {}): void {
-    const step: Step = { kind, who, atMs: Math.round(performance.now() - this.#started), text, facts }
+    const now = performance.now()
+    this.#started ??= now
+    const step: Step = { kind, who, atMs: Math.round(now - this.#started), text, facts }
     this.steps.push(step)
     for (const listener of this.#listeners) listener(step)
   }
