@@ -1,4 +1,5 @@
-// The demo's story: many orders paid through Alipay+ under a realistic fault mix, notified
+// The demo's world, and its many-order run (after the story of one payment, story.ts): many
+// orders paid through Alipay+ under a realistic fault mix, notified
 // through a round-robin front to one of two merchant instances, each awaited with
 // awaitPaymentResult on an instance of its own (by turns, so often not the one notified),
 // handed to each instance's onPaymentResult, then checked against the simulator's truth and
@@ -28,7 +29,7 @@ export const DEMO_POLLING = { minTimeout: 250, maxTimeout: 1_000, factor: 2, ran
 // Quick retries and sweeps, so that the failed first runs are retried within the demo.
 export const DEMO_DELIVERY = { minTimeout: 250, maxTimeout: 1_000, sweepIntervalMs: 1_000 }
 
-export interface ScenarioOptions extends DemoWorldOptions {
+export interface ScenarioOptions {
   orders: number
   /** Called about every 200 ms while orders are pending. */
   onProgress?: (progress: Progress) => void
@@ -103,15 +104,6 @@ export async function openScenario(options: DemoWorldOptions): Promise<ScenarioS
     handler: (instance) => log.handler(instance),
   })
   return { world, log, play: (playOptions) => play(world, log, playOptions), close: () => world.close() }
-}
-
-export async function runScenario(options: ScenarioOptions): Promise<ScenarioSummary> {
-  const stage = await openScenario(options)
-  try {
-    return await stage.play(options)
-  } finally {
-    await stage.close()
-  }
 }
 
 function sum(values: number[]): number {

@@ -26,7 +26,8 @@ export function watchOrder(orderNo: string, instances: MerchantInstance[], log: 
     const outcome = message.result
     const who = nameOf(message)
     if (outcome.kind === 'in_process') {
-      story.add('inquiry-in-process', who, `inquiryPayment answers U ${outcome.resultCode}: not paid yet, ${who} keeps waiting`, { instance: who })
+      const why = story.first('user-paid') ? "Alipay+'s inquiry lags its notification" : 'not paid yet'
+      story.add('inquiry-in-process', who, `inquiryPayment answers U ${outcome.resultCode}: ${why}, ${who} keeps waiting`, { instance: who })
     } else {
       const code = 'resultCode' in outcome ? ` ${outcome.resultCode}` : ''
       story.add('inquiry-answered', who, `inquiryPayment answers ${outcome.kind}${code}`, { instance: who, outcome: outcome.kind })

@@ -32,7 +32,6 @@ t.test("npm start's story of one payment, then many orders on two instances", as
   const story = await tellStory(stage.world, stage.log, (step) => printed.push(step))
   await t.test('the story of one payment is told in the order it happened', async (t) => {
     t.same(printed, story.steps, 'every step printed once, as it was recorded')
-    t.ok(printed.every((step, i) => i === 0 || step.atMs >= printed[i - 1]!.atMs), 'each line later than the one before')
     const kinds = printed.map((step) => step.kind)
     const positions = STORY_LINE.map((kind) => kinds.indexOf(kind))
     t.ok(positions.every((p) => p >= 0), `every step told: ${kinds.join(', ')}`)
