@@ -9,7 +9,7 @@ export interface DeliveryFigures {
   /** Final orders, and those the database marks delivered. */
   final: number
   delivered: number
-  /** Handler runs that returned, over all instances. */
+  /** Handler runs of these orders that returned, over all instances. */
   successfulRuns: number
   /** Final orders whose handler succeeded more than once, or never (or not marked delivered). */
   duplicates: number
@@ -48,7 +48,7 @@ export async function deliveryFigures(prisma: PrismaClient, orderNos: string[], 
   return {
     final: rows.length,
     delivered: rows.filter((row) => row.deliveredAt !== null).length,
-    successfulRuns: [...successes.values()].reduce((sum, n) => sum + n, 0),
+    successfulRuns: rows.reduce((sum, row) => sum + (successes.get(row.orderNo) ?? 0), 0),
     duplicates: rows.filter((row) => (successes.get(row.orderNo) ?? 0) > 1).length,
     missing: rows.filter((row) => (successes.get(row.orderNo) ?? 0) === 0 || row.deliveredAt === null).length,
     failedOnPurpose: failed.length,

@@ -8,18 +8,23 @@ export interface HandlerRun {
   orderNo: string
   attempt: number
   ok: boolean
+  idempotencyKey: string
 }
 
 export class HandlerLog {
   readonly runs: HandlerRun[] = []
   /** Orders whose first run throws. */
   readonly failFirst = new Set<string>()
+  /** Told of each run as it starts (the story narrates them). */
+  readonly watchers = new Set<(run: HandlerRun) => void>()
 
   handler(instance: string): PaymentResultHandler {
-    return async (result, { attempt }) => {
+    return async (result, { attempt, idempotencyKey }) => {
       // attempt is counted in the database: 1 on whichever instance runs first.
       const ok = !(attempt === 1 && this.failFirst.has(result.orderNo))
-      this.runs.push({ instance, orderNo: result.orderNo, attempt, ok })
+      const run = { instance, orderNo: result.orderNo, attempt, ok, idempotencyKey }
+      this.runs.push(run)
+      for (const watcher of this.watchers) watcher(run)
       if (!ok) throw new Error('demo: this order’s first handler run fails on purpose')
       // The application's own work would go here (ship the goods, send the receipt), keyed by
       // context.idempotencyKey.

@@ -92,7 +92,7 @@ export function formatMetrics(m: MetricsSummary): string {
     .map(([k, c]) => `${k} ${c.count} (mean ${ms(c.meanSeconds)})`)
     .join(', ')
   return [
-    'Metrics (OpenTelemetry, read from an in-memory MetricReader of both instances)',
+    "Metrics (OpenTelemetry, read from an in-memory MetricReader of both instances; the story's payment included)",
     `  alipayplus.notifications                  ${list(m.notifications)}`,
     `  alipayplus.payment.results                ${list(m.results)}`,
     `  alipayplus.client.operation.duration      ${calls}`,

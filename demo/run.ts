@@ -1,14 +1,14 @@
-// npm start: the whole story in one command. Starts the Alipay+ simulator and two merchant
-// instances with the plugin behind a round-robin front, on one embedded PGlite (or
-// DATABASE_URL), pays a batch of orders under a fault mix, awaits them all, waits for every
-// onPaymentResult, prints what happened (and what OpenTelemetry saw) and exits 0 only if every
-// check holds.
+// npm start: one payment's story first, then the stress run. Starts the Alipay+ simulator and
+// two merchant instances with the plugin behind a round-robin front, on one embedded PGlite (or
+// DATABASE_URL); tells one payment step by step as its events happen (story.ts); then pays a
+// batch of orders under a fault mix, awaits them all, waits for every onPaymentResult, prints
+// what happened (and what OpenTelemetry saw) and exits 0 only if every check of both holds.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { demoMetrics, formatMetrics } from './otel-metrics.js'
-import { DELAY_MS, type Progress, runScenario, type ScenarioSummary } from './scenario.js'
+import type { Check, Progress, ScenarioSummary } from './scenario.js'
+import type { Step } from './story-steps.js'
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +40,15 @@ function showProgress(p: Progress) {
   }
 }
 
-function print(summary: ScenarioSummary) {
+function printStep(step: Step) {
+  console.log(`  ${String(step.atMs).padStart(6)} ms  ${step.who.padEnd(8)} ${step.text}`)
+}
+
+function printChecks(checks: Check[]) {
+  for (const check of checks) console.log(`  ${check.ok ? '✔' : '✘'} ${check.name} (${check.detail})`)
+}
+
+function print(summary: ScenarioSummary, delayMs: number) {
   if (tty) process.stdout.write('\r\x1b[K')
   const pct = (n: number) => `${((100 * n) / summary.orders).toFixed(1)} %`
   const n = summary.notifications
@@ -53,7 +61,7 @@ function print(summary: ScenarioSummary) {
 Summary (${summary.database})
   orders            ${summary.orders}: SUCCESS ${summary.success}, FAIL ${summary.fail}
   final result by   notifyPayment ${summary.byNotify} (${pct(summary.byNotify)}), inquiryPayment ${summary.byInquiry} (${pct(summary.byInquiry)})
-  notifications     ${n.scheduled} due: ${n.dropped} lost, ${n.delayed} delayed ${DELAY_MS / 1000} s, ${n.duplicated} duplicated; ${n.sent} deliveries, ${n.acknowledged} acknowledged
+  notifications     ${n.scheduled} due: ${n.dropped} lost, ${n.delayed} delayed ${delayMs / 1000} s, ${n.duplicated} duplicated; ${n.sent} deliveries, ${n.acknowledged} acknowledged
   inquiries         ${summary.inquiries} (${summary.inquiriesPerOrder.mean.toFixed(2)} per order, at most ${summary.inquiriesPerOrder.max}): ${outcomes}
   onPaymentResult   ${d.final} final orders: ${d.delivered} marked delivered, ${d.successfulRuns} successful runs; ${d.failedOnPurpose} first runs threw on purpose
   instances         each notification to A or B in turn (round-robin front); each order awaited on A or B in turn${summary.instances
@@ -64,31 +72,45 @@ Summary (${summary.database})
     .join('')}
   time              ${(summary.elapsedMs / 1000).toFixed(1)} s
 Checks`)
-  for (const check of summary.checks) console.log(`  ${check.ok ? '✔' : '✘'} ${check.name} (${check.detail})`)
-  console.log(summary.ok ? '\nAll checks hold.' : '\nSOME CHECKS FAILED.')
+  printChecks(summary.checks)
 }
 
 const databaseUrl = process.env.DATABASE_URL || undefined
 const pgliteDir = databaseUrl ? undefined : (values['pglite-dir'] ?? (await mkdtemp(join(tmpdir(), 'alipayplus-demo-'))))
-console.log(`fastify-alipayplus demo: ${orders} orders, ${databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${pgliteDir}`}`)
+// Printed before the demo's modules load (the plugin, Prisma, PGlite): the first line comes at once.
+console.log(`fastify-alipayplus demo: one payment told step by step, then ${orders} orders under faults`)
 console.log(
-  `  two merchant instances, A and B, in this process${databaseUrl ? ' (a client and pool each)' : ' (PGlite is in process: they share it)'}, behind a round-robin front that Alipay+ notifies`,
+  `  starting the Alipay+ simulator and two merchant instances, A and B, in this process, on ${databaseUrl ? 'PostgreSQL (DATABASE_URL; a client and pool each)' : `embedded PGlite in ${pgliteDir} (in process: they share it)`}`,
 )
-console.log('  fault mix: 30 % of notifications lost, 10 % duplicated, 15 % delayed, inquiries failing with U/5xx/traffic limit, 5 % of payments failing')
-console.log('  onPaymentResult: 5 % of orders have a first handler run that throws')
+const { demoMetrics, formatMetrics } = await import('./otel-metrics.js')
+const { DELAY_MS, openScenario } = await import('./scenario.js')
+const { tellStory } = await import('./story.js')
 try {
   const metrics = demoMetrics()
-  const summary = await runScenario({
-    orders,
-    seed: Number(values.seed),
+  const stage = await openScenario({
     databaseUrl,
     pgliteDir,
-    onProgress: showProgress,
     plugin: { openTelemetry: { meterProvider: metrics.meterProvider } },
+    onStarted: (part) => console.log(`  ${part}`),
   })
-  print(summary)
-  console.log(`\n${formatMetrics(await metrics.summary())}`)
-  process.exitCode = summary.ok ? 0 : 1
+  try {
+    console.log('\nOne payment, step by step (each line printed when its event happens; ms since the order was created)')
+    const story = await tellStory(stage.world, stage.log, printStep)
+    console.log('Checks')
+    printChecks(story.checks)
+
+    console.log(`\n${orders} orders under faults, each awaited on A or B in turn`)
+    console.log('  fault mix: 30 % of notifications lost, 10 % duplicated, 15 % delayed, inquiries failing with U/5xx/traffic limit, 5 % of payments failing')
+    console.log('  onPaymentResult: 5 % of orders have a first handler run that throws')
+    const summary = await stage.play({ orders, seed: Number(values.seed), onProgress: showProgress })
+    print(summary, DELAY_MS)
+    console.log(`\n${formatMetrics(await metrics.summary())}`)
+    const ok = story.ok && summary.ok
+    console.log(ok ? '\nAll checks hold.' : '\nSOME CHECKS FAILED.')
+    process.exitCode = ok ? 0 : 1
+  } finally {
+    await stage.close()
+  }
 } finally {
   if (!databaseUrl && values['pglite-dir'] === undefined && pgliteDir) await rm(pgliteDir, { recursive: true, force: true })
 }

@@ -1,4 +1,5 @@
-// The demo's story: many orders paid through Alipay+ under a realistic fault mix, notified
+// The demo's world, and its many-order run (after the story of one payment, story.ts): many
+// orders paid through Alipay+ under a realistic fault mix, notified
 // through a round-robin front to one of two merchant instances, each awaited with
 // awaitPaymentResult on an instance of its own (by turns, so often not the one notified),
 // handed to each instance's onPaymentResult, then checked against the simulator's truth and
@@ -28,7 +29,7 @@ export const DEMO_POLLING = { minTimeout: 250, maxTimeout: 1_000, factor: 2, ran
 // Quick retries and sweeps, so that the failed first runs are retried within the demo.
 export const DEMO_DELIVERY = { minTimeout: 250, maxTimeout: 1_000, sweepIntervalMs: 1_000 }
 
-export interface ScenarioOptions extends DemoWorldOptions {
+export interface ScenarioOptions {
   orders: number
   /** Called about every 200 ms while orders are pending. */
   onProgress?: (progress: Progress) => void
@@ -85,7 +86,16 @@ export interface ScenarioSummary {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-export async function runScenario(options: ScenarioOptions): Promise<ScenarioSummary> {
+/** The demo's world, with the handlers' shared log: the story and the many-order run play in it. */
+export interface ScenarioStage {
+  world: DemoWorld
+  log: HandlerLog
+  /** Pays options.orders orders under the fault mix, then checks them; other orders are left out. */
+  play(options: ScenarioOptions): Promise<ScenarioSummary>
+  close(): Promise<void>
+}
+
+export async function openScenario(options: DemoWorldOptions): Promise<ScenarioStage> {
   const log = new HandlerLog()
   const world = await startDemoWorld({
     ...options,
@@ -93,11 +103,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioSum
     plugin: { polling: DEMO_POLLING, delivery: DEMO_DELIVERY, ...options.plugin },
     handler: (instance) => log.handler(instance),
   })
-  try {
-    return await play(world, log, options)
-  } finally {
-    await world.close()
-  }
+  return { world, log, play: (playOptions) => play(world, log, playOptions), close: () => world.close() }
 }
 
 function sum(values: number[]): number {
@@ -113,7 +119,12 @@ async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions)
   let delayed = 0
   const bySource = { notify: 0, inquiry: 0, cancel: 0, manual: 0 }
   const waiters = instances.map(() => 0)
-  const inquiries = () => sum(instances.map((instance) => instance.app.alipayplus.stats().inquiries))
+  // The instances' counters cover their whole life (the story's payment too): count from here.
+  const before = instances.map((instance) => ({ stats: instance.app.alipayplus.stats(), answered: instance.notificationsAnswered() }))
+  const inquiriesOf = (i: number) => instances[i]!.app.alipayplus.stats().inquiries - before[i]!.stats.inquiries
+  const inquiries = () => sum(instances.map((_, i) => inquiriesOf(i)))
+  const ours = new Set(orderNos)
+  const delivered = () => [...log.successes().keys()].filter((orderNo) => ours.has(orderNo)).length
 
   const results = orderNos.map(async (orderNo, i) => {
     // Waited for on A and B by turns; the front sends each notification to A and B by turns
@@ -145,7 +156,7 @@ async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions)
       byNotify: bySource.notify,
       byInquiry: bySource.inquiry,
       inquiries: inquiries(),
-      delivered: log.successes().size,
+      delivered: delivered(),
       elapsedMs: Date.now() - started,
     })
   }, 200)
@@ -171,7 +182,8 @@ async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions)
   const rejected = settled.filter((s) => s.status === 'rejected')
   const stillInit = orders.filter((o) => o.status === 'init')
   const wrong = orders.filter((o) => o.status !== sim.getPayment(o.orderNo)?.status)
-  const notifications = sim.stats().notifications
+  const notified = sim.stats().notifications.byPayment
+  const notifications = orderNos.map((orderNo) => notified[orderNo]).filter((n) => n !== undefined)
 
   const checks: Check[] = [
     { name: 'every awaitPaymentResult resolved', ok: rejected.length === 0, detail: `${rejected.length} rejected` },
@@ -199,9 +211,10 @@ async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions)
     },
   ]
   const outcomes: Record<string, number> = {}
-  for (const instance of instances) {
-    for (const [kind, n] of Object.entries(instance.app.alipayplus.stats().outcomes)) outcomes[kind] = (outcomes[kind] ?? 0) + n
-  }
+  instances.forEach((instance, i) => {
+    const earlier = before[i]!.stats.outcomes as Record<string, number>
+    for (const [kind, n] of Object.entries(instance.app.alipayplus.stats().outcomes)) outcomes[kind] = (outcomes[kind] ?? 0) + n - (earlier[kind] ?? 0)
+  })
   const total = inquiries()
   return {
     database: `${db.kind} ${db.location}`,
@@ -215,20 +228,20 @@ async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions)
     inquiryOutcomes: outcomes,
     inquiriesAfterFinal,
     notifications: {
-      scheduled: notifications.scheduled,
-      sent: notifications.sent,
-      acknowledged: notifications.acknowledged,
-      dropped: notifications.dropped,
+      scheduled: notifications.length,
+      sent: sum(notifications.map((n) => n.sent)),
+      acknowledged: notifications.filter((n) => n.state === 'acknowledged').length,
+      dropped: notifications.filter((n) => n.state === 'dropped').length,
       delayed,
-      duplicated: Object.values(notifications.byPayment).filter((n) => n.sent > n.attempts).length,
+      duplicated: notifications.filter((n) => n.sent > n.attempts).length,
     },
     instances: instances.map((instance, i) => {
-      const runs = log.runs.filter((run) => run.instance === instance.name)
+      const runs = log.runs.filter((run) => run.instance === instance.name && ours.has(run.orderNo))
       return {
         name: instance.name,
-        notificationsAnswered: instance.notificationsAnswered(),
+        notificationsAnswered: instance.notificationsAnswered() - before[i]!.answered,
         waiters: waiters[i]!,
-        inquiries: instance.app.alipayplus.stats().inquiries,
+        inquiries: inquiriesOf(i),
         handlerRuns: runs.length,
         handlerFailures: runs.filter((run) => !run.ok).length,
       }

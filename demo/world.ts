@@ -29,6 +29,8 @@ export interface DemoWorldOptions {
   /** Each instance's onPaymentResult, by instance name. */
   handler?: (instance: string) => PaymentResultHandler
   logger?: boolean
+  /** Told as each part is up (npm start prints them: a fresh PGlite takes seconds to create). */
+  onStarted?: (part: string) => void
 }
 
 /** One merchant instance, and the notifications it answered 200 (its share of the front's). */
@@ -60,7 +62,10 @@ function pem() {
 export async function startDemoWorld(options: DemoWorldOptions = {}): Promise<DemoWorld> {
   const merchantKeys = pem()
   const alipayKeys = pem()
+  const started = performance.now()
+  const up = (part: string) => options.onStarted?.(`${part} (${((performance.now() - started) / 1000).toFixed(1)} s)`)
   const db = await openDatabase({ PrismaClient, databaseUrl: options.databaseUrl, pgliteDir: options.pgliteDir })
+  up(`database ready: ${db.kind}, migrated`)
 
   const sim = createSimulator({
     clientId: CLIENT_ID,
@@ -71,6 +76,7 @@ export async function startDemoWorld(options: DemoWorldOptions = {}): Promise<De
     logger: options.logger ? { level: 'info' } : false,
   })
   const simulatorUrl = await sim.listen({ port: options.simulatorPort ?? 0 })
+  up(`Alipay+ simulator listening on ${simulatorUrl}`)
 
   const instances: MerchantInstance[] = []
   const ownClients: OpenedDatabase<PrismaClient>[] = []
@@ -100,12 +106,14 @@ export async function startDemoWorld(options: DemoWorldOptions = {}): Promise<De
     })
     const url = await app.listen({ port: 0, host: '127.0.0.1' })
     instances.push({ name, app, url, notificationsAnswered: () => answered })
+    up(`merchant instance ${name} listening on ${url}`)
   }
   const front = await startFront(
     instances.map((instance) => instance.url),
     options.merchantPort ?? 0,
   )
   sim.setNotifyUrl(`${front.url}${NOTIFY_PATH}`)
+  up(`round-robin front on ${front.url}: Alipay+ notifies ${front.url}${NOTIFY_PATH}`)
 
   return {
     db,
