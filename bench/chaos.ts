@@ -24,10 +24,10 @@ const LONG: ChaosPlan = {
   handlerMs: [100, 1_000],
   deliveryLeaseMs: 5_000,
   dbStallMs: 8_000,
-  wakeStallMs: 14_000,
+  wakeStallMs: 30_000,
   clockOffsetMs: 2_000,
   patienceMs: 300_000,
-  closeWithinMs: 10_000,
+  closePatienceMs: 60_000,
   seed: Number(process.env.CHAOS_SEED ?? 1),
   log: (line) => note(`${(performance.now() / 1000).toFixed(0).padStart(4)} s  ${line}`),
 }

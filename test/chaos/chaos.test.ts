@@ -19,10 +19,10 @@ const SHORT: ChaosPlan = {
   handlerMs: [100, 1_000],
   deliveryLeaseMs: 5_000,
   dbStallMs: 8_000,
-  wakeStallMs: 14_000,
+  wakeStallMs: 30_000,
   clockOffsetMs: 2_000,
   patienceMs: 120_000,
-  closeWithinMs: 10_000,
+  closePatienceMs: 60_000,
   seed: 15,
 }
 

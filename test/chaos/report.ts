@@ -20,8 +20,10 @@ export function chaosChecks(report: ChaosReport): ChaosCheck[] {
     { check: "every repeated run is explained by a SIGKILL (or a SIGTERM's close) during the run it repeats", found: v.repeated.unexplained },
     { check: "attempt numbers only grow (a run cut by a SIGTERM's close gives its number back)", found: v.attemptNotGrowing },
     {
-      check: `every SIGTERM close finished within ${plan.closeWithinMs / 1000} s`,
-      found: report.closes.filter((close) => close.ms === undefined || close.ms > plan.closeWithinMs),
+      // An order of events, not a time: a close that waited for the stalled wake-up connection
+      // would end after the stall does.
+      check: 'every SIGTERM close finished by itself, and the one during the wake-up stall before the stall ended',
+      found: report.closes.filter((close) => close.ms === undefined || close.exitedDuringStall === false),
     },
   ]
 }
@@ -52,7 +54,7 @@ export function reportLines(report: ChaosReport): string[] {
       `runs SIGKILLed mid-handler: ${v.killedMidRun}; runs started after their process's SIGTERM (during its close): ${v.startedWhileClosing}`,
     `attempt numbers not growing from one run to the next: ${v.attemptNotGrowing.length}${list(v.attemptNotGrowing)}`,
     `orders asked about by two instances at once: ${v.concurrentInquiries.orders} (${v.concurrentInquiries.pairs} pairs of inquiries)${list(v.concurrentInquiries.examples, 3)}`,
-    `SIGTERM close: ${closeMs.join(', ')}; slowest ${Number.isFinite(slowest) ? `${Math.round(slowest)} ms` : 'never finished'} (limit ${plan.closeWithinMs} ms)`,
+    `SIGTERM close: ${closeMs.join(', ')}; slowest ${Number.isFinite(slowest) ? `${Math.round(slowest)} ms` : 'never finished'} (judged hung past ${plan.closePatienceMs} ms)`,
     `notifications: ${report.notifications.scheduled} scheduled, ${report.notifications.dropped} dropped, ${report.notifications.duplicated} duplicated, ` +
       `${report.notifications.sent} sent, ${report.notifications.acknowledged} acknowledged, ${report.notifications.exhausted} exhausted, ${report.notifications.pending} still being redelivered`,
     `notification attempts not acknowledged, by reason: ${counts(report.notifyFailures)}`,
