@@ -11,7 +11,7 @@
 // (an inquiry, or a claim refused by the other's lease); when: the simulator's arrival log.
 // Since no loop ends during the run, every inquiry of an order by the instance that was not the
 // first to inquire about it is a duplicate; so is any gap between two inquiries of one order
-// shorter than the schedule's shortest wait (polling.minTimeout, 4 s).
+// shorter than the schedule's shortest wait (polling.minTimeoutMs, 4 s).
 import { loadavg } from 'node:os'
 import { startBenchWorld, startMerchantChild } from './lib/child-merchant.js'
 import { CpuMeter, cpuMicros } from './lib/cpu.js'

@@ -59,7 +59,7 @@ t.test('options are checked at register', async (t) => {
     ['maxInquiriesPerSecond zero', { maxInquiriesPerSecond: 0 }, 'maxInquiriesPerSecond'],
     ['maxInquiriesPerSecond fractional', { maxInquiriesPerSecond: 2.5 }, 'maxInquiriesPerSecond'],
     ['maxInquiriesPerSecond string', { maxInquiriesPerSecond: '50' }, 'maxInquiriesPerSecond'],
-    ['polling.maxTimeout below minTimeout', { polling: { minTimeout: 5000, maxTimeout: 1000 } }, 'polling.maxTimeout'],
+    ['polling.maxTimeoutMs below minTimeoutMs', { polling: { minTimeoutMs: 5000, maxTimeoutMs: 1000 } }, 'polling.maxTimeoutMs'],
     ['polling.factor below 1', { polling: { factor: 0.5 } }, 'polling.factor'],
     ['reconcile.intervalMs zero', { reconcile: { intervalMs: 0 } }, 'reconcile.intervalMs'],
     ['notifySignedPath relative', { notifySignedPath: 'notify' }, 'notifySignedPath'],
@@ -74,9 +74,9 @@ t.test('options are checked at register', async (t) => {
     // Node turns a timer delay above 2^31-1 ms into 1 ms: each of these would fire at once.
     ['requestTimeoutMs above 2^31-1', { requestTimeoutMs: 2 ** 31 }, 'requestTimeoutMs'],
     ['leaseMs above 2^31-1', { leaseMs: 2 ** 31 }, 'leaseMs'],
-    ['polling.minTimeout above 2^31-1', { polling: { minTimeout: 2 ** 31, maxTimeout: 2 ** 32 } }, 'polling.minTimeout'],
-    ['polling.maxTimeout above 2^31-1', { polling: { maxTimeout: 2 ** 31 } }, 'polling.maxTimeout'],
-    ['polling.maxRetryTime above 2^31-1', { polling: { maxRetryTime: 30 * 86_400_000 } }, 'polling.maxRetryTime'],
+    ['polling.minTimeoutMs above 2^31-1', { polling: { minTimeoutMs: 2 ** 31, maxTimeoutMs: 2 ** 32 } }, 'polling.minTimeoutMs'],
+    ['polling.maxTimeoutMs above 2^31-1', { polling: { maxTimeoutMs: 2 ** 31 } }, 'polling.maxTimeoutMs'],
+    ['polling.maxRetryTimeMs above 2^31-1', { polling: { maxRetryTimeMs: 30 * 86_400_000 } }, 'polling.maxRetryTimeMs'],
     ['reconcile.intervalMs above 2^31-1', { reconcile: { intervalMs: 2 ** 31 } }, 'reconcile.intervalMs'],
     ['reconcile.minAgeMs above 2^31-1', { reconcile: { minAgeMs: 2 ** 31 } }, 'reconcile.minAgeMs'],
     ['reconcile.maxAgeMs above 2^31-1', { reconcile: { maxAgeMs: 2 ** 31 } }, 'reconcile.maxAgeMs'],
@@ -127,7 +127,7 @@ t.test('options are checked at register', async (t) => {
     await t.resolves(register({ gatewayUrl }), `http is accepted for loopback: ${gatewayUrl}`)
   }
   await t.resolves(
-    register({ requestTimeoutMs: 2 ** 31 - 1, leaseMs: 2 ** 31 - 1, polling: { maxTimeout: 2 ** 31 - 1, maxRetryTime: 2 ** 31 - 1 } }),
+    register({ requestTimeoutMs: 2 ** 31 - 1, leaseMs: 2 ** 31 - 1, polling: { maxTimeoutMs: 2 ** 31 - 1, maxRetryTimeMs: 2 ** 31 - 1 } }),
     'durations up to 2^31-1 ms are accepted',
   )
   await t.resolves(

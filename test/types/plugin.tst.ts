@@ -49,11 +49,11 @@ describe('options', () => {
       keyVersion: '1',
       requestTimeoutMs: 10_000,
       notifyBodyLimit: 65_536,
-      polling: { minTimeout: 4000, maxTimeout: 60_000, factor: 2, randomize: false, maxRetryTime: 600_000 },
+      polling: { minTimeoutMs: 4000, maxTimeoutMs: 60_000, factor: 2, randomize: false, maxRetryTimeMs: 600_000 },
       maxConcurrentInquiries: 16,
       maxInquiriesPerSecond: 50,
       reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100, maxAgeMs: 172_800_000 },
-      leaseMs: 30_000,
+      leaseMarginMs: 30_000,
       cancelAfterWindow: false,
       onAttention: (alert: AttentionAlert) => {
         void alert
