@@ -67,6 +67,14 @@ describe('options', () => {
     expect(DEFAULTS).type.toBeAssignableTo<Partial<AlipayPlusOptions>>()
   })
 
+  test('the old names of renamed options are refused', () => {
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, polling: { minTimeout: 4000 } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, polling: { maxTimeout: 60_000 } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, polling: { maxRetryTime: 600_000 } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, delivery: { minTimeout: 1000 } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, leaseMs: 30_000 })
+  })
+
   test('wakeup: one channel, a connection string or object, or the poll, or false', () => {
     const redis = new Redis({ lazyConnect: true })
     expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, wakeup: { postgres: 'postgresql://127.0.0.1/shop' } })
