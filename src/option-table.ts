@@ -60,7 +60,7 @@ export function resolveGroup<T>(value: unknown, path: string, group: Group<T>): 
   }
   const rules = group.rules as Record<string, Rule<unknown>>
   for (const key of Object.keys(given)) {
-    if (key in rules || group.ignored?.includes(key)) continue
+    if (Object.hasOwn(rules, key) || group.ignored?.includes(key)) continue
     throw new InvalidOptionError(optionPath(path, quotedKey(key)), unknownKeyProblem(key, path, group))
   }
   const resolved: Record<string, unknown> = {}
@@ -83,9 +83,9 @@ function unknownKeyProblem<T>(key: string, path: string, group: Group<T>): strin
   return `is unknown (the options${label === '' ? '' : ` of ${label}`}: ${known.join(', ')})`
 }
 
-/** An unknown key as an error may show it: short, whatever the application spread into the options. */
+/** An unknown key as an error may show it: no option name is that long, so a long one is data (a key?) and not shown. */
 function quotedKey(key: string): string {
-  return key.length > 40 ? `${key.slice(0, 40)}…` : key
+  return key.length > 40 ? `<a name of ${key.length} characters>` : key
 }
 
 /** The known name nearest to a misspelt one, if near enough to be what was meant. */

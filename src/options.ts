@@ -353,7 +353,6 @@ function paymentModels(names: ModelNames | undefined, earlier: Resolved): Paymen
 }
 
 const OPTIONS: Group<TopLevel> = {
-  expected: 'an object',
   rules: {
     prisma: required((value, path) => {
       if (typeof value !== 'object' || value === null) throw new InvalidOptionError(path, 'is required: pass your PrismaClient')

@@ -38,6 +38,8 @@ t.test('a group', async (t) => {
   t.throws(() => resolveGroup({ aMs: 10, bMs: 5 }, 'g', group), { message: /option "g\.bMs" must be at least g\.aMs/ }, 'the check runs')
   t.throws(() => resolveGroup({ a: 10 }, 'g', group), { message: /option "g\.a" was renamed to "g\.aMs"/ })
   t.throws(() => resolveGroup({ bms: 10 }, 'g', group), { message: /option "g\.bms" is unknown: did you mean "g\.bMs"\?/ })
+  t.throws(() => resolveGroup({ toString: 1 }, 'g', group), { message: /option "g\.toString" is unknown/ }, "an Object.prototype name is no option")
+  t.throws(() => resolveGroup({ ['x'.repeat(41)]: 1 }, 'g', group), { message: /option "g\.<a name of 41 characters>" is unknown/ }, 'a long name is not shown')
   t.throws(() => resolveGroup([], 'g', group), { message: /option "g" must be an object, got an array/ })
   t.throws(() => resolveGroup('x', '', group), { message: /option "options" must be an object, got a string/ }, 'the top level is "options"')
 })
