@@ -58,11 +58,8 @@ export function resolveGroup<T>(value: unknown, path: string, group: Group<T>): 
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw new InvalidOptionError(path || 'options', `must be ${group.expected ?? 'an object'}, got ${shown(value)}`)
   }
+  refuseUnknownKeys(given, path, group)
   const rules = group.rules as Record<string, Rule<unknown>>
-  for (const key of Object.keys(given)) {
-    if (Object.hasOwn(rules, key) || group.ignored?.includes(key)) continue
-    throw new InvalidOptionError(optionPath(path, quotedKey(key)), unknownKeyProblem(key, path, group))
-  }
   const resolved: Record<string, unknown> = {}
   for (const [key, rule] of Object.entries(rules)) {
     const raw = (given as Record<string, unknown>)[key]
@@ -71,6 +68,14 @@ export function resolveGroup<T>(value: unknown, path: string, group: Group<T>): 
   }
   group.check?.(resolved as T, path)
   return resolved as T
+}
+
+/** Throws for the first key of `given` that the group neither knows nor ignores. */
+export function refuseUnknownKeys<T>(given: object, path: string, group: Group<T>): void {
+  for (const key of Object.keys(given)) {
+    if (Object.hasOwn(group.rules, key) || group.ignored?.includes(key)) continue
+    throw new InvalidOptionError(optionPath(path, quotedKey(key)), unknownKeyProblem(key, path, group))
+  }
 }
 
 function unknownKeyProblem<T>(key: string, path: string, group: Group<T>): string {

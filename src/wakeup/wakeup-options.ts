@@ -6,6 +6,7 @@ import {
   type Group,
   optional,
   positiveInteger,
+  refuseUnknownKeys,
   required,
   resolveGroup,
   type Rule,
@@ -116,7 +117,9 @@ const REDIS: Group<{ redis: RedisConnection; channel: string } & ChannelLiveness
 
 const POLL: Group<{ pollMs: number }> = { label: 'wakeup { pollMs }', rules: { pollMs: optional(W.pollMs, durationMs) } }
 
-const SETTINGS = new Set([...Object.keys(POSTGRES.rules), ...Object.keys(REDIS.rules), ...Object.keys(POLL.rules)])
+/** Every shape's settings: a name none of them has is refused, with the nearest, before the shape is told. */
+const ANY_SHAPE: Group<Record<string, unknown>> = { rules: { ...POSTGRES.rules, ...REDIS.rules, ...POLL.rules } }
+const SETTINGS = new Set(Object.keys(ANY_SHAPE.rules))
 
 /** The `wakeup` option: one of three shapes, told apart by which of postgres, redis and pollMs it has. */
 export const WAKEUP_OPTION: Rule<ResolvedWakeup> = {
@@ -127,6 +130,7 @@ export const WAKEUP_OPTION: Rule<ResolvedWakeup> = {
       throw new InvalidOptionError(path, `must be { postgres }, { redis }, { pollMs } or false, got ${shown(value)}`)
     }
     const settings = value as Record<string, unknown>
+    refuseUnknownKeys(settings, path, ANY_SHAPE)
     const given = KINDS.filter((kind) => settings[kind] !== undefined)
     const anySetting = Object.values(settings).some((setting) => setting !== undefined)
     if (given.length > 1 || (given.length === 0 && anySetting)) {

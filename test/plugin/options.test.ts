@@ -243,6 +243,7 @@ t.test('unknown options are refused at every level, with the name meant', async 
     ['reconcile', { reconcile: { intervalMS: 1_000 } }, 'reconcile.intervalMS', 'reconcile.intervalMs'],
     ['delivery', { delivery: { timeout: 1_000 } }, 'delivery.timeout', 'delivery.timeoutMs'],
     ['wakeup', { wakeup: { postgres: 'postgresql://127.0.0.1/x', chanel: 'x' } }, 'wakeup.chanel', 'wakeup.channel'],
+    ['wakeup, its kind', { wakeup: { postgress: 'postgresql://127.0.0.1/x' } }, 'wakeup.postgress', 'wakeup.postgres'],
     ['openTelemetry', { openTelemetry: { enable: false } }, 'openTelemetry.enable', 'openTelemetry.enabled'],
     ['health', { health: { databaseTimeout: 1_000 } }, 'health.databaseTimeout', 'health.databaseTimeoutMs'],
   ]
