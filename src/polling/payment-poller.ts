@@ -448,7 +448,7 @@ export class PaymentPoller {
    * How long a lease claimed now must last to reach the caller's next claim: this call's turn
    * at the per-second cap behind this instance's other loops and cancels (each has at most one
    * call queued ahead of it) and the call itself, then the `waitMs` the schedule makes before
-   * the next one. leaseMs is added on top.
+   * the next one. leaseMarginMs is added on top.
    */
   #untilNextCall(waitMs: number): number {
     return waitMs + this.#deps.limiter.turnBoundMs(this.#loops.size + this.#cancels.size)
