@@ -25,7 +25,7 @@ import type { SimStatsSummary } from './servers/simulator.js'
 
 const ORDERS = Number(process.env.BENCH_AWAITERS ?? 10_000)
 const MAX_CONCURRENT_INQUIRIES = 16 // the plugin's default; not passed, only checked
-const POLLING = { minTimeout: 250, maxTimeout: 2_000, factor: 2, randomize: false, maxRetryTime: 180_000 }
+const POLLING = { minTimeoutMs: 250, maxTimeoutMs: 2_000, factor: 2, randomize: false, maxRetryTimeMs: 180_000 }
 // Ticks 16 times shorter than the default schedule: the per-second cap (default 50) is lifted
 // so that the run measures what it did before the cap existed (peaks of 400+ inquiries/s).
 const MAX_INQUIRIES_PER_SECOND = 1_000

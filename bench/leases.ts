@@ -1,4 +1,4 @@
-// Benchmark "leases": with the DEFAULT polling schedule, leaseMs and reconcile options, do two
+// Benchmark "leases": with the DEFAULT polling schedule, leaseMarginMs and reconcile options, do two
 // instances on one database ever inquire about the same order? Two merchant processes A and B
 // (bench/servers/wakeup-app.ts) on one fresh PostgreSQL database, the Alipay+ simulator in this
 // process; no payment completes during the run, so every inquiry answers "in process" and every
@@ -11,7 +11,7 @@
 // (an inquiry, or a claim refused by the other's lease); when: the simulator's arrival log.
 // Since no loop ends during the run, every inquiry of an order by the instance that was not the
 // first to inquire about it is a duplicate; so is any gap between two inquiries of one order
-// shorter than the schedule's shortest wait (polling.minTimeout, 4 s).
+// shorter than the schedule's shortest wait (polling.minTimeoutMs, 4 s).
 import { loadavg } from 'node:os'
 import { startBenchWorld, startMerchantChild } from './lib/child-merchant.js'
 import { CpuMeter, cpuMicros } from './lib/cpu.js'
@@ -52,7 +52,7 @@ function maxInWindow(sorted: number[], width: number): number {
 }
 
 runBench('leases', 480, async ({ defer }) => {
-  heading('leases: two instances, default schedule, leaseMs and reconcile: duplicate inquiries')
+  heading('leases: two instances, default schedule, leaseMarginMs and reconcile: duplicate inquiries')
   const world = await startBenchWorld(defer)
   const { db, sim } = world
   const awaited = orderNumbers(GROUPS[0].prefix, AWAITED)

@@ -25,9 +25,9 @@ const HANDLER_FAIL_SHARE = 0.05 // orders whose first onPaymentResult run throws
 
 // Short ticks, so that the run is short; a waiter on the instance that was not notified is woken
 // by the wake-up (see world.ts), or at worst sees the result at its next tick.
-export const DEMO_POLLING = { minTimeout: 250, maxTimeout: 1_000, factor: 2, randomize: true, maxRetryTime: 60_000 }
+export const DEMO_POLLING = { minTimeoutMs: 250, maxTimeoutMs: 1_000, factor: 2, randomize: true, maxRetryTimeMs: 60_000 }
 // Quick retries and sweeps, so that the failed first runs are retried within the demo.
-export const DEMO_DELIVERY = { minTimeout: 250, maxTimeout: 1_000, sweepIntervalMs: 1_000 }
+export const DEMO_DELIVERY = { minTimeoutMs: 250, maxTimeoutMs: 1_000, sweepIntervalMs: 1_000 }
 
 export interface ScenarioOptions {
   orders: number
@@ -170,7 +170,7 @@ async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions)
   // may run again: watch for longer than a tick, with one more sweep on every instance.
   const inquiriesAtEnd = sim.stats().inquiries.received
   await Promise.all(instances.map((instance) => instance.app.alipayplus.sweepDeliveries()))
-  await sleep(DEMO_POLLING.maxTimeout * 2)
+  await sleep(DEMO_POLLING.maxTimeoutMs * 2)
   await sim.waitForIdle()
   const inquiriesAfterFinal = sim.stats().inquiries.received - inquiriesAtEnd
 
@@ -197,7 +197,7 @@ async function play(world: DemoWorld, log: HandlerLog, options: ScenarioOptions)
     {
       name: 'no inquiry once final',
       ok: inquiriesAfterFinal === 0,
-      detail: `${inquiriesAfterFinal} in the ${DEMO_POLLING.maxTimeout * 2} ms after the last result`,
+      detail: `${inquiriesAfterFinal} in the ${DEMO_POLLING.maxTimeoutMs * 2} ms after the last result`,
     },
     {
       name: 'every final order delivered exactly once',

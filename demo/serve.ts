@@ -17,7 +17,7 @@ const world = await startDemoWorld({
   },
   // Quick enough to watch by hand; the plugin's defaults are minutes, as Alipay+ advises.
   plugin: {
-    polling: { minTimeout: 1_000, maxTimeout: 5_000, factor: 2, randomize: false, maxRetryTime: 120_000 },
+    polling: { minTimeoutMs: 1_000, maxTimeoutMs: 5_000, factor: 2, randomize: false, maxRetryTimeMs: 120_000 },
     reconcile: { intervalMs: 10_000, minAgeMs: 30_000, batchSize: 100 },
   },
 })

@@ -7,7 +7,7 @@
 //   fastify-alipayplus/simulator  a fake Alipay+ server for tests
 export { fastifyAlipayPlus, fastifyAlipayPlus as default, type AlipayPlusDecorator } from './plugin.js'
 // DEFAULTS is the options' documented defaults as a value, so that an application can derive
-// its own settings from them (e.g. `{ ...DEFAULTS.polling, minTimeout: 3000 }`).
+// its own settings from them (e.g. `{ ...DEFAULTS.polling, minTimeoutMs: 3000 }`).
 export {
   DEFAULTS,
   type AlipayPlusOptions,

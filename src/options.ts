@@ -1,42 +1,58 @@
-// The plugin's options: their types, their defaults, and the checks run at register() so that
-// a misconfiguration fails at start-up with a message naming the option, not at the first
-// payment. Key material never appears in those messages.
+// The plugin's options: their types, their defaults, and their table (option-table.ts), checked
+// at register() so that a misconfiguration fails at start-up with a message naming the option,
+// not at the first payment. Key material never appears in those messages.
 import type { KeyObject } from 'node:crypto'
 import { isIPv4 } from 'node:net'
 import {
   DELIVERY_DEFAULTS,
+  DELIVERY_OPTIONS,
   type DeliveryOptions,
+  factor,
   type PaymentResultHandler,
   type ResolvedDeliveryOptions,
-  resolveDelivery,
 } from './delivery/delivery-options.js'
 import type { AttentionHook } from './attention/attention-alert.js'
 import { InvalidOptionError } from './errors.js'
+import {
+  boolean,
+  callback,
+  durationMs,
+  FASTIFY_REGISTER_KEYS,
+  type Group,
+  group,
+  integerAtLeast,
+  optional,
+  orFalse,
+  positiveInteger,
+  required,
+  type Resolved,
+  resolveGroup,
+} from './option-table.js'
 import { loadPrivateKey, loadPublicKeys } from './protocol/keys.js'
 import { type ModelNames, resolvePaymentModels } from './store/payment-models.js'
 import type { PaymentModels, PaymentPrismaClient } from './store/prisma-types.js'
 import {
+  HEALTH_OPTIONS,
   type HealthOptions,
+  OPEN_TELEMETRY_OPTION,
   type OpenTelemetryOptions,
   type ResolvedOpenTelemetry,
-  resolveTelemetry,
   TELEMETRY_DEFAULTS,
 } from './telemetry/telemetry-options.js'
-import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from './timer-limit.js'
-import { type ResolvedWakeup, resolveWakeup, WAKEUP_DEFAULTS, type WakeupOptions } from './wakeup/wakeup-options.js'
+import { type ResolvedWakeup, WAKEUP_DEFAULTS, WAKEUP_OPTION, type WakeupOptions } from './wakeup/wakeup-options.js'
 
-/** p-retry's own option names, so p-retry users know them. */
+/** p-retry's options, under p-retry's names with the unit added (minTimeoutMs for minTimeout...). */
 export interface PollingOptions {
   /** Wait before the second inquiry (the first goes out at once). Default 4000 ms. */
-  minTimeout?: number
+  minTimeoutMs?: number
   /** Longest wait between two inquiries. Default 60000 ms. */
-  maxTimeout?: number
+  maxTimeoutMs?: number
   /** Growth of the wait from one inquiry to the next. Default 2. */
   factor?: number
   /** Spread each wait by a random factor in [1, 2) so that many orders do not tick together. Default false. */
   randomize?: boolean
   /** The polling window: stop inquiring after this long. Default 600000 ms (10 minutes). */
-  maxRetryTime?: number
+  maxRetryTimeMs?: number
 }
 
 export interface ReconcileOptions {
@@ -138,12 +154,12 @@ export interface AlipayPlusCommonOptions {
   reconcile?: ReconcileOptions | false
   /**
    * An instance polling an order holds its lease until its next inquiry could come (its turn
-   * under maxInquiriesPerSecond included), plus leaseMs: the margin for slow calls holding the
-   * slots and traffic-limit pauses, and how long an order a crashed instance was polling waits
-   * before another instance takes it over. The lease is let go when polling ends. Keep it above
-   * requestTimeoutMs. Default 30000 ms.
+   * under maxInquiriesPerSecond included), plus leaseMarginMs: the margin for slow calls holding
+   * the slots and traffic-limit pauses, and how long an order a crashed instance was polling
+   * waits before another instance takes it over. The lease is let go when polling ends. Keep it
+   * above requestTimeoutMs. Default 30000 ms. (Not delivery.leaseMs, the length of a claim.)
    */
-  leaseMs?: number
+  leaseMarginMs?: number
   /**
    * Read inquiryPayment answers that carry no Signature header. Default false: an unsigned
    * answer is a setup error, never a result. Only for a test gateway that cannot sign.
@@ -158,7 +174,7 @@ export interface AlipayPlusCommonOptions {
   /** How onPaymentResult runs and is retried. */
   delivery?: DeliveryOptions
   /**
-   * When the order's polling window (createdAt + polling.maxRetryTime, never a caller's shorter
+   * When the order's polling window (createdAt + polling.maxRetryTimeMs, never a caller's shorter
    * timeoutMs) ends without a final result, ask Alipay+ to cancel the payment (cancelPayment; an
    * unpaid payment is closed, a paid one refunded) and record FAIL with source 'cancel' once it
    * answers S. Only within Alipay+'s cancel deadline (T+1 00:15 GMT+8 of the order's day). Set
@@ -206,7 +222,7 @@ export interface ResolvedOptions {
   maxConcurrentInquiries: number
   maxInquiriesPerSecond: number
   reconcile: Required<ReconcileOptions> | false
-  leaseMs: number
+  leaseMarginMs: number
   acceptUnsignedInquiryResponses: boolean
   onPaymentResult: PaymentResultHandler | undefined
   delivery: ResolvedDeliveryOptions
@@ -225,7 +241,7 @@ export const DEFAULTS = {
   // Alipay+ guidance for cashier payments: inquire for about 10 minutes with an increasing
   // interval; Alipay+'s own inquiries use 4 s, 4 s, 30 s, 60 s, ... 5 min. With factor 2 the
   // waits are 4, 8, 16, 32, 60, 60, ... s: about 14 inquiries in the 10-minute window.
-  polling: { minTimeout: 4_000, maxTimeout: 60_000, factor: 2, randomize: false, maxRetryTime: 600_000 },
+  polling: { minTimeoutMs: 4_000, maxTimeoutMs: 60_000, factor: 2, randomize: false, maxRetryTimeMs: 600_000 },
   maxConcurrentInquiries: 16,
   // Alipay+ agrees traffic limits per merchant and API and publishes no default. 50/s keeps
   // one instance modest while leaving room: on the default schedule an order makes about one
@@ -246,34 +262,13 @@ export const DEFAULTS = {
     notFoundGiveUpMs: 3_600_000,
     notFoundMaxWaitMs: 900_000,
   },
-  leaseMs: 30_000,
+  leaseMarginMs: 30_000,
   acceptUnsignedInquiryResponses: false,
   cancelAfterWindow: false,
   delivery: DELIVERY_DEFAULTS,
   wakeup: { pollMs: WAKEUP_DEFAULTS.pollMs },
   health: TELEMETRY_DEFAULTS.health,
 } as const
-
-function requireString(options: Record<string, unknown>, name: string): string {
-  const value = options[name]
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(name, 'is required (a non-empty string)')
-  return value
-}
-
-function positiveInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidOptionError(name, `must be a positive integer, got ${JSON.stringify(value)}`)
-  }
-  return value
-}
-
-/** A positive integer number of milliseconds that a Node.js timer can hold. */
-function positiveDuration(value: unknown, name: string, fallback: number): number {
-  const duration = positiveInteger(value, name, fallback)
-  if (duration > MAX_TIMER_MS) throw new InvalidOptionError(name, TIMER_LIMIT_PROBLEM)
-  return duration
-}
 
 /**
  * Loopback by address, not by name prefix: "127.attacker.example" or "127.0.0.1.nip.io" are
@@ -285,139 +280,134 @@ function isLoopbackHost(hostname: string): boolean {
   return isIPv4(hostname) && hostname.startsWith('127.')
 }
 
-function checkGatewayUrl(value: string): string {
+function nonEmptyString(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new InvalidOptionError(path, 'must be a non-empty string')
+  return value
+}
+
+function gatewayUrl(value: unknown, path: string): string {
   let url: URL
   try {
-    url = new URL(value)
+    url = new URL(nonEmptyString(value, path))
   } catch {
-    throw new InvalidOptionError('gatewayUrl', 'must be an absolute URL such as https://open-sea-global.alipayplus.com')
+    throw new InvalidOptionError(path, 'must be an absolute URL such as https://open-sea-global.alipayplus.com')
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw new InvalidOptionError('gatewayUrl', 'must use https: (http: is accepted only for a loopback address: 127.0.0.0/8, [::1], localhost)')
+    throw new InvalidOptionError(path, 'must use https: (http: is accepted only for a loopback address: 127.0.0.0/8, [::1], localhost)')
   }
-  return value
-}
-
-function optionalBoolean(value: unknown, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new InvalidOptionError(name, `must be a boolean, got ${JSON.stringify(value)}`)
-  return value
-}
-
-function optionalFunction<F>(value: F | undefined, name: string): F | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'function') throw new InvalidOptionError(name, 'must be a function')
-  return value
+  return value as string
 }
 
 /** A path as it appears in signed content: absolute, no query, fragment, space or control character. */
-function checkSignedPath(value: unknown): string | undefined {
-  if (value === undefined) return undefined
+function signedPath(value: unknown, path: string): string {
   if (typeof value !== 'string' || !/^\/[^?#\s\u0000-\u001F\u007F]*$/.test(value)) {
-    throw new InvalidOptionError('notifySignedPath', 'must be a path starting with "/", without query or fragment')
+    throw new InvalidOptionError(path, 'must be a path starting with "/", without query or fragment')
   }
   return value
 }
 
-function resolveNotifyClientIds(value: unknown, clientId: string): ReadonlySet<string> | '*' {
-  if (value === undefined) return new Set([clientId])
-  if (value === '*') return '*'
-  if (!Array.isArray(value) || value.length === 0 || !value.every((id) => typeof id === 'string' && id.trim() !== '')) {
-    throw new InvalidOptionError('notifyClientIds', "must be a non-empty array of Client-Ids, or '*' for any")
-  }
-  return new Set(value as string[])
+const P = DEFAULTS.polling
+const R = DEFAULTS.reconcile
+
+const POLLING: Group<Required<PollingOptions>> = {
+  rules: {
+    minTimeoutMs: optional(P.minTimeoutMs, durationMs),
+    maxTimeoutMs: optional(P.maxTimeoutMs, durationMs),
+    factor: optional(P.factor, factor),
+    randomize: optional(P.randomize, boolean),
+    maxRetryTimeMs: optional(P.maxRetryTimeMs, durationMs),
+  },
+  renamed: { minTimeout: 'minTimeoutMs', maxTimeout: 'maxTimeoutMs', maxRetryTime: 'maxRetryTimeMs' },
+  check(polling, path) {
+    if (polling.maxTimeoutMs < polling.minTimeoutMs) throw new InvalidOptionError(`${path}.maxTimeoutMs`, `must be at least ${path}.minTimeoutMs`)
+  },
 }
 
-function resolvePolling(value: PollingOptions | undefined): Required<PollingOptions> {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new InvalidOptionError('polling', 'must be an object')
-  }
-  const polling = { ...DEFAULTS.polling, ...value }
-  positiveDuration(polling.minTimeout, 'polling.minTimeout', 1)
-  positiveDuration(polling.maxTimeout, 'polling.maxTimeout', 1)
-  positiveDuration(polling.maxRetryTime, 'polling.maxRetryTime', 1)
-  if (polling.maxTimeout < polling.minTimeout) {
-    throw new InvalidOptionError('polling.maxTimeout', 'must be at least polling.minTimeout')
-  }
-  if (typeof polling.factor !== 'number' || !(polling.factor >= 1)) {
-    throw new InvalidOptionError('polling.factor', 'must be a number >= 1')
-  }
-  if (typeof polling.randomize !== 'boolean') throw new InvalidOptionError('polling.randomize', 'must be a boolean')
-  return polling
+const RECONCILE: Group<Required<ReconcileOptions>> = {
+  expected: 'an object or false',
+  rules: {
+    intervalMs: optional(R.intervalMs, durationMs),
+    // Not a timer itself, but capped like the other durations so that one rule covers them all.
+    minAgeMs: optional(R.minAgeMs, (value, path) => (integerAtLeast(value, path, 0) === 0 ? 0 : durationMs(value, path))),
+    batchSize: optional(R.batchSize, (value, path) => positiveInteger(value, path)),
+    maxAgeMs: optional(R.maxAgeMs, durationMs),
+    notFoundGiveUpMs: optional(R.notFoundGiveUpMs, durationMs),
+    notFoundMaxWaitMs: optional(R.notFoundMaxWaitMs, durationMs),
+  },
+  check(reconcile, path) {
+    if (reconcile.maxAgeMs <= reconcile.minAgeMs) throw new InvalidOptionError(`${path}.maxAgeMs`, `must be greater than ${path}.minAgeMs`)
+  },
 }
 
-function resolveReconcile(value: ReconcileOptions | false | undefined): Required<ReconcileOptions> | false {
-  if (value === false) return false
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new InvalidOptionError('reconcile', 'must be an object or false')
-  }
-  const reconcile = { ...DEFAULTS.reconcile, ...value }
-  positiveDuration(reconcile.intervalMs, 'reconcile.intervalMs', 1)
-  positiveInteger(reconcile.batchSize, 'reconcile.batchSize', 1)
-  if (!Number.isInteger(reconcile.minAgeMs) || reconcile.minAgeMs < 0) {
-    throw new InvalidOptionError('reconcile.minAgeMs', 'must be an integer >= 0')
-  }
-  // Not a timer itself, but capped like the other durations so that one rule covers them all.
-  if (reconcile.minAgeMs > MAX_TIMER_MS) throw new InvalidOptionError('reconcile.minAgeMs', TIMER_LIMIT_PROBLEM)
-  reconcile.maxAgeMs = positiveDuration(reconcile.maxAgeMs ?? DEFAULTS.reconcile.maxAgeMs, 'reconcile.maxAgeMs', 1)
-  if (reconcile.maxAgeMs <= reconcile.minAgeMs) {
-    throw new InvalidOptionError('reconcile.maxAgeMs', 'must be greater than reconcile.minAgeMs')
-  }
-  reconcile.notFoundGiveUpMs = positiveDuration(
-    reconcile.notFoundGiveUpMs ?? DEFAULTS.reconcile.notFoundGiveUpMs,
-    'reconcile.notFoundGiveUpMs',
-    1,
-  )
-  reconcile.notFoundMaxWaitMs = positiveDuration(
-    reconcile.notFoundMaxWaitMs ?? DEFAULTS.reconcile.notFoundMaxWaitMs,
-    'reconcile.notFoundMaxWaitMs',
-    1,
-  )
-  return reconcile
+const MODEL_NAMES: Group<ModelNames> = {
+  // Checked against the client by resolvePaymentModels, which names the model it looked for.
+  rules: { order: optional<string | undefined>(undefined, (value) => value as string), event: optional<string | undefined>(undefined, (value) => value as string) },
+}
+
+/** What the table resolves: ResolvedOptions under the options' own names. */
+type TopLevel = Omit<ResolvedOptions, 'alipayPublicKeys'> & { prisma: object; alipayPublicKey: KeyObject[] }
+
+/** `models` follows `prisma` and `onPaymentResult` (whose models need the delivery fields): resolved after them. */
+function paymentModels(names: ModelNames | undefined, earlier: Resolved): PaymentModels {
+  return resolvePaymentModels(earlier.prisma, names, { delivery: earlier.onPaymentResult !== undefined })
+}
+
+const OPTIONS: Group<TopLevel> = {
+  rules: {
+    prisma: required((value, path) => {
+      if (typeof value !== 'object' || value === null) throw new InvalidOptionError(path, 'is required: pass your PrismaClient')
+      return value
+    }, 'your PrismaClient'),
+    onPaymentResult: callback<PaymentResultHandler>('(result, context) => Promise<void>'),
+    models: {
+      fallback: (_path, earlier) => paymentModels(undefined, earlier),
+      read: (value, path, earlier) => paymentModels(resolveGroup(value, path, MODEL_NAMES), earlier),
+    },
+    clientId: required(nonEmptyString, 'a non-empty string'),
+    privateKey: required((value, path) => loadPrivateKey(value as string | KeyObject, path)),
+    alipayPublicKey: required((value, path) => loadPublicKeys(value as string | KeyObject, path)),
+    gatewayUrl: required(gatewayUrl, 'an https: URL'),
+    notifyPath: optional(DEFAULTS.notifyPath, (value, path) => {
+      if (typeof value !== 'string' || !value.startsWith('/')) throw new InvalidOptionError(path, 'must be a path starting with "/"')
+      return value
+    }),
+    notifySignedPath: optional<string | undefined>(undefined, signedPath),
+    notifyClientIds: {
+      fallback: (_path, earlier) => new Set([earlier.clientId as string]),
+      read(value, path) {
+        if (value === '*') return '*'
+        if (!Array.isArray(value) || value.length === 0 || !value.every((id) => typeof id === 'string' && id.trim() !== '')) {
+          throw new InvalidOptionError(path, "must be a non-empty array of Client-Ids, or '*' for any")
+        }
+        return new Set(value as string[])
+      },
+    },
+    requestTimeToleranceMs: optional<number | undefined>(undefined, durationMs),
+    keyVersion: optional(DEFAULTS.keyVersion, (value, path) => {
+      if (typeof value !== 'string' || !/^[0-9A-Za-z._-]{1,16}$/.test(value)) throw new InvalidOptionError(path, 'must be a short string such as "1"')
+      return value
+    }),
+    requestTimeoutMs: optional(DEFAULTS.requestTimeoutMs, durationMs),
+    notifyBodyLimit: optional(DEFAULTS.notifyBodyLimit, (value, path) => positiveInteger(value, path)),
+    polling: group(POLLING),
+    maxConcurrentInquiries: optional(DEFAULTS.maxConcurrentInquiries, (value, path) => positiveInteger(value, path)),
+    maxInquiriesPerSecond: optional(DEFAULTS.maxInquiriesPerSecond, (value, path) => positiveInteger(value, path)),
+    reconcile: orFalse(group(RECONCILE)),
+    leaseMarginMs: optional(DEFAULTS.leaseMarginMs, durationMs),
+    acceptUnsignedInquiryResponses: optional(DEFAULTS.acceptUnsignedInquiryResponses, boolean),
+    delivery: group(DELIVERY_OPTIONS),
+    cancelAfterWindow: optional(DEFAULTS.cancelAfterWindow, boolean),
+    onAttention: callback<AttentionHook>('(alert) => void'),
+    wakeup: WAKEUP_OPTION,
+    openTelemetry: OPEN_TELEMETRY_OPTION,
+    health: group(HEALTH_OPTIONS),
+  },
+  renamed: { leaseMs: 'leaseMarginMs' },
+  // Fastify hands its own register() options (prefix, logLevel) to the plugin with ours.
+  ignored: FASTIFY_REGISTER_KEYS,
 }
 
 export function resolveOptions(raw: AlipayPlusOptions): ResolvedOptions {
-  if (typeof raw !== 'object' || raw === null) throw new InvalidOptionError('options', 'must be an object')
-  const options = raw as unknown as Record<string, unknown>
-  const notifyPath = raw.notifyPath ?? DEFAULTS.notifyPath
-  if (typeof notifyPath !== 'string' || !notifyPath.startsWith('/')) {
-    throw new InvalidOptionError('notifyPath', 'must be a path starting with "/"')
-  }
-  const keyVersion = raw.keyVersion ?? DEFAULTS.keyVersion
-  if (typeof keyVersion !== 'string' || !/^[0-9A-Za-z._-]{1,16}$/.test(keyVersion)) {
-    throw new InvalidOptionError('keyVersion', 'must be a short string such as "1"')
-  }
-  if (raw.privateKey === undefined) throw new InvalidOptionError('privateKey', 'is required')
-  if (raw.alipayPublicKey === undefined) throw new InvalidOptionError('alipayPublicKey', 'is required')
-  const clientId = requireString(options, 'clientId')
-  return {
-    models: resolvePaymentModels(raw.prisma, raw.models, { delivery: raw.onPaymentResult !== undefined }),
-    clientId,
-    privateKey: loadPrivateKey(raw.privateKey, 'privateKey'),
-    alipayPublicKeys: loadPublicKeys(raw.alipayPublicKey, 'alipayPublicKey'),
-    gatewayUrl: checkGatewayUrl(requireString(options, 'gatewayUrl')),
-    notifyPath,
-    notifySignedPath: checkSignedPath(raw.notifySignedPath),
-    notifyClientIds: resolveNotifyClientIds(raw.notifyClientIds, clientId),
-    requestTimeToleranceMs:
-      raw.requestTimeToleranceMs === undefined ? undefined : positiveDuration(raw.requestTimeToleranceMs, 'requestTimeToleranceMs', 1),
-    keyVersion,
-    requestTimeoutMs: positiveDuration(raw.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs),
-    notifyBodyLimit: positiveInteger(raw.notifyBodyLimit, 'notifyBodyLimit', DEFAULTS.notifyBodyLimit),
-    polling: resolvePolling(raw.polling),
-    maxConcurrentInquiries: positiveInteger(raw.maxConcurrentInquiries, 'maxConcurrentInquiries', DEFAULTS.maxConcurrentInquiries),
-    maxInquiriesPerSecond: positiveInteger(raw.maxInquiriesPerSecond, 'maxInquiriesPerSecond', DEFAULTS.maxInquiriesPerSecond),
-    reconcile: resolveReconcile(raw.reconcile),
-    leaseMs: positiveDuration(raw.leaseMs, 'leaseMs', DEFAULTS.leaseMs),
-    acceptUnsignedInquiryResponses: optionalBoolean(
-      raw.acceptUnsignedInquiryResponses,
-      'acceptUnsignedInquiryResponses',
-      DEFAULTS.acceptUnsignedInquiryResponses,
-    ),
-    ...resolveDelivery(raw.onPaymentResult, raw.delivery),
-    cancelAfterWindow: optionalBoolean(raw.cancelAfterWindow, 'cancelAfterWindow', DEFAULTS.cancelAfterWindow),
-    onAttention: optionalFunction(raw.onAttention, 'onAttention'),
-    wakeup: resolveWakeup(raw.wakeup),
-    ...resolveTelemetry(raw.openTelemetry, raw.health),
-  }
+  const { prisma: _prisma, alipayPublicKey, ...options } = resolveGroup(raw, '', OPTIONS)
+  return { ...options, alipayPublicKeys: alipayPublicKey }
 }

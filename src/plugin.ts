@@ -62,7 +62,7 @@ declare module 'fastify' {
      * Resolves with the order's final result once known, from notifyPayment or inquiryPayment,
      * or with status 'init' (final: false) when the caller's wait (timeoutMs) ends without one.
      * With cancelAfterWindow, a wait that ends once the order's own window is over (createdAt +
-     * polling.maxRetryTime; never a shorter timeoutMs) cancels the payment first: FAIL with
+     * polling.maxRetryTimeMs; never a shorter timeoutMs) cancels the payment first: FAIL with
      * source 'cancel' once Alipay+ confirms, else init with the order's `attention`.
      */
     awaitPaymentResult(orderNo: string, options?: AwaitOptions): Promise<PaymentResult>
@@ -103,7 +103,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   const limiter = new InquiryLimiter({ maxConcurrent: options.maxConcurrentInquiries, maxPerSecond: options.maxInquiriesPerSecond })
   const poller = new PaymentPoller({
     store,
-    lease: new OrderLease(rows, options.leaseMs, log),
+    lease: new OrderLease(rows, options.leaseMarginMs, log),
     inquiry: inquiryClient,
     limiter,
     hub,
@@ -169,7 +169,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
     poll: (orderNo, lane) => poller.awaitResult(orderNo, {}, lane),
     sweepDeliveries: delivery ? () => delivery.sweepNow() : null,
     log,
-    stuckAfterMs: options.polling.maxRetryTime,
+    stuckAfterMs: options.polling.maxRetryTimeMs,
   })
 
   fastify.decorate('awaitPaymentResult', (orderNo: string, awaitOptions?: AwaitOptions) =>

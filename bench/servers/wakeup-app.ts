@@ -73,7 +73,7 @@ async function start(
   merchant = await buildMerchantApp({
     ...options,
     ...(schedule === 'long' && {
-      polling: { minTimeout: LONG_TICK_MS, maxTimeout: LONG_TICK_MS, factor: 2, randomize: false, maxRetryTime: 3 * LONG_TICK_MS },
+      polling: { minTimeoutMs: LONG_TICK_MS, maxTimeoutMs: LONG_TICK_MS, factor: 2, randomize: false, maxRetryTimeMs: 3 * LONG_TICK_MS },
     }),
     ...(recordAttempts && { logger: { level: 'debug', stream: attemptStream } }),
   })

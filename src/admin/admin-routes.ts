@@ -8,6 +8,7 @@
 // Origin / Sec-Fetch-Site, when present, must say same origin.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { AdminForbiddenError, AdminInputError, InvalidOptionError } from '../errors.js'
+import { boolean, callback, FASTIFY_REGISTER_KEYS, type Group, optional, resolveGroup } from '../option-table.js'
 import type { FinalStatus } from '../store/prisma-types.js'
 import { ORDER_VIEWS, type OrderView } from './order-views.js'
 import { OPS_CSS, OPS_JS, opsPageHtml } from './ops-page.js'
@@ -50,14 +51,22 @@ function parseLimit(text: string | undefined): number | undefined {
   return Number(text)
 }
 
-const adminRoutes: FastifyPluginAsync<AlipayPlusAdminOptions> = async (fastify: FastifyInstance, options) => {
-  if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw new InvalidOptionError('readOnly', 'must be a boolean')
-  if (options.operator !== undefined && typeof options.operator !== 'function') throw new InvalidOptionError('operator', 'must be a function (request) => string')
+export const ADMIN_OPTIONS: Group<Required<Pick<AlipayPlusAdminOptions, 'readOnly'>> & Pick<AlipayPlusAdminOptions, 'operator'>> = {
+  rules: {
+    readOnly: optional(false, boolean),
+    operator: callback<(request: FastifyRequest) => string | undefined>('(request) => string'),
+  },
+  // Fastify hands its own register() options (prefix above all) to the plugin with ours.
+  ignored: FASTIFY_REGISTER_KEYS,
+}
+
+const adminRoutes: FastifyPluginAsync<AlipayPlusAdminOptions> = async (fastify: FastifyInstance, rawOptions) => {
+  const options = resolveGroup(rawOptions, '', ADMIN_OPTIONS)
   if (!fastify.hasDecorator('alipayplus')) {
     throw new InvalidOptionError('fastify-alipayplus/admin', 'needs the fastify-alipayplus plugin registered first, on this instance or a parent')
   }
   const admin = fastify.alipayplus.admin
-  const readOnly = options.readOnly ?? false
+  const { readOnly } = options
   const operatorOf = (request: FastifyRequest) => options.operator?.(request) ?? basicAuthUser(request) ?? 'anonymous'
   const base = fastify.prefix
 

@@ -128,7 +128,7 @@ export interface DeliveryFailingAlert extends AlertBase {
 }
 
 /**
- * onPaymentResult's retries are used up (delivery.retries or delivery.maxRetryTime): the result
+ * onPaymentResult's retries are used up (delivery.retries or delivery.maxRetryTimeMs): the result
  * is a dead letter (deliveryGaveUpAt set), never run again until store.retryDelivery(orderNo).
  */
 export interface DeliveryExhaustedAlert extends AlertBase {

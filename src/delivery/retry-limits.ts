@@ -1,4 +1,4 @@
-// When delivery stops retrying a result (delivery.retries, delivery.maxRetryTime), and the
+// When delivery stops retrying a result (delivery.retries, delivery.maxRetryTimeMs), and the
 // alerts that say so: `delivery_failing` once the run numbered alertAfterAttempts fails,
 // `delivery_exhausted` when the result becomes a dead letter (deliveryGaveUpAt).
 import type { AlertHook } from '../attention/alert-hook.js'
@@ -8,7 +8,7 @@ import type { ResolvedDeliveryOptions } from './delivery-options.js'
 /** The retries are used up before another run: `runs` made, or the result final too long by `at`. */
 export function limitsReached(options: ResolvedDeliveryOptions, order: PaymentOrderRecord, runs: number, at: number): boolean {
   const finalizedAt = order.finalizedAt?.getTime() ?? at
-  return runs > options.retries || at > finalizedAt + options.maxRetryTime
+  return runs > options.retries || at > finalizedAt + options.maxRetryTimeMs
 }
 
 type Failed = { order: PaymentOrderRecord; attempts: number; lastError: string | null }

@@ -5,7 +5,7 @@
 // transition whatever happens to the lease.
 //
 // A lease that holds: each claim lasts until the holder's next call could come (the wait its
-// schedule makes before it, and its turn at the per-second cap) plus `marginMs` (leaseMs: the
+// schedule makes before it, and its turn at the per-second cap) plus `marginMs` (leaseMarginMs: the
 // call itself, a slot held by slow calls or a traffic-limit pause, and how long a crashed
 // instance's order waits to be taken over). When the holder is done it lets go, so that
 // another instance need not wait for the lease to lapse.

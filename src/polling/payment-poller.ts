@@ -47,9 +47,9 @@ import { type CancelStats, PaymentCanceller } from './window-cancel.js'
 export interface AwaitOptions {
   signal?: AbortSignal
   /**
-   * This caller's wait. Default: polling.maxRetryTime. It never decides a cancel: with
+   * This caller's wait. Default: polling.maxRetryTimeMs. It never decides a cancel: with
    * cancelAfterWindow the payment is cancelled only once the order's own window (its createdAt
-   * plus polling.maxRetryTime) has passed.
+   * plus polling.maxRetryTimeMs) has passed.
    */
   timeoutMs?: number
 }
@@ -191,7 +191,7 @@ export class PaymentPoller {
   /** `lane` is internal: the reconciler's 'background'; the application's calls are foreground. */
   async awaitResult(orderNo: string, options: AwaitOptions = {}, lane: Lane = 'foreground'): Promise<PaymentResult> {
     assertOrderNo(orderNo)
-    const { signal, timeoutMs = this.#deps.polling.maxRetryTime } = options
+    const { signal, timeoutMs = this.#deps.polling.maxRetryTimeMs } = options
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InvalidOptionError('timeoutMs', 'must be a positive number')
     // The window becomes a setTimeout delay: above the cap it would end after 1 ms.
     if (timeoutMs > MAX_TIMER_MS) throw new InvalidOptionError('timeoutMs', TIMER_LIMIT_PROBLEM)
@@ -226,7 +226,7 @@ export class PaymentPoller {
    */
   #cancelDue(order: PaymentOrderRecord): boolean {
     if (order.cancelState === 'sent') return true
-    return this.#deps.cancelAfterWindow && Date.now() >= order.createdAt.getTime() + this.#deps.polling.maxRetryTime
+    return this.#deps.cancelAfterWindow && Date.now() >= order.createdAt.getTime() + this.#deps.polling.maxRetryTimeMs
   }
 
   /**
@@ -354,8 +354,8 @@ export class PaymentPoller {
       this.#tick({ orderNo, signal: controller.signal, hold, priority, nextTickInMs: maxDelayAfter(attemptNumber, polling) })
     const stopped = pRetry(tick, {
       retries: Number.POSITIVE_INFINITY,
-      minTimeout: polling.minTimeout,
-      maxTimeout: polling.maxTimeout,
+      minTimeout: polling.minTimeoutMs,
+      maxTimeout: polling.maxTimeoutMs,
       factor: polling.factor,
       randomize: polling.randomize,
       maxRetryTime: windowMs,
@@ -432,14 +432,14 @@ export class PaymentPoller {
   }
 
   /**
-   * Sleeps until `leaseUntil` by this instance's clock, at least polling.minTimeout (never a
+   * Sleeps until `leaseUntil` by this instance's clock, at least polling.minTimeoutMs (never a
    * busy loop) and at most as long as a lease of this instance could last (a far leaseUntil
    * from a clock ahead of ours is checked again then). Rejects when `signal` aborts.
    */
   async #untilLeaseLapses(leaseUntil: Date | null, signal: AbortSignal): Promise<void> {
     const { polling, lease } = this.#deps
-    const longest = this.#untilNextCall(polling.maxTimeout) + lease.marginMs
-    const ms = Math.min(Math.max((leaseUntil?.getTime() ?? 0) - Date.now(), polling.minTimeout), longest)
+    const longest = this.#untilNextCall(polling.maxTimeoutMs) + lease.marginMs
+    const ms = Math.min(Math.max((leaseUntil?.getTime() ?? 0) - Date.now(), polling.minTimeoutMs), longest)
     this.#stats.leaseWaits++
     await sleep(ms, undefined, { signal })
   }
@@ -448,7 +448,7 @@ export class PaymentPoller {
    * How long a lease claimed now must last to reach the caller's next claim: this call's turn
    * at the per-second cap behind this instance's other loops and cancels (each has at most one
    * call queued ahead of it) and the call itself, then the `waitMs` the schedule makes before
-   * the next one. leaseMs is added on top.
+   * the next one. leaseMarginMs is added on top.
    */
   #untilNextCall(waitMs: number): number {
     return waitMs + this.#deps.limiter.turnBoundMs(this.#loops.size + this.#cancels.size)
@@ -493,7 +493,7 @@ export class PaymentPoller {
         this.#untrusted.trusted()
         throw new AbortError(await this.#invalidAnswer(orderNo, outcome))
       case 'retry':
-        if (outcome.reason === 'traffic_limit') limiter.pause(polling.minTimeout)
+        if (outcome.reason === 'traffic_limit') limiter.pause(polling.minTimeoutMs)
         throw new NotFinalYet(`${outcome.reason}: ${outcome.message}`)
       case 'in_process':
       case 'order_not_exist':

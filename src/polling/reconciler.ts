@@ -52,7 +52,7 @@ export class Reconciler {
 
   constructor(deps: ReconcilerDeps) {
     this.#options = deps.options
-    this.#windowMs = deps.polling.maxRetryTime
+    this.#windowMs = deps.polling.maxRetryTimeMs
     this.#store = deps.store
     this.#rows = deps.rows
     this.#poller = deps.poller

@@ -6,6 +6,6 @@ import type { PollingOptions } from '../options.js'
 /** Upper bound of p-retry's wait after attempt `attemptNumber` (1-based) fails. */
 export function maxDelayAfter(attemptNumber: number, polling: Required<PollingOptions>): number {
   const spread = polling.randomize ? 2 : 1
-  const grown = spread * polling.minTimeout * polling.factor ** (Math.max(1, attemptNumber) - 1)
-  return Math.min(Math.ceil(grown), polling.maxTimeout)
+  const grown = spread * polling.minTimeoutMs * polling.factor ** (Math.max(1, attemptNumber) - 1)
+  return Math.min(Math.ceil(grown), polling.maxTimeoutMs)
 }

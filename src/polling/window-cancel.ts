@@ -252,13 +252,13 @@ export class PaymentCanceller {
           throw new CancelNotAnswered(`${outcome.resultCode}: ${outcome.resultMessage}`)
         }
         if (outcome.kind !== 'retry') return outcome
-        if (outcome.reason === 'traffic_limit') limiter.pause(polling.minTimeout)
+        if (outcome.reason === 'traffic_limit') limiter.pause(polling.minTimeoutMs)
         throw new CancelNotAnswered(`${outcome.reason}: ${outcome.message}`)
       },
       {
         retries: CANCEL_RETRIES,
-        minTimeout: polling.minTimeout,
-        maxTimeout: polling.maxTimeout,
+        minTimeout: polling.minTimeoutMs,
+        maxTimeout: polling.maxTimeoutMs,
         factor: polling.factor,
         randomize: polling.randomize,
         signal,

@@ -1,5 +1,6 @@
 // Fault switches and the seeded dice that decide them, so that a failing run can be replayed
 // with the same seed. Rates are probabilities in [0, 1]; 0 and 1 never consume the RNG.
+import { closest } from '../option-table.js'
 import { SimInvalidInputError } from './errors.js'
 import { seededRandom } from './random.js'
 
@@ -114,7 +115,12 @@ export function parseFaults(input: unknown): Partial<Faults> {
   const faults: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(input)) {
     const kind = KINDS[name as keyof Faults] as FaultKind | undefined
-    if (kind === undefined) throw new SimInvalidInputError(`unknown fault "${name}"`)
+    if (kind === undefined) {
+      const meant = closest(name, Object.keys(KINDS))
+      throw new SimInvalidInputError(`unknown fault "${name}"${meant === undefined ? '' : ` (did you mean "${meant}"?)`}`)
+    }
+    // As for every option: undefined is the default (no fault).
+    if (value === undefined) continue
     if (!validValue(kind, value)) {
       const expected = kind === 'rate' ? 'a number from 0 to 1' : kind === 'flag' ? 'a boolean' : 'a non-negative integer'
       throw new SimInvalidInputError(`fault "${name}" must be ${expected}`)

@@ -1,7 +1,8 @@
-// The simulator's options, checked up front with the plugin's InvalidOptionError.
+// The simulator's options, checked up front by the plugin's option tables (option-table.ts).
 import type { KeyObject } from 'node:crypto'
 import type { FastifyServerOptions } from 'fastify'
 import { InvalidOptionError } from '../errors.js'
+import { type Group, optional, positiveInteger, required, resolveGroup } from '../option-table.js'
 import { loadPrivateKey, loadPublicKeys } from '../protocol/keys.js'
 import { type Faults, NO_FAULTS, parseFaults } from './faults.js'
 import type { Identity } from './notifier.js'
@@ -69,47 +70,85 @@ export function checkNotifyUrl(url: string | undefined): string | undefined {
   throw new InvalidOptionError('notifyUrl', 'must be an absolute http(s) URL')
 }
 
-function nonEmptyString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(name, 'must be a non-empty string')
+function nonEmptyString(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(path, 'must be a non-empty string')
   return value
 }
 
+/** SimulatorOptions under their own names, resolved: ResolvedOptions is built from it. */
+interface Given {
+  clientId: string
+  callerClientIds: readonly string[] | undefined
+  merchantPublicKey: KeyObject[]
+  alipayPrivateKey: KeyObject
+  wrongPrivateKey: KeyObject | undefined
+  keyVersion: string
+  notifyUrl: string | undefined
+  redeliveryScheduleMs: readonly number[]
+  notifyTimeoutMs: number
+  seed: number
+  faults: Partial<Faults>
+  pathPrefix: string
+  acquirerId: string
+  pspId: string
+  walletBrandName: string
+  logger: FastifyServerOptions['logger']
+}
+
+const SIMULATOR_OPTIONS: Group<Given> = {
+  rules: {
+    clientId: required(nonEmptyString),
+    callerClientIds: optional<readonly string[] | undefined>(undefined, (value, path) => {
+      if (!Array.isArray(value) || value.length === 0 || !value.every((id) => typeof id === 'string' && id !== '')) {
+        throw new InvalidOptionError(path, 'must be a non-empty array of non-empty strings')
+      }
+      return value as string[]
+    }),
+    merchantPublicKey: required((value, path) => loadPublicKeys(value as string | KeyObject, path)),
+    alipayPrivateKey: required((value, path) => loadPrivateKey(value as string | KeyObject, path)),
+    wrongPrivateKey: optional<KeyObject | undefined>(undefined, (value, path) => loadPrivateKey(value as string | KeyObject, path)),
+    keyVersion: optional('1', nonEmptyString),
+    notifyUrl: optional<string | undefined>(undefined, (value) => checkNotifyUrl(value as string)),
+    redeliveryScheduleMs: optional(DEFAULT_REDELIVERY_SCHEDULE_MS, (value, path) => {
+      if (!Array.isArray(value) || value.length === 0 || !value.every((ms) => Number.isSafeInteger(ms) && ms >= 0)) {
+        throw new InvalidOptionError(path, 'must be a non-empty array of non-negative integers (milliseconds)')
+      }
+      return value as number[]
+    }),
+    notifyTimeoutMs: optional(10_000, (value, path) => positiveInteger(value, path)),
+    seed: optional(1, (value, path) => {
+      if (!Number.isSafeInteger(value)) throw new InvalidOptionError(path, 'must be an integer')
+      return value as number
+    }),
+    faults: optional({}, (value) => parseFaults(value)),
+    pathPrefix: optional('', (value, path) => {
+      const prefix = typeof value === 'string' ? value.replace(/\/+$/, '') : value
+      if (typeof prefix !== 'string' || (prefix !== '' && !prefix.startsWith('/'))) throw new InvalidOptionError(path, 'must start with "/"')
+      return prefix
+    }),
+    acquirerId: optional('1022188000000000001', nonEmptyString),
+    pspId: optional('1022172000000000001', nonEmptyString),
+    walletBrandName: optional('Alipay+ Simulator Wallet', nonEmptyString),
+    logger: optional<FastifyServerOptions['logger']>(false, (value) => value as FastifyServerOptions['logger']),
+  },
+}
+
 export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
-  const schedule = options.redeliveryScheduleMs ?? DEFAULT_REDELIVERY_SCHEDULE_MS
-  if (!Array.isArray(schedule) || schedule.length === 0 || !schedule.every((ms) => Number.isSafeInteger(ms) && ms >= 0)) {
-    throw new InvalidOptionError('redeliveryScheduleMs', 'must be a non-empty array of non-negative integers (milliseconds)')
-  }
-  const timeout = options.notifyTimeoutMs ?? 10_000
-  if (!Number.isSafeInteger(timeout) || timeout <= 0) {
-    throw new InvalidOptionError('notifyTimeoutMs', 'must be a positive integer number of milliseconds')
-  }
-  const seed = options.seed ?? 1
-  if (!Number.isSafeInteger(seed)) throw new InvalidOptionError('seed', 'must be an integer')
-  const pathPrefix = (options.pathPrefix ?? '').replace(/\/+$/, '')
-  if (pathPrefix !== '' && !pathPrefix.startsWith('/')) throw new InvalidOptionError('pathPrefix', 'must start with "/"')
-  const clientId = nonEmptyString(options.clientId, 'clientId')
-  const callers = options.callerClientIds ?? [clientId]
-  if (!Array.isArray(callers) || callers.length === 0 || !callers.every((id) => typeof id === 'string' && id !== '')) {
-    throw new InvalidOptionError('callerClientIds', 'must be a non-empty array of non-empty strings')
-  }
+  const given = resolveGroup(options, '', SIMULATOR_OPTIONS)
   return {
-    clientId,
-    callerClientIds: new Set(callers),
-    merchantPublicKeys: loadPublicKeys(options.merchantPublicKey, 'merchantPublicKey'),
-    alipayPrivateKey: loadPrivateKey(options.alipayPrivateKey, 'alipayPrivateKey'),
-    wrongPrivateKey: options.wrongPrivateKey === undefined ? undefined : loadPrivateKey(options.wrongPrivateKey, 'wrongPrivateKey'),
-    keyVersion: nonEmptyString(options.keyVersion ?? '1', 'keyVersion'),
-    notifyUrl: checkNotifyUrl(options.notifyUrl),
-    scheduleMs: [...schedule],
-    notifyTimeoutMs: timeout,
-    seed,
-    faults: { ...NO_FAULTS, ...parseFaults(options.faults ?? {}) },
-    pathPrefix,
-    identity: {
-      acquirerId: nonEmptyString(options.acquirerId ?? '1022188000000000001', 'acquirerId'),
-      pspId: nonEmptyString(options.pspId ?? '1022172000000000001', 'pspId'),
-      walletBrandName: nonEmptyString(options.walletBrandName ?? 'Alipay+ Simulator Wallet', 'walletBrandName'),
-    },
-    logger: options.logger ?? false,
+    clientId: given.clientId,
+    callerClientIds: new Set(given.callerClientIds ?? [given.clientId]),
+    merchantPublicKeys: given.merchantPublicKey,
+    alipayPrivateKey: given.alipayPrivateKey,
+    wrongPrivateKey: given.wrongPrivateKey,
+    keyVersion: given.keyVersion,
+    notifyUrl: given.notifyUrl,
+    scheduleMs: [...given.redeliveryScheduleMs],
+    notifyTimeoutMs: given.notifyTimeoutMs,
+    seed: given.seed,
+    faults: { ...NO_FAULTS, ...given.faults },
+    pathPrefix: given.pathPrefix,
+    identity: { acquirerId: given.acquirerId, pspId: given.pspId, walletBrandName: given.walletBrandName },
+    logger: given.logger,
   }
 }

@@ -1,8 +1,8 @@
-// The `openTelemetry` and `health` options: types, defaults and the checks run at register().
+// The `openTelemetry` and `health` options: types, defaults and their tables (checked at register()).
 // The provider types are structural, so that this package's types never need
 // @opentelemetry/api installed (it is an optional peer dependency).
 import { InvalidOptionError } from '../errors.js'
-import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
+import { boolean, durationMs, type Group, group, mapped, optional, type Rule } from '../option-table.js'
 
 /** An OpenTelemetry MeterProvider (from @opentelemetry/api or an SDK). */
 export interface MeterProviderLike {
@@ -45,46 +45,34 @@ export const TELEMETRY_DEFAULTS = {
   health: { databaseTimeoutMs: 2_000, deliveryBacklogMs: 300_000 },
 } as const
 
-function provider<P>(value: unknown, name: string, method: string): P | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[method] !== 'function') {
-    throw new InvalidOptionError(`openTelemetry.${name}`, `must be an OpenTelemetry ${name === 'meterProvider' ? 'MeterProvider' : 'TracerProvider'} (with ${method}())`)
-  }
-  return value as P
+function provider<P>(method: string, kind: string): Rule<P | undefined> {
+  return optional<P | undefined>(undefined, (value, path) => {
+    if (typeof value !== 'object' || value === null || typeof (value as Record<string, unknown>)[method] !== 'function') {
+      throw new InvalidOptionError(path, `must be an OpenTelemetry ${kind} (with ${method}())`)
+    }
+    return value as P
+  })
 }
 
-function duration(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidOptionError(`health.${name}`, `must be a positive integer, got ${JSON.stringify(value)}`)
-  }
-  if (value > MAX_TIMER_MS) throw new InvalidOptionError(`health.${name}`, TIMER_LIMIT_PROBLEM)
-  return value
+const OPEN_TELEMETRY: Group<{ enabled: boolean | undefined; meterProvider: MeterProviderLike | undefined; tracerProvider: TracerProviderLike | undefined }> = {
+  expected: 'an object such as { enabled: false }',
+  rules: {
+    enabled: optional<boolean | undefined>(undefined, boolean),
+    meterProvider: provider<MeterProviderLike>('getMeter', 'MeterProvider'),
+    tracerProvider: provider<TracerProviderLike>('getTracer', 'TracerProvider'),
+  },
 }
 
-export function resolveTelemetry(
-  openTelemetry: OpenTelemetryOptions | undefined,
-  health: HealthOptions | undefined,
-): { openTelemetry: ResolvedOpenTelemetry; health: Required<HealthOptions> } {
-  if (openTelemetry !== undefined && (typeof openTelemetry !== 'object' || openTelemetry === null)) {
-    throw new InvalidOptionError('openTelemetry', 'must be an object such as { enabled: false }')
-  }
-  if (health !== undefined && (typeof health !== 'object' || health === null)) throw new InvalidOptionError('health', 'must be an object')
-  const { enabled } = openTelemetry ?? {}
-  if (enabled !== undefined && typeof enabled !== 'boolean') throw new InvalidOptionError('openTelemetry.enabled', 'must be a boolean')
-  const meterProvider = provider<MeterProviderLike>(openTelemetry?.meterProvider, 'meterProvider', 'getMeter')
-  const tracerProvider = provider<TracerProviderLike>(openTelemetry?.tracerProvider, 'tracerProvider', 'getTracer')
-  const defaults = TELEMETRY_DEFAULTS.health
-  return {
-    openTelemetry: {
-      enabled: enabled !== false,
-      required: enabled === true || meterProvider !== undefined || tracerProvider !== undefined,
-      meterProvider,
-      tracerProvider,
-    },
-    health: {
-      databaseTimeoutMs: duration(health?.databaseTimeoutMs, 'databaseTimeoutMs', defaults.databaseTimeoutMs),
-      deliveryBacklogMs: duration(health?.deliveryBacklogMs, 'deliveryBacklogMs', defaults.deliveryBacklogMs),
-    },
-  }
+export const OPEN_TELEMETRY_OPTION: Rule<ResolvedOpenTelemetry> = mapped(group(OPEN_TELEMETRY), ({ enabled, meterProvider, tracerProvider }) => ({
+  enabled: enabled !== false,
+  required: enabled === true || meterProvider !== undefined || tracerProvider !== undefined,
+  meterProvider,
+  tracerProvider,
+}))
+
+export const HEALTH_OPTIONS: Group<Required<HealthOptions>> = {
+  rules: {
+    databaseTimeoutMs: optional(TELEMETRY_DEFAULTS.health.databaseTimeoutMs, durationMs),
+    deliveryBacklogMs: optional(TELEMETRY_DEFAULTS.health.deliveryBacklogMs, durationMs),
+  },
 }

@@ -1,7 +1,18 @@
 // The `wakeup` option: how an instance learns, within milliseconds, that another instance
 // finalized an order it is awaiting. Checked at register() like every other option.
 import { InvalidOptionError } from '../errors.js'
-import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
+import {
+  durationMs,
+  type Group,
+  optional,
+  positiveInteger,
+  refuseUnknownKeys,
+  required,
+  resolveGroup,
+  type Rule,
+  shown,
+  type Table,
+} from '../option-table.js'
 
 /** A pg connection string, or a pg ClientConfig object (host, port, user, password, ssl...). */
 export type PostgresConnection = string | { readonly [setting: string]: unknown }
@@ -62,67 +73,83 @@ export type ResolvedWakeup =
 export const WAKEUP_DEFAULTS = { pollMs: 1_000, channel: 'alipayplus_final', heartbeatMs: 5_000, timeoutMs: 10_000, maxPending: 10_000 } as const
 
 const KINDS = ['postgres', 'redis', 'pollMs'] as const
-const LIVENESS = ['heartbeatMs', 'timeoutMs', 'maxPending'] as const
 const PG_CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/
 /** A cap that still bounds memory: about 100 bytes a message. */
 const MAX_PENDING_LIMIT = 1_000_000
+const W = WAKEUP_DEFAULTS
 
-function problem(detail: string): never {
-  throw new InvalidOptionError('wakeup', detail)
+const LIVENESS: Table<ChannelLiveness> = {
+  heartbeatMs: optional(W.heartbeatMs, durationMs),
+  timeoutMs: optional(W.timeoutMs, durationMs),
+  maxPending: optional(W.maxPending, (value, path) => positiveInteger(value, path, MAX_PENDING_LIMIT)),
 }
 
-function resolveChannel(value: unknown, kind: 'postgres' | 'redis'): string {
-  if (value === undefined) return WAKEUP_DEFAULTS.channel
-  if (kind === 'postgres' && (typeof value !== 'string' || !PG_CHANNEL.test(value))) {
-    problem('channel must be a lower-case SQL identifier of at most 63 characters, e.g. "alipayplus_final"')
-  }
-  if (typeof value !== 'string' || value === '' || value.length > 200) problem('channel must be a non-empty string')
-  return value
+const POSTGRES: Group<{ postgres: PostgresConnection; channel: string } & ChannelLiveness> = {
+  label: 'wakeup { postgres }',
+  rules: {
+    postgres: required((value, path) => {
+      if ((typeof value === 'string' && value !== '') || (typeof value === 'object' && value !== null)) return value as PostgresConnection
+      throw new InvalidOptionError(path, 'must be a connection string or a pg ClientConfig object')
+    }),
+    channel: optional(W.channel, (value, path) => {
+      if (typeof value === 'string' && PG_CHANNEL.test(value)) return value
+      throw new InvalidOptionError(path, 'must be a lower-case SQL identifier of at most 63 characters, e.g. "alipayplus_final"')
+    }),
+    ...LIVENESS,
+  },
 }
 
-function positiveInteger(value: unknown, name: string, fallback: number, max: number, tooLarge: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) problem(`${name} must be a positive integer`)
-  if (value > max) problem(`${name} ${tooLarge}`)
-  return value
+const REDIS: Group<{ redis: RedisConnection; channel: string } & ChannelLiveness> = {
+  label: 'wakeup { redis }',
+  rules: {
+    redis: required((value, path) => {
+      const isClient = typeof value === 'object' && value !== null && typeof (value as { duplicate?: unknown }).duplicate === 'function'
+      if ((typeof value === 'string' && value !== '') || isClient) return value as RedisConnection
+      throw new InvalidOptionError(path, 'must be a Redis URL such as "redis://127.0.0.1:6379" or an ioredis client')
+    }),
+    channel: optional(W.channel, (value, path) => {
+      if (typeof value === 'string' && value !== '' && value.length <= 200) return value
+      throw new InvalidOptionError(path, 'must be a non-empty string of at most 200 characters')
+    }),
+    ...LIVENESS,
+  },
 }
 
-function resolveLiveness(value: ChannelLivenessOptions): ChannelLiveness {
-  return {
-    heartbeatMs: positiveInteger(value.heartbeatMs, 'heartbeatMs', WAKEUP_DEFAULTS.heartbeatMs, MAX_TIMER_MS, TIMER_LIMIT_PROBLEM),
-    timeoutMs: positiveInteger(value.timeoutMs, 'timeoutMs', WAKEUP_DEFAULTS.timeoutMs, MAX_TIMER_MS, TIMER_LIMIT_PROBLEM),
-    maxPending: positiveInteger(value.maxPending, 'maxPending', WAKEUP_DEFAULTS.maxPending, MAX_PENDING_LIMIT, `must be at most ${MAX_PENDING_LIMIT}`),
-  }
+const POLL: Group<{ pollMs: number }> = { label: 'wakeup { pollMs }', rules: { pollMs: optional(W.pollMs, durationMs) } }
+
+/** Every shape's settings: a name none of them has is refused, with the nearest, before the shape is told. */
+const ANY_SHAPE: Group<Record<string, unknown>> = { rules: { ...POSTGRES.rules, ...REDIS.rules, ...POLL.rules } }
+const SETTINGS = new Set(Object.keys(ANY_SHAPE.rules))
+
+/** The `wakeup` option: one of three shapes, told apart by which of postgres, redis and pollMs it has. */
+export const WAKEUP_OPTION: Rule<ResolvedWakeup> = {
+  fallback: () => ({ kind: 'poll', pollMs: W.pollMs }),
+  read(value, path) {
+    if (value === false) return { kind: 'off' }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidOptionError(path, `must be { postgres }, { redis }, { pollMs } or false, got ${shown(value)}`)
+    }
+    const settings = value as Record<string, unknown>
+    refuseUnknownKeys(settings, path, ANY_SHAPE)
+    const given = KINDS.filter((kind) => settings[kind] !== undefined)
+    const anySetting = Object.values(settings).some((setting) => setting !== undefined)
+    if (given.length > 1 || (given.length === 0 && anySetting)) {
+      throw new InvalidOptionError(path, `must have exactly one of postgres, redis and pollMs (got ${given.length === 0 ? 'none' : given.join(', ')})`)
+    }
+    // Another shape's setting left undefined is not given (a config spread in whole, say).
+    const defined = Object.fromEntries(Object.entries(settings).filter(([key, setting]) => setting !== undefined || !SETTINGS.has(key)))
+    if (given[0] === 'postgres') {
+      const { postgres, channel, ...liveness } = resolveGroup(defined, path, POSTGRES)
+      return { kind: 'postgres', connection: postgres, channel, liveness }
+    }
+    if (given[0] === 'redis') {
+      const { redis, channel, ...liveness } = resolveGroup(defined, path, REDIS)
+      return { kind: 'redis', connection: redis, channel, liveness }
+    }
+    return { kind: 'poll', pollMs: resolveGroup(defined, path, POLL).pollMs }
+  },
 }
 
 export function resolveWakeup(value: WakeupOptions | false | undefined): ResolvedWakeup {
-  if (value === false) return { kind: 'off' }
-  if (value === undefined) return { kind: 'poll', pollMs: WAKEUP_DEFAULTS.pollMs }
-  if (typeof value !== 'object' || value === null) problem('must be { postgres }, { redis }, { pollMs } or false')
-  const given = KINDS.filter((kind) => kind in value)
-  if (given.length !== 1) problem(`must have exactly one of postgres, redis and pollMs (got ${given.length === 0 ? 'none' : given.join(', ')})`)
-  const allowed: string[] = given[0] === 'pollMs' ? ['pollMs'] : [given[0]!, 'channel', ...LIVENESS]
-  const unknown = Object.keys(value).find((key) => !allowed.includes(key))
-  if (unknown !== undefined) problem(`unknown setting "${unknown}" (allowed here: ${allowed.join(', ')})`)
-
-  if (given[0] === 'pollMs') {
-    const { pollMs } = value
-    if (typeof pollMs !== 'number' || !Number.isInteger(pollMs) || pollMs <= 0) problem('pollMs must be a positive integer')
-    if (pollMs > MAX_TIMER_MS) problem(`pollMs ${TIMER_LIMIT_PROBLEM}`)
-    return { kind: 'poll', pollMs }
-  }
-  const liveness = resolveLiveness(value as ChannelLivenessOptions)
-  if (given[0] === 'postgres') {
-    const connection: unknown = value.postgres
-    if (!(typeof connection === 'string' && connection !== '') && (typeof connection !== 'object' || connection === null)) {
-      problem('postgres must be a connection string or a pg ClientConfig object')
-    }
-    return { kind: 'postgres', connection: connection as PostgresConnection, channel: resolveChannel(value.channel, 'postgres'), liveness }
-  }
-  const connection: unknown = value.redis
-  const isClient = typeof connection === 'object' && connection !== null && typeof (connection as { duplicate?: unknown }).duplicate === 'function'
-  if (!(typeof connection === 'string' && connection !== '') && !isClient) {
-    problem('redis must be a Redis URL such as "redis://127.0.0.1:6379" or an ioredis client')
-  }
-  return { kind: 'redis', connection: connection as RedisConnection, channel: resolveChannel(value.channel, 'redis'), liveness }
+  return value === undefined ? WAKEUP_OPTION.fallback('wakeup', {}) : WAKEUP_OPTION.read(value, 'wakeup', {})
 }

@@ -12,7 +12,7 @@ await forEachBackend(
   t,
   async (t, backend) => {
     t.test('views, counts and keyset pages', async (t) => {
-      const world = await buildWorld(t, { backend, app: { onPaymentResult: () => {}, delivery: FAST_DELIVERY, polling: { minTimeout: HOUR, maxTimeout: HOUR, factor: 1, randomize: false, maxRetryTime: 100 } } })
+      const world = await buildWorld(t, { backend, app: { onPaymentResult: () => {}, delivery: FAST_DELIVERY, polling: { minTimeoutMs: HOUR, maxTimeoutMs: HOUR, factor: 1, randomize: false, maxRetryTimeMs: 100 } } })
       const { store, app } = world
       const admin = app.alipayplus.admin
       for (let i = 0; i < 7; i++) await store.createOrder({ orderNo: `v-${i}`, amount: { currency: 'USD', value: '100' } })
@@ -56,7 +56,7 @@ await forEachBackend(
             manual.push(context.manual)
             if (!works) throw new Error('the shop database is down')
           }),
-          delivery: { ...FAST_DELIVERY, minTimeout: HOUR, maxTimeout: HOUR },
+          delivery: { ...FAST_DELIVERY, minTimeoutMs: HOUR, maxTimeoutMs: HOUR },
         },
       })
       const { store, app } = world
@@ -119,7 +119,7 @@ await forEachBackend(
 
     t.test('resolve: an operator\'s result through the same transition, audited as manual, delivered and waking waiters', async (t) => {
       const runs = new RunLog()
-      const world = await buildWorld(t, { backend, app: { onPaymentResult: runs.handler('a'), delivery: FAST_DELIVERY, polling: { minTimeout: HOUR, maxTimeout: HOUR, factor: 1, randomize: false, maxRetryTime: 2 * HOUR } } })
+      const world = await buildWorld(t, { backend, app: { onPaymentResult: runs.handler('a'), delivery: FAST_DELIVERY, polling: { minTimeoutMs: HOUR, maxTimeoutMs: HOUR, factor: 1, randomize: false, maxRetryTimeMs: 2 * HOUR } } })
       const { store, app } = world
       const admin = app.alipayplus.admin
       await world.order('r-1')

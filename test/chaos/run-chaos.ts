@@ -198,11 +198,11 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
       clientId: `CHAOS_${label}`,
       notifyClientIds: [CLIENT_ID],
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
-      leaseMs: 4_000,
+      leaseMarginMs: 4_000,
       maxInquiriesPerSecond: 200,
-      polling: { minTimeout: 300, maxTimeout: 2_000, factor: 2, randomize: true, maxRetryTime: 120_000 },
+      polling: { minTimeoutMs: 300, maxTimeoutMs: 2_000, factor: 2, randomize: true, maxRetryTimeMs: 120_000 },
       reconcile: { intervalMs: 2_000, minAgeMs: 3_000, batchSize: 100 },
-      delivery: { leaseMs: plan.deliveryLeaseMs, sweepIntervalMs: 1_000, minTimeout: 200, maxTimeout: 2_000 },
+      delivery: { leaseMs: plan.deliveryLeaseMs, sweepIntervalMs: 1_000, minTimeoutMs: 200, maxTimeoutMs: 2_000 },
       wakeup: setup.wakeup === 'postgres' ? { postgres: wakeUrl, channel } : { redis: wakeUrl, channel },
     }
     return {

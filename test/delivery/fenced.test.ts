@@ -40,7 +40,7 @@ const skewedB =
     const b = new ResultDelivery({
       claims: new DeliveryClaims(resolvePaymentModels(world.prisma, undefined, { delivery: true }).orders, () => Date.now() + offsetMs),
       handler,
-      options: resolveDelivery(handler, delivery).delivery,
+      options: resolveDelivery(delivery),
       log,
       alerts: new AlertHook(undefined, log),
     })

@@ -58,7 +58,7 @@ export class RunLog {
 }
 
 /** Fast retries and sweeps, so that tests finish in seconds; the shape is the production one. */
-export const FAST_DELIVERY = { minTimeout: 20, maxTimeout: 100, randomize: false, sweepIntervalMs: 100, leaseMs: 2_000 }
+export const FAST_DELIVERY = { minTimeoutMs: 20, maxTimeoutMs: 100, randomize: false, sweepIntervalMs: 100, leaseMs: 2_000 }
 
 /** A promise and the function that resolves it. */
 export function gate(): { promise: Promise<void>; open: () => void } {

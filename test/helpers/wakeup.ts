@@ -9,7 +9,7 @@ import { type Backend, backendNamed, REDIS_URL } from './databases.js'
 import { NOTIFY_PATH } from './notify-request.js'
 import { buildWorld, until, type World } from './world.js'
 
-export const TEN_MINUTE_TICKS = { minTimeout: 600_000, maxTimeout: 600_000, factor: 1, randomize: false, maxRetryTime: 1_200_000 }
+export const TEN_MINUTE_TICKS = { minTimeoutMs: 600_000, maxTimeoutMs: 600_000, factor: 1, randomize: false, maxRetryTimeMs: 1_200_000 }
 
 export interface WakeupSetup {
   label: string

@@ -26,7 +26,7 @@ export const alipayKeys = rsaKeyPair()
  * that a loaded machine never turns a slow test into an early "init": tests of the window's end
  * pass their own timeoutMs.
  */
-export const FAST_POLLING = { minTimeout: 20, maxTimeout: 100, factor: 2, randomize: false, maxRetryTime: 60_000 }
+export const FAST_POLLING = { minTimeoutMs: 20, maxTimeoutMs: 100, factor: 2, randomize: false, maxRetryTimeMs: 60_000 }
 
 /** Ticks some 200 times faster than production's take a per-second cap to match; tests of the cap set their own. */
 export const FAST_RATE = 10_000

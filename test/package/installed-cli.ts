@@ -113,7 +113,7 @@ export async function checkInstalledCli(t: Test, consumer: string, env: NodeJS.P
       privateKey: await readFile(keyFile('merchant-private.pem'), 'utf8'),
       alipayPublicKey: await readFile(keyFile('alipay-public.pem'), 'utf8'),
       // One inquiry at once, the next in ten minutes: the result must come by notification.
-      polling: { minTimeout: 600_000, maxTimeout: 600_000, factor: 1, randomize: false, maxRetryTime: 1_200_000 },
+      polling: { minTimeoutMs: 600_000, maxTimeoutMs: 600_000, factor: 1, randomize: false, maxRetryTimeMs: 1_200_000 },
     })
     await app.listen({ port: merchantPort, host: '127.0.0.1' })
     await app.alipayplus.store.createOrder({ orderNo: 'cli-order-1', amount: { currency: 'USD', value: '100' } })

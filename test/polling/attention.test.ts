@@ -105,8 +105,8 @@ t.test('an order Alipay+ never learns about: backs off, then is given up after r
     app: {
       onAttention,
       // Leases that expire at once, so that the next pass may pick the young order again.
-      leaseMs: 1,
-      polling: { ...FAST_POLLING, maxRetryTime: 300 },
+      leaseMarginMs: 1,
+      polling: { ...FAST_POLLING, maxRetryTimeMs: 300 },
       reconcile: { ...RECONCILE_ON_DEMAND, intervalMs: 1_000, maxAgeMs: 86_400_000, notFoundGiveUpMs: 3_600_000 },
     },
   })
@@ -142,8 +142,8 @@ t.test('an order Alipay+ knows but never finalizes: given up after reconcile.max
   const world = await buildWorld(t, {
     app: {
       onAttention,
-      leaseMs: 1,
-      polling: { ...FAST_POLLING, maxRetryTime: 300 },
+      leaseMarginMs: 1,
+      polling: { ...FAST_POLLING, maxRetryTimeMs: 300 },
       // Even with the not-found give-up long past: Alipay+ answers "in process", not "not found".
       reconcile: { ...RECONCILE_ON_DEMAND, maxAgeMs: 86_400_000, notFoundGiveUpMs: 1 },
     },

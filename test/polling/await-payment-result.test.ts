@@ -33,7 +33,7 @@ await forEachBackend(t, async (t, backend) => {
 
   t.test('a notification during polling wakes the waiter at once and stops the inquiries', async (t) => {
     // Ticks a minute apart: only the wake-up can resolve the waiter within the second we allow.
-    const world = await buildWorld(t, { backend, app: { polling: { minTimeout: 60_000, maxTimeout: 60_000, maxRetryTime: 600_000 } } })
+    const world = await buildWorld(t, { backend, app: { polling: { minTimeoutMs: 60_000, maxTimeoutMs: 60_000, maxRetryTimeMs: 600_000 } } })
     await world.order('wake-1')
     const waiting = world.app.awaitPaymentResult('wake-1')
     // The first inquiry has been answered "in process": the loop now sleeps for a minute.

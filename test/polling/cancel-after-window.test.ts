@@ -19,7 +19,7 @@ const WINDOW = { timeoutMs: ORDER_WINDOW_MS }
 async function cancellingWorld(t: Parameters<typeof buildWorld>[0]): Promise<World & { alerts: AttentionAlert[] }> {
   const alerts: AttentionAlert[] = []
   const world = await buildWorld(t, {
-    app: { cancelAfterWindow: true, polling: { ...FAST_POLLING, maxRetryTime: ORDER_WINDOW_MS }, onAttention: (alert) => void alerts.push(alert) },
+    app: { cancelAfterWindow: true, polling: { ...FAST_POLLING, maxRetryTimeMs: ORDER_WINDOW_MS }, onAttention: (alert) => void alerts.push(alert) },
   })
   return { ...world, alerts }
 }

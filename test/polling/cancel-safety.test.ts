@@ -29,7 +29,7 @@ async function cancellingWorld(t: Parameters<typeof buildWorld>[0], backend: Bac
     backend,
     app: {
       cancelAfterWindow: true,
-      polling: { ...FAST_POLLING, maxRetryTime: ORDER_WINDOW_MS },
+      polling: { ...FAST_POLLING, maxRetryTimeMs: ORDER_WINDOW_MS },
       // A lost answer waits until the test drops it (sim.dropLostAnswers), not for a timeout.
       requestTimeoutMs: 120_000,
       onAttention: collect(alerts),
@@ -189,7 +189,7 @@ await forEachBackend(
 
       // An order past its window is cancelled when a wait ends, however short.
       await world.order('m1-old')
-      await world.prisma.paymentOrder.update({ where: { orderNo: 'm1-old' }, data: { createdAt: new Date(Date.now() - 2 * FAST_POLLING.maxRetryTime) } })
+      await world.prisma.paymentOrder.update({ where: { orderNo: 'm1-old' }, data: { createdAt: new Date(Date.now() - 2 * FAST_POLLING.maxRetryTimeMs) } })
       t.match(await world.app.awaitPaymentResult('m1-old', { timeoutMs: 200 }), { status: 'FAIL', source: 'cancel' })
     })
 
@@ -231,10 +231,10 @@ t.test('the database fails while the cancel has no answer: alerted, left sent, r
     merchant: merchantKeys,
     alipay: alipayKeys,
     gatewayUrl: world.simUrl,
-    polling: { ...FAST_POLLING, maxRetryTime: ORDER_WINDOW_MS },
+    polling: { ...FAST_POLLING, maxRetryTimeMs: ORDER_WINDOW_MS },
     maxInquiriesPerSecond: FAST_RATE,
     requestTimeoutMs: 2_000,
-    leaseMs: 1,
+    leaseMarginMs: 1,
     cancelAfterWindow: true,
     onAttention: collect(alerts),
   })

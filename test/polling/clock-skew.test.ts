@@ -1,6 +1,6 @@
 // L11 for polling leases: leaseUntil is written from the holder's wall clock and compared with
 // the claimer's. Documented bound (docs/reconciler.md, "Clock skew"): a claimer whose clock is
-// ahead of the holder's by less than leaseMs - requestTimeoutMs never takes a lease the holder
+// ahead of the holder's by less than leaseMarginMs - requestTimeoutMs never takes a lease the holder
 // is still using, so the two never inquire about one order at once. The second instance runs
 // in its own process with its wall clock shifted by a preload (fixtures/clock-offset.ts); the
 // first polls the order for longer than the second's window.
@@ -17,7 +17,7 @@ import { alipayKeys, buildWorld, FAST_POLLING, FAST_RATE, merchantKeys, until } 
 const LEASE_MS = 4_000
 const REQUEST_TIMEOUT_MS = 1_000
 const BOUND_MS = LEASE_MS - REQUEST_TIMEOUT_MS
-const SHARED = { leaseMs: LEASE_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }
+const SHARED = { leaseMarginMs: LEASE_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }
 /** The second instance's window: several of the first one's lease renewals. */
 const CHILD_WINDOW_MS = 6_000
 
@@ -68,7 +68,7 @@ async function skewedPair(t: Test, orderNo: string, offsetMs: number) {
 }
 
 t.test('polling leases under clock skew', await needsServer('postgresql'), async (t) => {
-  t.test(`a clock ${BOUND_MS - 1_000} ms ahead (within leaseMs - requestTimeoutMs): never takes the live lease`, async (t) => {
+  t.test(`a clock ${BOUND_MS - 1_000} ms ahead (within leaseMarginMs - requestTimeoutMs): never takes the live lease`, async (t) => {
     const { b, aPolledThroughout } = await skewedPair(t, 'skew-within', BOUND_MS - 1_000)
     t.ok(aPolledThroughout, 'A polled the order for the whole of B\'s window')
     t.equal(b.result.final, false, "B's window ended without the result")

@@ -16,7 +16,7 @@ await forEachBackend(t, async (t, backend) => {
   const world = await buildWorld(t, {
     backend,
     // Short, so that the old behaviour (a failing write, retried) ends the wait instead of hanging.
-    app: { onAttention: (alert) => void alerts.push(alert), polling: { ...FAST_POLLING, maxRetryTime: 5_000 } },
+    app: { onAttention: (alert) => void alerts.push(alert), polling: { ...FAST_POLLING, maxRetryTimeMs: 5_000 } },
   })
   const inquiriesFor = (orderNo: string) => world.sim.stats().inquiries.byPayment[orderNo] ?? 0
 

@@ -87,7 +87,7 @@ await forEachBackend(
     t.test("a lease holds while its order waits for its turn under the cap: the other instance's reconciler leaves it", async (t) => {
       // Turns about 3 s apart (6 orders, 2 a second); without the turn in it a lease would last
       // 1 s + the schedule's 0.1 s. A margin of 1 s, not less: a loaded machine stalls timers.
-      const world = await buildWorld(t, { backend, app: { maxInquiriesPerSecond: 2, leaseMs: 1_000, requestTimeoutMs: 15_000 } })
+      const world = await buildWorld(t, { backend, app: { maxInquiriesPerSecond: 2, leaseMarginMs: 1_000, requestTimeoutMs: 15_000 } })
       const orderNos = Array.from({ length: 6 }, (_, i) => `turn-${i}`)
       for (const orderNo of orderNos) await world.order(orderNo)
       const results = Promise.all(orderNos.map((orderNo) => world.app.awaitPaymentResult(orderNo)))

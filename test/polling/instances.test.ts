@@ -13,7 +13,7 @@ t.setTimeout(900_000)
 
 await forEachBackend(t, async (t, backend) => {
   t.test("a fresh instance's reconciler finalizes the orders a crashed one left init", async (t) => {
-    const world = await buildWorld(t, { backend, app: { leaseMs: 300 } })
+    const world = await buildWorld(t, { backend, app: { leaseMarginMs: 300 } })
     const orderNos = Array.from({ length: ORDERS }, (_, i) => `orphan-${i}`)
     for (const orderNo of orderNos) await world.order(orderNo)
     // The first instance starts polling (taking leases), then goes away with the payments open.
@@ -74,10 +74,10 @@ await forEachBackend(t, async (t, backend) => {
   })
 
   t.test('a lease holds from one tick to the next, and is let go when the loop ends', async (t) => {
-    // Waits (1 s) longer than leaseMs (0.5 s): a lease that lasted leaseMs from each claim
+    // Waits (1 s) longer than leaseMarginMs (0.5 s): a lease that lasted leaseMarginMs from each claim
     // would lapse between two ticks and the other instance's reconciler would take the order.
-    const polling = { minTimeout: 1_000, maxTimeout: 1_000, factor: 1, randomize: false, maxRetryTime: 60_000 }
-    const schedule = { leaseMs: 500, requestTimeoutMs: 15_000, polling }
+    const polling = { minTimeoutMs: 1_000, maxTimeoutMs: 1_000, factor: 1, randomize: false, maxRetryTimeMs: 60_000 }
+    const schedule = { leaseMarginMs: 500, requestTimeoutMs: 15_000, polling }
     const world = await buildWorld(t, { backend, app: schedule })
     await world.order('held-1')
     const windowEnds = Date.now() + 3_500
@@ -118,7 +118,7 @@ await forEachBackend(t, async (t, backend) => {
 
   t.test('notifications and inquiries racing across two instances: still one transition', async (t) => {
     const world = await buildWorld(t, { backend, faults: { notifyDuplicateRate: 1 } })
-    const second = await world.addApp({ leaseMs: 1 })
+    const second = await world.addApp({ leaseMarginMs: 1 })
     const orderNos = Array.from({ length: ORDERS }, (_, i) => `mixed-${i}`)
     for (const orderNo of orderNos) await world.order(orderNo)
     const waiting = orderNos.flatMap((orderNo) => [world.app.awaitPaymentResult(orderNo), second.awaitPaymentResult(orderNo)])

@@ -8,7 +8,7 @@ import { buildWorld, until } from '../helpers/world.js'
 
 const ORDERS = 10
 // A's ticks come every 20..100 ms; its lease lasts until its next tick plus 2 s.
-const SHARED = { leaseMs: 2_000, requestTimeoutMs: 1_000 }
+const SHARED = { leaseMarginMs: 2_000, requestTimeoutMs: 1_000 }
 
 t.test('an instance that does not hold the lease waits for its lapse or a wake-up, not every tick', await needsServer('postgresql'), async (t) => {
   const world = await buildWorld(t, { app: SHARED })

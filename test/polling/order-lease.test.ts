@@ -30,7 +30,7 @@ t.test('a claim lasts until the next call could come, plus the margin', async (t
   const { claims, lease } = fakes(async () => true)
   const before = Date.now()
   t.ok(await lease.hold('o-1').claim(4_000))
-  t.ok(claims[0]!.getTime() >= before + 5_000, 'next call in 4 s + leaseMs 1 s')
+  t.ok(claims[0]!.getTime() >= before + 5_000, 'next call in 4 s + leaseMarginMs 1 s')
   t.ok(claims[0]!.getTime() <= Date.now() + 5_000)
 })
 

@@ -78,7 +78,7 @@ t.test('the plugin against an independently written Alipay+', await needsServer(
     alipay,
     privateKey: pkcs1,
     gatewayUrl: gateway.url,
-    polling: { minTimeout: 20, maxTimeout: 50, factor: 2, randomize: false, maxRetryTime: 30_000 },
+    polling: { minTimeoutMs: 20, maxTimeoutMs: 50, factor: 2, randomize: false, maxRetryTimeMs: 30_000 },
   })
   const store = app.alipayplus.store
   const amount = { currency: 'USD', value: '100' }

@@ -160,6 +160,13 @@ t.test('options are checked up front, without quoting keys', async (t) => {
   t.throws(() => createSimulator({ ...base, redeliveryScheduleMs: [0, -1] }), { message: /"redeliveryScheduleMs"/ })
   t.throws(() => createSimulator({ ...base, notifyUrl: '/relative' }), { message: /"notifyUrl"/ })
   t.throws(() => createSimulator({ ...base, faults: { notifyDropRate: -0.1 } }), { code: 'FST_ALIPAYPLUS_SIM_INVALID_INPUT' })
+  t.throws(() => createSimulator({ ...base, faults: { notifyDropRat: 1 } as never }), { message: /unknown fault "notifyDropRat" \(did you mean "notifyDropRate"\?\)/ })
+  // The same laws as the plugin's options: unknown names refused with the name meant, undefined the default.
+  t.throws(() => createSimulator({ ...base, notifyTimeout: 1_000 } as never), { message: /option "notifyTimeout" is unknown: did you mean "notifyTimeoutMs"\?/ })
+  const defaults = createSimulator({ ...base, keyVersion: undefined, notifyTimeoutMs: undefined, seed: undefined, faults: { notifyDropRate: undefined } })
+  const plain = createSimulator(base)
+  t.teardown(() => Promise.all([defaults.close(), plain.close()]))
+  t.same(defaults.faults(), plain.faults(), 'undefined faults are the defaults')
 })
 
 t.test('close() is idempotent and ends slow answers', async (t) => {

@@ -142,7 +142,7 @@ t.test('a result left undelivered past deliveryBacklogMs: degraded until deliver
   let refuse = true
   const world = await buildWorld(t, {
     app: {
-      delivery: { ...FAST_DELIVERY, minTimeout: 60_000, maxTimeout: 60_000 },
+      delivery: { ...FAST_DELIVERY, minTimeoutMs: 60_000, maxTimeoutMs: 60_000 },
       onPaymentResult: () => {
         if (refuse) throw new Error('downstream refused')
       },

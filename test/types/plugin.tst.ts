@@ -49,11 +49,11 @@ describe('options', () => {
       keyVersion: '1',
       requestTimeoutMs: 10_000,
       notifyBodyLimit: 65_536,
-      polling: { minTimeout: 4000, maxTimeout: 60_000, factor: 2, randomize: false, maxRetryTime: 600_000 },
+      polling: { minTimeoutMs: 4000, maxTimeoutMs: 60_000, factor: 2, randomize: false, maxRetryTimeMs: 600_000 },
       maxConcurrentInquiries: 16,
       maxInquiriesPerSecond: 50,
       reconcile: { intervalMs: 60_000, minAgeMs: 60_000, batchSize: 100, maxAgeMs: 172_800_000 },
-      leaseMs: 30_000,
+      leaseMarginMs: 30_000,
       cancelAfterWindow: false,
       onAttention: (alert: AttentionAlert) => {
         void alert
@@ -65,6 +65,14 @@ describe('options', () => {
     expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, maxInquiriesPerSecond: '50' })
     expect(app.register).type.toBeCallableWith(fastifyAlipayPlus, { ...options, reconcile: false })
     expect(DEFAULTS).type.toBeAssignableTo<Partial<AlipayPlusOptions>>()
+  })
+
+  test('the old names of renamed options are refused', () => {
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, polling: { minTimeout: 4000 } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, polling: { maxTimeout: 60_000 } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, polling: { maxRetryTime: 600_000 } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, delivery: { minTimeout: 1000 } })
+    expect(app.register).type.not.toBeCallableWith(fastifyAlipayPlus, { ...options, leaseMs: 30_000 })
   })
 
   test('wakeup: one channel, a connection string or object, or the poll, or false', () => {

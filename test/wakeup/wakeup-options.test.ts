@@ -17,13 +17,13 @@ t.test('given settings are kept', async (t) => {
 
 t.test('bad settings are refused with the setting named', async (t) => {
   const cases: Array<[string, object, RegExp]> = [
-    ['heartbeatMs zero', { postgres: PG, heartbeatMs: 0 }, /heartbeatMs must be a positive integer/],
-    ['timeoutMs a string', { redis: 'redis://127.0.0.1', timeoutMs: '10s' }, /timeoutMs must be a positive integer/],
-    ['timeoutMs above the timer limit', { postgres: PG, timeoutMs: 2 ** 31 }, /timeoutMs must be at most/],
-    ['maxPending fractional', { postgres: PG, maxPending: 1.5 }, /maxPending must be a positive integer/],
-    ['maxPending unbounded', { postgres: PG, maxPending: Number.POSITIVE_INFINITY }, /maxPending must be a positive integer/],
-    ['maxPending too large', { postgres: PG, maxPending: 10_000_000 }, /maxPending must be at most 1000000/],
-    ['liveness with the poll', { pollMs: 100, heartbeatMs: 100 }, /unknown setting "heartbeatMs"/],
+    ['heartbeatMs zero', { postgres: PG, heartbeatMs: 0 }, /option "wakeup.heartbeatMs" must be a positive integer/],
+    ['timeoutMs a string', { redis: 'redis://127.0.0.1', timeoutMs: '10s' }, /option "wakeup.timeoutMs" must be a positive integer/],
+    ['timeoutMs above the timer limit', { postgres: PG, timeoutMs: 2 ** 31 }, /option "wakeup.timeoutMs" must be at most/],
+    ['maxPending fractional', { postgres: PG, maxPending: 1.5 }, /option "wakeup.maxPending" must be a positive integer/],
+    ['maxPending unbounded', { postgres: PG, maxPending: Number.POSITIVE_INFINITY }, /option "wakeup.maxPending" must be a positive integer/],
+    ['maxPending too large', { postgres: PG, maxPending: 10_000_000 }, /option "wakeup.maxPending" must be at most 1000000/],
+    ['liveness with the poll', { pollMs: 100, heartbeatMs: 100 }, /option "wakeup.heartbeatMs" is unknown/],
   ]
   for (const [name, value, message] of cases) {
     t.throws(() => resolveWakeup(value as never), { code: 'FST_ALIPAYPLUS_INVALID_OPTION', message }, name)
