@@ -2,7 +2,8 @@
 // from the packed tarball (SQLite, its own Prisma schema), with an OpenTelemetry SDK, the undici
 // instrumentation and the admin routes, runs test/package/fixtures/ops-app.mjs: two results
 // whose onPaymentResult fails until its retries are used up, found by the admin API and routes,
-// retried, delivered with the same idempotency key; health(), the spans and the metrics on the way.
+// retried, delivered with the same idempotency key; on the way health() (degraded by that
+// backlog, then by the wake-up channel's Redis going away), the spans and the metrics.
 // Needs the npm registry (or an npm cache holding what the Quick start and the SDK install).
 import { copyFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -20,6 +21,8 @@ const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 /**
  * The undici instrumentation is the application's choice, not a package of this repository:
  * 0.33 is its last release for Node.js 20 and @opentelemetry/core 2 (0.34 needs Node.js 22.15).
+ * @opentelemetry/instrumentation at the version it depends on: the app calls its
+ * registerInstrumentations.
  */
 const UNDICI_INSTRUMENTATION = ['@opentelemetry/instrumentation-undici@0.33.0', '@opentelemetry/instrumentation@0.223.0']
 /** What the app adds to the Quick start, at this repository's versions (a warm npm cache has them). */
