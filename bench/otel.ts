@@ -1,14 +1,16 @@
 // Benchmark "otel": what OpenTelemetry costs notifyPayment. The notify benchmark's plugin run
-// on PostgreSQL (64 connections each, every timed request a first transition), three ways at
-// the same time: three server processes under load together, each on its own database, so
-// that whatever else runs on the machine takes its share from all three alike, and the
-// scheduler's equal share of the cores turns a costlier request into fewer req/s:
+// on PostgreSQL (64 connections each, every timed request a first transition), four ways at
+// the same time: four server processes under load together, each on its own database, so
+// that whatever else runs on the machine takes its share from all alike, and the scheduler's
+// equal share of the cores turns a costlier request into fewer req/s:
 //   off: openTelemetry { enabled: false }: @opentelemetry/api never loaded, no subscriber;
 //   api: the default with @opentelemetry/api installed and no SDK: the no-op global providers;
+//   ctx: api plus the SDK's AsyncLocalStorage context manager alone: what the application's
+//        context manager costs every request, the plugin's instrumentation still a no-op;
 //   sdk: an SDK registered globally (MeterProvider read every second, TracerProvider batching
 //        spans, AsyncLocalStorage context manager), as a production application has it.
 // Each on a fresh database with the same orders and the same pre-signed notifications; the
-// rounds repeat the three together.
+// rounds repeat the four together, started in a rotated order.
 import { createNotifyDatabase } from './lib/database.js'
 import { generateBenchKeys } from './lib/keys.js'
 import { runBench } from './lib/lifecycle.js'
@@ -21,8 +23,10 @@ import { bindingCost } from './lib/otel-binding-cost.js'
 import { CPU_VARIANTS, interleavedCpu } from './lib/otel-cpu.js'
 
 const SECONDS = Number(process.env.BENCH_OTEL_SECONDS ?? 10)
-const ROUNDS = Number(process.env.BENCH_OTEL_ROUNDS ?? 2)
-const VARIANTS = ['off', 'api', 'sdk'] as const satisfies ReadonlyArray<TargetSettings['openTelemetry']>
+const VARIANTS = ['off', 'api', 'ctx', 'sdk'] as const satisfies ReadonlyArray<TargetSettings['openTelemetry']>
+// One round per start position, the start order rotating: of the servers under load together,
+// the last started reaches its timed run last, and did worst on a busy machine.
+const ROUNDS = Number(process.env.BENCH_OTEL_ROUNDS ?? VARIANTS.length)
 type Variant = (typeof VARIANTS)[number]
 const TARGET_SDK_OVER_NONE = 0.95
 const CPU_BATCHES = Number(process.env.BENCH_OTEL_CPU_BATCHES ?? 40)
@@ -39,19 +43,21 @@ runBench('otel', 600, async ({ defer }) => {
     timed: await presignNotifications(orderNumbers('plugin-m-', Math.ceil(perSecond * SECONDS)), keys.alipay.privateKey),
   }
 
-  const runs: Record<Variant, MeasuredRun[]> = { off: [], api: [], sdk: [] }
+  const runs: Record<Variant, MeasuredRun[]> = { off: [], api: [], ctx: [], sdk: [] }
   for (let round = 0; round < ROUNDS; round++) {
-    const databases = await Promise.all(VARIANTS.map(() => createNotifyDatabase('postgresql')))
+    // Started in a rotated order: none is always the last to start (and so to reach its timed run).
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!)
+    const databases = await Promise.all(order.map(() => createNotifyDatabase('postgresql')))
     for (const db of databases) defer(() => db.drop())
     // Each starts its timed run after the same wait for a quiet machine (which a loaded one
-    // never gives: the full 10 s), so the three timed runs overlap.
+    // never gives: the full 10 s), so the timed runs overlap.
     const results = await Promise.all(
-      VARIANTS.map((variant, i) => runPlugin(databases[i]!, keys, signed, SECONDS, perSecond, defer, { openTelemetry: variant })),
+      order.map((variant, i) => runPlugin(databases[i]!, keys, signed, SECONDS, perSecond, defer, { openTelemetry: variant })),
     )
     for (const [i, { target, run }] of results.entries()) {
       await target.child.stop()
       await databases[i]!.drop()
-      runs[VARIANTS[i]!].push({ ...run, label: `${VARIANTS[i]}, round ${round + 1}` })
+      runs[order[i]!].push({ ...run, label: `${order[i]}, round ${round + 1}` })
     }
   }
 
@@ -89,6 +95,8 @@ runBench('otel', 600, async ({ defer }) => {
     sdkOverApi: mean('sdk') / mean('api'),
     sdkOverOff: mean('sdk') / mean('off'),
     apiOverOff: mean('api') / mean('off'),
+    ctxOverApi: mean('ctx') / mean('api'),
+    sdkOverCtx: mean('sdk') / mean('ctx'),
     cpuPerRequestSdkOverApi: meanCpuMs('sdk') / meanCpuMs('api'),
     cpuPerRequestSdkOverOff: meanCpuMs('sdk') / meanCpuMs('off'),
   }
@@ -98,10 +106,12 @@ runBench('otel', 600, async ({ defer }) => {
     ['SDK registered / API without SDK', round(ratios.sdkOverApi, 3)],
     ['SDK registered / openTelemetry disabled', round(ratios.sdkOverOff, 3)],
     ['API without SDK / openTelemetry disabled', round(ratios.apiOverOff, 3)],
+    ['API with the context manager alone / API without SDK', round(ratios.ctxOverApi, 3)],
+    ['SDK registered / API with the context manager alone (the providers\' share)', round(ratios.sdkOverCtx, 3)],
     ['server CPU per request: SDK registered / API without SDK', round(ratios.cpuPerRequestSdkOverApi, 3)],
     ['server CPU per request: SDK registered / openTelemetry disabled', round(ratios.cpuPerRequestSdkOverOff, 3)],
   ])
-  note('The three ran at the same time: "server cores" is each one\'s share; "other cores" counts the other two servers too.')
+  note('The four ran at the same time: "server cores" is each one\'s share; "other cores" counts the other servers too.')
   note('Per notification the plugin records a counter, and per transition a counter and a histogram; it adds the result to')
   note('the request span of an HTTP instrumentation, of which this server has none (so no span is made on this path).')
 

@@ -15,8 +15,11 @@ export const CONNECTIONS = 64
 
 /** What the server child is started with beside its mode and database (see servers/notify-target.ts). */
 export interface TargetSettings {
-  /** The plugin's OpenTelemetry: off (enabled false), the API alone (no SDK), or an SDK registered. Default: api. */
-  openTelemetry?: 'off' | 'api' | 'sdk'
+  /**
+   * The plugin's OpenTelemetry: off (enabled false), the API alone (no SDK), the API with only the
+   * SDK's context manager registered, or an SDK registered. Default: api.
+   */
+  openTelemetry?: 'off' | 'api' | 'ctx' | 'sdk'
 }
 
 export interface Target {

@@ -25,8 +25,13 @@ export function otelSdkProviders(): { meterProvider: MeterProvider; tracerProvid
   }
 }
 
-export function registerOtelSdk(): () => Promise<void> {
+/** The context manager the Node.js SDK registers (AsyncLocalStorage, on async hooks in Node.js 20), alone. */
+export function registerContextManager(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+}
+
+export function registerOtelSdk(): () => Promise<void> {
+  registerContextManager()
   const { meterProvider, tracerProvider, shutdown } = otelSdkProviders()
   metrics.setGlobalMeterProvider(meterProvider)
   trace.setGlobalTracerProvider(tracerProvider)

@@ -18,7 +18,7 @@ import type { DatabaseLocation } from '../lib/database.js'
 import type { MerchantKeyPems } from '../lib/keys.js'
 import { buildMerchantApp, openPrisma } from '../lib/merchant-app.js'
 import type { TargetSettings } from '../lib/notify-plugin-run.js'
-import { registerOtelSdk } from '../lib/otel-sdk.js'
+import { registerContextManager, registerOtelSdk } from '../lib/otel-sdk.js'
 import { TARGET_PATHS, type TargetMode } from '../lib/notify-targets.js'
 import { prismaOrderRows, type BenchPrisma } from '../lib/prisma-order-rows.js'
 import { serveRpc } from '../lib/rpc-server.js'
@@ -43,6 +43,7 @@ async function start(input: MerchantKeyPems & DatabaseLocation & TargetSettings 
   if (/^postgres(ql)?:/i.test(input.databaseUrl)) countPgQueries()
   if (input.mode === 'plugin') {
     const { openTelemetry = 'api', ...location } = input
+    if (openTelemetry === 'ctx') registerContextManager()
     const stopSdk = openTelemetry === 'sdk' ? registerOtelSdk() : undefined
     const merchant = await buildMerchantApp({
       ...location,

@@ -13,7 +13,7 @@ import { delimiter, join } from 'node:path'
 import t from 'tap'
 import { createEmptyPostgres, needsServer } from '../helpers/databases.js'
 import { type CodeBlock, codeBlocks, projectMarkdown } from '../helpers/markdown.js'
-import { consumerTsconfig, packTarball, pkg, QUIET_INSTALL, root, run, scratchDir } from '../helpers/packed-package.js'
+import { consumerTsconfig, OFFLINE_PRISMA, packTarball, pkg, quickstartScript, root, run, scratchDir } from '../helpers/packed-package.js'
 
 // Installs, two Prisma generations, three runs and a type-check: beyond the default per-file limit.
 t.setTimeout(900_000)
@@ -152,19 +152,6 @@ t.test('the commands of every bash block exist', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // The Quick start in a new app, then every TypeScript block type-checked there.
 
-/** A quickstart block as a script: `npm i` takes the tarball for the package, and stays quiet. */
-function script(block: CodeBlock, tarball: string): string {
-  const lines = block.code.split('\n').map((line) => {
-    if (!/^npm i /.test(line)) return line
-    const words = line.split(' ').map((word) => (word === pkg.name ? tarball : word))
-    return [...words, ...QUIET_INSTALL].join(' ')
-  })
-  return ['set -euo pipefail', ...lines].join('\n')
-}
-
-// Prisma's documented override for machines that cannot download its engine (README, Quick start).
-const OFFLINE_PRISMA = { PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' }
-
 async function runBlock(app: string, block: CodeBlock, env: NodeJS.ProcessEnv = {}): Promise<string> {
   const { stdout } = await run('npx', ['tsx', fileName(block)], app, `${where(block)} (npx tsx)`, {
     env: { PORT: '0', ...env },
@@ -180,7 +167,7 @@ t.test('the Quick start in a new app from the packed tarball, and every TypeScri
   await run('mkdir', ['-p', app], work, 'mkdir')
 
   const [sqlite] = tagged('bash', 'quickstart')
-  await run('bash', ['-c', script(sqlite!, tarball)], app, `${where(sqlite!)} (Quick start, SQLite)`, { env: OFFLINE_PRISMA })
+  await run('bash', ['-c', quickstartScript(sqlite!.code, tarball)], app, `${where(sqlite!)} (Quick start, SQLite)`, { env: OFFLINE_PRISMA })
   for (const block of blocks.filter((block) => block.lang === 'ts')) {
     // The prelude goes after the block (declarations and imports are hoisted), so that a
     // compiler error's line N is line N of the block, i.e. line `block.line + N` of its page.
@@ -202,7 +189,7 @@ t.test('the Quick start in a new app from the packed tarball, and every TypeScri
   // The PostgreSQL variant: its install and schema lines always (the type-check below needs its
   // adapter), its run where a server is reachable.
   const [postgres] = tagged('bash', 'quickstart-postgres')
-  await run('bash', ['-c', script(postgres!, tarball)], app, `${where(postgres!)} (Quick start, PostgreSQL)`, { env: OFFLINE_PRISMA })
+  await run('bash', ['-c', quickstartScript(postgres!.code, tarball)], app, `${where(postgres!)} (Quick start, PostgreSQL)`, { env: OFFLINE_PRISMA })
   await t.test('the Quick start on PostgreSQL', await needsServer('postgresql'), async (t) => {
     const url = await createEmptyPostgres(t)
     const stdout = await runBlock(app, quickStart!, { DATABASE_URL: url })

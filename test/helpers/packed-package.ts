@@ -105,6 +105,23 @@ export async function emptyApp(dir: string, name = 'fap-app'): Promise<string> {
 /** Flags every test install passes: no audit or funding chatter, no install-time script. */
 export const QUIET_INSTALL = ['--no-audit', '--no-fund', '--ignore-scripts']
 
+/** Prisma's documented override for machines that cannot download its engine (README, Quick start). */
+export const OFFLINE_PRISMA = { PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' }
+
+/**
+ * The README's ```bash quickstart block as a bash script: its `npm i` lines take the tarball
+ * for this package, and stay quiet (QUIET_INSTALL). Run it in an empty directory with
+ * OFFLINE_PRISMA in the environment.
+ */
+export function quickstartScript(code: string, tarball: string): string {
+  const lines = code.split('\n').map((line) => {
+    if (!/^npm i /.test(line)) return line
+    const words = line.split(' ').map((word) => (word === pkg.name ? tarball : word))
+    return [...words, ...QUIET_INSTALL].join(' ')
+  })
+  return ['set -euo pipefail', ...lines].join('\n')
+}
+
 /**
  * The tsconfig.json a throw-away app type-checks `files` with: strict, NodeNext, as a user's
  * TypeScript project would, with @types/node from this repository (the app installs no
