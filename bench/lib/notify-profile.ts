@@ -17,6 +17,10 @@ export interface CpuProfile {
 const LAYERS: Array<[string, (url: string, name: string) => boolean]> = [
   ['idle (waiting for I/O)', (_u, n) => n === '(idle)'],
   ['garbage collector', (_u, n) => n === '(garbage collector)'],
+  // Socket writes and the hand-off of RSA work to the thread pool (SignJob.run). The profile
+  // samples wall-clock time: on an oversubscribed machine the thread is often descheduled
+  // inside these calls (they wake PostgreSQL or a pool thread), so they read high there.
+  ['syscalls: socket writes, thread-pool hand-off', (u, n) => u === '' && /^(writev|writeBuffer|writeUtf8String|writeLatin1String|run)$/.test(n)],
   ['Prisma query compiler (Wasm)', (u) => u.startsWith('wasm://')],
   ['Prisma client (JS runtime)', (u) => /@prisma\/(client|client-runtime-utils|driver-adapter-utils)\//.test(u)],
   ['pg driver (adapter-pg, pg, pg-protocol)', (u) => /@prisma\/adapter-pg|\/node_modules\/(pg|pg-protocol|pg-types|pg-pool|postgres-[a-z]+|pgpass)\//.test(u)],
