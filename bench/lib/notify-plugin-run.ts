@@ -7,11 +7,14 @@ import { DB_LABELS, type BenchDbKind, type NotifyDatabase, type OrderRows, type 
 import { merchantPems, type BenchKeys } from './keys.js'
 import { sleep } from './lifecycle.js'
 import { load, type LoadRun } from './load.js'
+import { type CpuProfile, type ProfileSummary, summarizeProfile } from './notify-profile.js'
 import type { PreparedRequest } from './notify-requests.js'
 import { TARGET_PATHS, type TargetMode } from './notify-targets.js'
 
 export const WARMUP_SECONDS = 2
 export const CONNECTIONS = 64
+/** BENCH_NOTIFY_PROFILE=1: a V8 CPU profile of the server's main thread over each timed run. */
+const PROFILE = process.env.BENCH_NOTIFY_PROFILE === '1'
 
 /** What the server child is started with beside its mode and database (see servers/notify-target.ts). */
 export interface TargetSettings {
@@ -36,6 +39,8 @@ export interface MeasuredRun {
   count: RunCount
   /** Queries sent over the server's pg connections per message recorded (PostgreSQL only). */
   queriesPerRequest: number | null
+  /** The server's main thread over the timed run (BENCH_NOTIFY_PROFILE=1), else null. */
+  profile: ProfileSummary | null
 }
 
 export async function startTarget(
@@ -63,12 +68,14 @@ export async function measured(
 ): Promise<MeasuredRun> {
   await waitForQuiet(10_000)
   const queries0 = await target.child.call<number>('pgQueries')
+  if (PROFILE) await target.child.call('startProfile')
   const run = await load({ url: target.url, path: TARGET_PATHS[mode], requests, seconds, connections: CONNECTIONS, server: target.child })
+  const profile = PROFILE ? summarizeProfile(await target.child.call<CpuProfile>('stopProfile')) : null
   const count = await settledCount(target.rows, prefix)
   // Per message the run recorded, once the requests in flight at its end are done too (the
   // warm-up's were done before it started: waitForQuiet takes at least a second).
   const queries = (await target.child.call<number>('pgQueries')) - queries0
-  return { label, kind, seconds, run, count, queriesPerRequest: kind === 'postgresql' && count.messages > 0 ? queries / count.messages : null }
+  return { label, kind, seconds, run, count, queriesPerRequest: kind === 'postgresql' && count.messages > 0 ? queries / count.messages : null, profile }
 }
 
 /**
@@ -88,7 +95,7 @@ export async function settledCount(rows: OrderRows, prefix: string): Promise<Run
 }
 
 /** The plugin on one database: warm-up, then a timed run, from the notifications signed beforehand. */
-export async function runPlugin(
+export function runPlugin(
   db: NotifyDatabase,
   keys: BenchKeys,
   signed: { warm: PreparedRequest[]; timed: PreparedRequest[] },
@@ -97,12 +104,27 @@ export async function runPlugin(
   defer: (fn: () => unknown) => void,
   settings: TargetSettings = {},
 ): Promise<{ target: Target; run: MeasuredRun }> {
-  const target = await startTarget('plugin', db, keys, defer, settings)
+  return runSigned('plugin', db, keys, signed, seconds, perSecond, defer, settings)
+}
+
+/** A signed route (the plugin's, or the minimal hand-written one) on one database: warm-up, then a timed run. */
+export async function runSigned(
+  mode: 'plugin' | 'minimal',
+  db: NotifyDatabase,
+  keys: BenchKeys,
+  signed: { warm: PreparedRequest[]; timed: PreparedRequest[] },
+  seconds: number,
+  perSecond: number,
+  defer: (fn: () => unknown) => void,
+  settings: TargetSettings = {},
+): Promise<{ target: Target; run: MeasuredRun }> {
+  const target = await startTarget(mode, db, keys, defer, settings)
+  const label = mode === 'plugin' ? `plugin (${DB_LABELS[db.kind]})` : 'minimal signed route'
   if (db.kind === 'postgresql') {
     // More than the plugin can answer in `seconds` (it signs every answer): see the caller.
     await target.rows.insertOrders([...signed.warm, ...signed.timed].map((r) => r.orderNo))
-    await load({ url: target.url, path: TARGET_PATHS.plugin, requests: signed.warm, seconds: WARMUP_SECONDS, connections: CONNECTIONS, server: target.child })
-    const run = await measured(`plugin (${DB_LABELS[db.kind]})`, db.kind, target, 'plugin', 'plugin-m-', signed.timed.slice(0, Math.ceil(perSecond * seconds)), seconds)
+    await load({ url: target.url, path: TARGET_PATHS[mode], requests: signed.warm, seconds: WARMUP_SECONDS, connections: CONNECTIONS, server: target.child })
+    const run = await measured(label, db.kind, target, mode, 'plugin-m-', signed.timed.slice(0, Math.ceil(perSecond * seconds)), seconds)
     return { target, run }
   }
   // Elsewhere the orders are sized from the warm-up (twice its rate, capped by the signed

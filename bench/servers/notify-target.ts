@@ -5,15 +5,20 @@
 //   store:    a plain route calling the same OrderStore.recordResult, no crypto and no schema;
 //   baseline: a plain route calling SingleStatementStore.recordResult (the previous design's
 //             single PostgreSQL statement, bench/lib/single-statement-store.ts) with the same
-//             input, no crypto and no schema. PostgreSQL only.
+//             input, no crypto and no schema. PostgreSQL only;
+//   minimal:  the least a signed notify route can do, written by hand: verify the Alipay+
+//             signature, ONE conditional UPDATE by raw SQL (the init -> final transition with
+//             the amount check, no audit event), sign the answer. PostgreSQL only.
 // All use the same PrismaClient setup (openDatabase's adapter and pool) on the same database.
 // On PostgreSQL the process counts the queries its pg connections send (a counter on
 // pg.Client.prototype.query, installed before any connection is made): statements per request.
+import { Session } from 'node:inspector/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { ACKNOWLEDGED } from '../../src/notify/answers.js'
 import { type NotifyBody, notifyResult } from '../../src/notify/notify-body-schema.js'
 import { OrderStore } from '../../src/store/order-store.js'
+import { minimalSignedRoute } from '../lib/minimal-signed-route.js'
 import type { DatabaseLocation } from '../lib/database.js'
 import type { MerchantKeyPems } from '../lib/keys.js'
 import { buildMerchantApp, openPrisma } from '../lib/merchant-app.js'
@@ -56,6 +61,17 @@ async function start(input: MerchantKeyPems & DatabaseLocation & TargetSettings 
       await merchant.close()
       await stopSdk?.()
     }
+  } else if (input.mode === 'minimal') {
+    const db = await openPrisma(input.databaseUrl)
+    prisma = db.prisma
+    const server = Fastify({ logger: false, forceCloseConnections: true })
+    minimalSignedRoute(server, db.prisma, input)
+    app = server
+    closeAll = async () => {
+      await server.close()
+      await db.close()
+    }
+    await server.ready()
   } else {
     const db = await openPrisma(input.databaseUrl, input.pgliteDir)
     prisma = db.prisma
@@ -77,6 +93,24 @@ async function start(input: MerchantKeyPems & DatabaseLocation & TargetSettings 
   return { url }
 }
 
+// A V8 CPU profile of this process's main thread over exactly a timed run.
+let profiler: Session | undefined
+
+async function startProfile(): Promise<void> {
+  profiler = new Session()
+  profiler.connect()
+  await profiler.post('Profiler.enable')
+  await profiler.post('Profiler.start')
+}
+
+async function stopProfile(): Promise<unknown> {
+  if (!profiler) throw new Error('no profile started')
+  const { profile } = await profiler.post('Profiler.stop')
+  profiler.disconnect()
+  profiler = undefined
+  return profile
+}
+
 function rows() {
   if (!prisma) throw new Error('not started')
   return prismaOrderRows(prisma)
@@ -87,6 +121,8 @@ serveRpc(
     start,
     cpuUsage: () => process.cpuUsage(),
     pgQueries: () => pgQueries,
+    startProfile,
+    stopProfile,
     // The harness's bulk work on PGlite, which only this process can reach.
     insertOrders: (orderNos: string[], amount?: { currency: string; value: string }) => rows().insertOrders(orderNos, amount),
     countRun: (prefix: string) => rows().countRun(prefix),
