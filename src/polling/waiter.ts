@@ -1,0 +1,20 @@
+// One awaitPaymentResult call waiting on a polled order: what its promise needs (resolve,
+// reject), its window's deadline (an entry in the poller's one DeadlineTimer), and its abort
+// listener if the caller gave a signal. Nothing else: no timer, no closure of its own.
+import type { PaymentOrderRecord } from '../store/prisma-types.js'
+import type { Deadline } from './deadline-timer.js'
+import type { PolledOrder } from './polled-order.js'
+
+export class Waiter implements Deadline {
+  heapIndex = -1
+  onAbort: (() => void) | undefined = undefined
+
+  constructor(
+    readonly order: PolledOrder,
+    /** performance.now() when this caller's window ends. */
+    readonly at: number,
+    readonly resolve: (order: PaymentOrderRecord | null) => void,
+    readonly reject: (error: unknown) => void,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+}
