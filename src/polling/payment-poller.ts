@@ -71,7 +71,6 @@ export class PaymentPoller {
     if (timeoutMs > MAX_TIMER_MS) throw new InvalidOptionError('timeoutMs', TIMER_LIMIT_PROBLEM)
     if (this.#closed) throw new ClosedError(orderNo)
     if (signal?.aborted) throw new AbortedError(orderNo)
-    const deadline = Date.now() + timeoutMs
 
     const order = await this.#reader.getOrder(orderNo)
     if (order === null) throw new UnknownOrderError(orderNo)
@@ -80,12 +79,14 @@ export class PaymentPoller {
     // and shapes were ~1 KB per waiter of a 10,000-waiter peak).
     const initial = toPaymentResult(order)
 
-    // A polling started by a caller with a shorter window may end before ours: then start another.
-    for (let remaining = timeoutMs; remaining > 0; remaining = deadline - Date.now()) {
-      const final = await this.#wait(orderNo, remaining, signal, lane)
-      if (final !== null) return toPaymentResult(final)
-    }
-    // Window over: report what is stored, in case a result landed at the last moment.
+    // No async frame is kept across the wait: only the waiter and this continuation.
+    return this.#wait(orderNo, timeoutMs, signal, lane).then((final) =>
+      final !== null ? toPaymentResult(final) : this.#windowOver(orderNo, initial, signal, lane),
+    )
+  }
+
+  /** The caller's window is over: what is stored, in case a result landed at the last moment, or the cancel's result. */
+  async #windowOver(orderNo: string, initial: PaymentResult, signal: AbortSignal | undefined, lane: Lane): Promise<PaymentResult> {
     const stored = await this.#reader.getOrder(orderNo)
     if (stored === null) return initial
     if (stored.status !== 'init' || stored.attention !== null || !this.#cancelDue(stored)) return toPaymentResult(stored)
@@ -145,19 +146,26 @@ export class PaymentPoller {
     await Promise.allSettled([this.#loops.stopAll((order) => new ClosedError(order.orderNo)), ...cancels])
   }
 
-  /** Joins (or starts) the order's polling until it ends or `remaining` ms pass (null). */
-  #wait(orderNo: string, remaining: number, signal: AbortSignal | undefined, lane: Lane): Promise<PaymentOrderRecord | null> {
+  /** Waits on the order's polling (joined, or started) until it is final or `windowMs` pass (null). */
+  #wait(orderNo: string, windowMs: number, signal: AbortSignal | undefined, lane: Lane): Promise<PaymentOrderRecord | null> {
     if (this.#closed) return Promise.reject(new ClosedError(orderNo))
-    const order = this.#loops.join(orderNo, remaining, lane)
     return new Promise((resolve, reject) => {
-      const waiter = new Waiter(order, performance.now() + remaining, resolve, reject, signal)
-      order.waiters.push(waiter)
+      const order = this.#loops.join(orderNo, windowMs, lane)
+      const waiter = new Waiter(order, performance.now() + windowMs, lane === 'foreground', resolve, reject, signal)
+      this.#enter(order, waiter)
       this.#deadlines.add(waiter)
       if (signal !== undefined) {
         waiter.onAbort = () => this.#drop(waiter, { error: new AbortedError(orderNo) })
         signal.addEventListener('abort', waiter.onAbort, { once: true })
       }
     })
+  }
+
+  #enter(order: PolledOrder, waiter: Waiter): void {
+    waiter.order = order
+    // Most orders have one waiter: an array of exactly one, not one with room for 16 more.
+    if (order.waiters.length === 0) order.waiters = [waiter]
+    else order.waiters.push(waiter)
   }
 
   /** One waiter leaves (its window ended, it aborted); the order's polling stops when nobody is left. */
@@ -170,9 +178,19 @@ export class PaymentPoller {
     if (order.waiters.length === 0) this.#loops.stop(order, new NoWaiters())
   }
 
-  /** Every waiter of the order hears how its polling ended. */
+  /**
+   * Every waiter of the order hears how its polling ended; except that a waiter whose own window
+   * goes on when the polling's ended (started by a caller with a shorter window) waits on a new one.
+   */
   #settle(order: PolledOrder, outcome: LoopOutcome): void {
-    for (const waiter of order.waiters.splice(0)) this.#release(waiter, outcome)
+    const waiters = order.waiters
+    order.waiters = []
+    const now = performance.now()
+    for (const waiter of waiters) {
+      if ('order' in outcome && outcome.order === null && waiter.at > now && !this.#closed) {
+        this.#enter(this.#loops.join(order.orderNo, waiter.at - now, waiter.foreground ? 'foreground' : 'background'), waiter)
+      } else this.#release(waiter, outcome)
+    }
   }
 
   #release(waiter: Waiter, outcome: LoopOutcome): void {

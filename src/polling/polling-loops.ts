@@ -123,18 +123,21 @@ export class PollingLoops {
       onFailedAttempt: ({ error, attemptNumber }) => {
         // Not an attempt: the tick only waits for its turn, and the resumed run makes it.
         if (error instanceof Parked) throw error
+        // Stopped (published, nobody waits, close()): p-retry ends at its next step.
+        if (controller.signal.aborted) return
         order.attempts++
         log.debug({ orderNo: order.orderNo, attemptNumber: offset + attemptNumber, why: error.message }, 'alipayplus: no final result yet')
       },
     })
       .then(
-        (final): LoopOutcome => ({ order: final }),
-        (error: unknown) => howItEnded(controller.signal, error),
+        (final) => this.#afterRun(order, controller.signal, { order: final }),
+        (error: unknown) => this.#afterRun(order, controller.signal, howItEnded(controller.signal, error)),
       )
-      .then((outcome) => this.#afterRun(order, outcome))
   }
 
-  async #afterRun(order: PolledOrder, outcome: LoopOutcome | typeof PARKED): Promise<void> {
+  async #afterRun(order: PolledOrder, signal: AbortSignal, outcome: LoopOutcome | typeof PARKED): Promise<void> {
+    // Stopped since its run parked it: what stopped it decides (a parked order nobody waits for would poll on).
+    if (outcome === PARKED && signal.aborted) outcome = howItEnded(signal, undefined)
     order.controller = null
     order.run = null
     // A turn its run never used (the run failed to start) goes back to the limiter.

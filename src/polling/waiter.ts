@@ -10,9 +10,12 @@ export class Waiter implements Deadline {
   onAbort: (() => void) | undefined = undefined
 
   constructor(
-    readonly order: PolledOrder,
+    /** The polling it waits on (a new one if that one ends before this caller's window). */
+    public order: PolledOrder,
     /** performance.now() when this caller's window ends. */
     readonly at: number,
+    /** The application waits (not only the reconciler). */
+    readonly foreground: boolean,
     readonly resolve: (order: PaymentOrderRecord | null) => void,
     readonly reject: (error: unknown) => void,
     readonly signal: AbortSignal | undefined,
