@@ -33,7 +33,10 @@ const COMPLETE_AFTER_MS = 2_000
 const COMPLETE_SECONDS = 40
 const NOTIFY_DROP_RATE = 0.3
 const FAIL_EVERY = 10 // every 10th payment fails, the others succeed
-const RUN_LIMIT_MS = 150_000
+// Longer for more waiters: each order resolved by inquiry waits for its turn behind all others.
+const RUN_LIMIT_MS = Number(process.env.BENCH_AWAITERS_LIMIT_S ?? 150 * Math.max(1, ORDERS / 10_000)) * 1000
+/** When the live heap is measured: every waiter started, no payment completed yet. */
+const LIVE_HEAP_AT_MS = 1_500
 // Issue 9, point 5: the merchant process, compiled, with 10,000 waiters.
 const TARGET_RSS_MB = 300
 const TARGET_LOOP_P99_MS = 50
@@ -43,7 +46,7 @@ const MB = 1024 * 1024
 /** Wall-clock milliseconds, comparable with the merchant process's timestamps. */
 const now = () => performance.timeOrigin + performance.now()
 
-runBench('awaiters', 240, async ({ defer }) => {
+runBench('awaiters', RUN_LIMIT_MS / 1000 + 90, async ({ defer }) => {
   heading(`awaiters: ${ORDERS} concurrent awaitPaymentResult in a compiled merchant process against the simulator (child process), real HTTP, PostgreSQL`)
   buildCompiledMerchant()
   const keys = await generateBenchKeys()
@@ -84,6 +87,9 @@ runBench('awaiters', 240, async ({ defer }) => {
   // Right before the first waiter: the app, its modules, the pool, warmed.
   const baseline = procMemory(merchantPid)
   const baselineHeap = (await merchant.call<NodeJS.MemoryUsage>('memory')).heapUsed
+  // With BENCH_CHILD_NODE_OPTIONS=--expose-gc: the heap that survives a full collection, before
+  // the waiters and while they all wait; their difference is what the waiting orders hold.
+  const baselineLive = await merchant.call<number | null>('liveHeap')
 
   // Monitors.
   let sampledPeakRss = baseline.rssBytes
@@ -106,6 +112,8 @@ runBench('awaiters', 240, async ({ defer }) => {
   // 10,000 waiters at once, started inside the merchant process.
   const t0 = now()
   await merchant.call('startWaiters', orderNos)
+  await sleep(t0 + LIVE_HEAP_AT_MS - now())
+  const waitingLive = await merchant.call<number | null>('liveHeap')
 
   // Payments complete over time at the simulator, which notifies (or loses the notification).
   const completedAt = new Map<string, number>()
@@ -180,6 +188,8 @@ runBench('awaiters', 240, async ({ defer }) => {
   // The kernel's high-water mark covers the whole life of the process, start-up included.
   const peakRssMb = Math.max(peak.peakRssBytes, sampledPeakRss) / MB
   const perWaiterKb = ((peakRssMb - baselineRssMb) * 1024) / ORDERS
+  const perWaiterBytes = Math.round(((peakRssMb - baselineRssMb) * MB) / ORDERS)
+  const livePerWaiterBytes = baselineLive === null || waitingLive === null ? null : Math.round((waitingLive - baselineLive) / ORDERS)
   const notifySummary = summarize(completionToResolved.notify)
   const inquirySummary = summarize(completionToResolved.inquiry)
 
@@ -198,7 +208,8 @@ runBench('awaiters', 240, async ({ defer }) => {
     ['simulator maxConcurrent (cap 16)', simFinal.maxConcurrent],
     ['plugin peakInFlight', poller.peakInFlight],
     ['merchant RSS before the first waiter / peak (VmHWM) / peak sampled (MB)', `${round(baselineRssMb, 1)} / ${round(peakRssMb, 1)} / ${round(sampledPeakRss / MB, 1)}`],
-    ['merchant RSS per waiter, (peak - before) / waiters (KB)', round(perWaiterKb, 1)],
+    ['merchant RSS per waiter, (peak - before) / waiters (KB; bytes)', `${round(perWaiterKb, 1)}; ${perWaiterBytes}`],
+    [`live heap per waiting order at t=${LIVE_HEAP_AT_MS / 1000} s, after a full GC (bytes; needs --expose-gc)`, livePerWaiterBytes ?? 'not measured'],
     ['merchant V8 heap used before / peak (MB)', `${round(baselineHeap / MB, 1)} / ${round(heapUsedPeak / MB, 1)}`],
     ['event-loop delay p50 / p99 / max (ms)', `${round(loop.p50)} / ${round(loop.p99)} / ${round(loop.max)}`],
     ['event-loop utilization over the run', `${round(elu * 100, 1)} %`],
@@ -226,6 +237,7 @@ runBench('awaiters', 240, async ({ defer }) => {
     verdict('peak RSS of the merchant process', peakRssMb, '<=', TARGET_RSS_MB, ' MB'),
     verdict('event-loop delay p99', loop.p99, '<=', TARGET_LOOP_P99_MS, ' ms'),
     verdict('simulator maxConcurrent inquiries (the cap)', simFinal.maxConcurrent, '<=', MAX_CONCURRENT_INQUIRIES),
+    // Every waiter, each with the status its payment was given at the simulator.
     verdict('waiters resolved with a final result (the expected one)', finalOk, '>=', ORDERS),
   ]
 
@@ -245,6 +257,8 @@ runBench('awaiters', 240, async ({ defer }) => {
     merchantProcess: 'node, compiled (dist/ + .bench-build/)',
     rssMb: { beforeFirstWaiter: round(baselineRssMb, 1), peak: round(peakRssMb, 1), peakSampled: round(sampledPeakRss / MB, 1) },
     rssPerWaiterKb: round(perWaiterKb, 1),
+    rssPerWaiterBytes: perWaiterBytes,
+    liveHeapPerWaitingOrderBytes: livePerWaiterBytes,
     heapUsedMb: { beforeFirstWaiter: round(baselineHeap / MB, 1), peak: round(heapUsedPeak / MB, 1) },
     machineBusyCoresBefore: round(machineBusy),
     eventLoopUtilization: round(elu, 3),

@@ -94,6 +94,13 @@ serveRpc(
       await merchant().alipayplus.inquiryClient.inquire(orderNo)
     },
     memory: () => process.memoryUsage(),
+    /** Heap used after a full collection (null unless node runs with --expose-gc). */
+    liveHeap(): number | null {
+      const gc = (globalThis as { gc?: () => void }).gc
+      if (gc === undefined) return null
+      gc()
+      return process.memoryUsage().heapUsed
+    },
     /** Starts every waiter at once and returns; `results` waits for them. */
     startWaiters(orderNos: string[]) {
       run = awaitAll(orderNos)

@@ -13,7 +13,7 @@ export interface MerchantStart {
 export interface WaiterOutcome {
   status?: string
   final?: boolean
-  source?: 'notify' | 'inquiry' | 'cancel' | null
+  source?: 'notify' | 'inquiry' | 'cancel' | 'manual' | null
   error?: string
   /** Wall-clock ms (performance.timeOrigin + performance.now()). */
   resolvedAt: number

@@ -71,6 +71,11 @@ export class InquiryLimiter {
     return this.#queue.size
   }
 
+  /** True when a run() now gets its slot at once: one is free and nobody is queued for it. */
+  get hasFreeSlot(): boolean {
+    return this.#active < this.#max && this.#queue.size === 0
+  }
+
   /** The most calls ever in flight at once. */
   get peak(): number {
     return this.#peak
