@@ -48,6 +48,9 @@ export class CancelFlights {
           throw this.#closing.aborted ? new ClosedError(orderNo) : error
         })
         .finally(() => this.#cancels.delete(orderNo))
+      // Callers handle the outcome; this only keeps a run whose callers all stopped waiting (an
+      // aborted signal) from being an unhandled rejection when close() ends it.
+      promise.catch(() => {})
       cancel = { promise, priority }
       this.#cancels.set(orderNo, cancel)
     }
