@@ -121,11 +121,15 @@ await forEachBackend(
       const world = await cancellingWorld(t, backend)
       await world.order('closed-mid')
       paidButUnknown(world, 'closed-mid', { cancelAnswerLostFirstN: 1 })
-      const waiting = world.app.awaitPaymentResult('closed-mid', WINDOW)
+      // Its rejection is handled from the start: it comes while close() runs, before the check.
+      const waiting = world.app.awaitPaymentResult('closed-mid', WINDOW).then(
+        () => null,
+        (error: unknown) => error,
+      )
       await until(() => cancelCalls(world, 'closed-mid') === 1)
 
       await world.app.close()
-      await t.rejects(waiting, { code: 'FST_ALIPAYPLUS_CLOSED' })
+      t.match(await waiting, { code: 'FST_ALIPAYPLUS_CLOSED' })
       await until(() => world.alerts.length > 0)
       t.match(world.alerts, [{ kind: 'cancel_unconfirmed', orderNo: 'closed-mid', attention: null, lastOutcome: /close/ }])
       t.match(await world.store.getOrder('closed-mid'), { status: 'init', cancelState: 'sent', attention: null })
