@@ -9,7 +9,7 @@
 //   node scripts/test-tier.mjs all      npm run test:all: every file on every database,
 //                                       servers required, line coverage enforced
 //
-// Further arguments go to tap, e.g. `npm test -- --grep=lease`.
+// Further arguments go to tap, e.g. `npm test -- --grep=lease`; `--list` prints the tier's files.
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -39,10 +39,15 @@ const SERVER = [
   'test/wakeup/pending-bound.test.ts',
 ]
 
-/** Long on purpose (many instances, races of thousands of calls, chaos): each sets its own limit. */
+/**
+ * Long on purpose (many instances, races of thousands of calls, chaos, every behaviour on every
+ * database): each sets its own limit above tap's default.
+ */
 const STRESS = [
   'test/chaos/chaos.test.ts',
   'test/delivery/many-instances.test.ts',
+  'test/polling/await-payment-result.test.ts',
+  'test/polling/inquiry-rate.test.ts',
   'test/polling/instances.test.ts',
   'test/reliability/race-1000.test.ts',
   'test/store/race.test.ts',
@@ -94,6 +99,11 @@ const missing = [...SERVER, ...STRESS, ...PACKAGE].filter((file) => !existsSync(
 if (missing.length > 0) {
   console.error(`scripts/test-tier.mjs lists test files that do not exist: ${missing.join(', ')}`)
   process.exit(2)
+}
+
+if (tapArgs.includes('--list')) {
+  console.log(tier.files().join('\n'))
+  process.exit(0)
 }
 
 const require = createRequire(import.meta.url)
