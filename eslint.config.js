@@ -1,5 +1,6 @@
 // npm run lint: neostandard (the Fastify plugins' ESLint config) over the TypeScript and the
-// scripts, with the few rules that disagree with this repository's settled layout turned off.
+// scripts; the few rules that disagree with this repository's settled layout are set to it, or
+// off, each with its reason.
 import neostandard from 'neostandard'
 
 export default [
