@@ -54,7 +54,7 @@ export function schemaProvider(schemaText) {
 export async function openSchemaEngine({ schemaText, schemaPath = 'schema.prisma', adapterFactory }) {
   const bg = await engineModule()
   const { bindMigrationAwareSqlAdapterFactory, mockMigrationAwareAdapterFactory } = await import(
-    '@prisma/driver-adapter-utils'
+    '@prisma/driver-adapter-utils',
   )
   const provider = schemaProvider(schemaText)
   const factory = adapterFactory ?? (await defaultAdapterFactory(provider, mockMigrationAwareAdapterFactory))

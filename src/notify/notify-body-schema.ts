@@ -90,4 +90,3 @@ export function notifyResult(body: NotifyBody, raw: string): PaymentResultInput 
     payload: raw,
   }
 }
-

@@ -130,6 +130,7 @@ export class Health {
     lastStarted: null as number | null,
     lastError: null as unknown,
   }
+
   readonly #unsubscribe: Array<() => void> = []
 
   constructor(deps: HealthDeps) {

@@ -120,7 +120,7 @@ await forEachBackend(
     t.test('resolve: an operator\'s result through the same transition, audited as manual, delivered and waking waiters', async (t) => {
       const runs = new RunLog()
       const world = await buildWorld(t, { backend, app: { onPaymentResult: runs.handler('a'), delivery: FAST_DELIVERY, polling: { minTimeoutMs: HOUR, maxTimeoutMs: HOUR, factor: 1, randomize: false, maxRetryTimeMs: 2 * HOUR } } })
-      const { store, app } = world
+      const { app } = world
       const admin = app.alipayplus.admin
       await world.order('r-1')
       const waiter = app.awaitPaymentResult('r-1')

@@ -14,7 +14,6 @@ import { FAST_DELIVERY, RunLog } from '../helpers/delivery.js'
 import { buildWorld, until } from '../helpers/world.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const HOUR = 3_600_000
 const missing = existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`
 if (missing && REQUIRE_SERVERS) t.fail(`${missing} (TEST_REQUIRE_SERVERS=1)`)
 

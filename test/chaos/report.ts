@@ -11,7 +11,6 @@ export interface ChaosCheck {
 
 export function chaosChecks(report: ChaosReport): ChaosCheck[] {
   const v = report.verdict
-  const { plan } = report
   return [
     { check: '0 results lost: every result final at the gateway is final in the database', found: v.lost },
     { check: "0 results wrong: every recorded status is the gateway's", found: v.wrong },

@@ -224,4 +224,3 @@ t.test('without onPaymentResult nothing is claimed or marked', PG, async (t) => 
   const order = await world.store.getOrder('plain-1')
   t.same([order?.deliveredAt, order?.deliveryAttempts, order?.deliveryOwner], [null, 0, null])
 })
-

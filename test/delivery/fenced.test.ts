@@ -130,7 +130,7 @@ async function markThroughOutage(t: Test, backend: Backend): Promise<void> {
 await forEachBackend(
   t,
   async (t, backend) => {
-    t.test("a stalled database connection: the run is aborted before its claim can lapse", (t) =>
+    t.test('a stalled database connection: the run is aborted before its claim can lapse', (t) =>
       stallDuringRun(t, backend, CLAIM, pluginB(CLAIM)),
     )
     t.test("the same, with B's clock 300 ms ahead of A's (maxClockSkewMs 400)", (t) =>

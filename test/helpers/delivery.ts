@@ -74,6 +74,7 @@ export function untilAborted(signal: AbortSignal, codes?: string[]): Promise<nev
   return new Promise<never>((_, reject) => {
     const stop = () => {
       codes?.push((signal.reason as { code?: string }).code ?? 'none')
+      // eslint-disable-next-line prefer-promise-reject-errors -- the abort reason is the Error the run was aborted with
       reject(signal.reason as Error)
     }
     if (signal.aborted) stop()

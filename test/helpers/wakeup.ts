@@ -7,7 +7,7 @@ import type { Test } from 'tap'
 import type { WakeupOptions } from '../../src/wakeup/wakeup-options.js'
 import { type Backend, backendNamed, REDIS_URL } from './databases.js'
 import { NOTIFY_PATH } from './notify-request.js'
-import { buildWorld, until, type World } from './world.js'
+import { buildWorld, type World } from './world.js'
 
 export const TEN_MINUTE_TICKS = { minTimeoutMs: 600_000, maxTimeoutMs: 600_000, factor: 1, randomize: false, maxRetryTimeMs: 1_200_000 }
 
@@ -67,4 +67,3 @@ export function resolvesWithin<T>(promise: Promise<T>, ms: number, failure: stri
 export function closesInTime(close: Promise<unknown>, what: string): Promise<unknown> {
   return resolvesWithin(close, 10_000, `${what} still pending after 10 s`)
 }
-

@@ -34,7 +34,6 @@ t.test('publishing scripts: prepack builds into a cleaned dist', async (t) => {
   }
 })
 
-
 // The public names of each entry point: a removal or a move is a breaking change.
 const EXPECTED: Record<string, string[]> = {
   '.': [

@@ -95,7 +95,7 @@ await forEachBackend(
       await until(() => orderNos.every((orderNo) => (world.sim.stats().inquiries.byPayment[orderNo] ?? 0) >= 1))
       const second = await world.addApp({ reconcile: { intervalMs: 60_000, minAgeMs: 0 } })
       let taken = 0
-      for (const end = Date.now() + 3_000; Date.now() < end; ) {
+      for (const end = Date.now() + 3_000; Date.now() < end;) {
         taken += await second.alipayplus.reconcileNow()
         await new Promise((resolve) => setTimeout(resolve, 50))
       }

@@ -11,7 +11,7 @@ import { PrismaClient } from '../../generated/renamed/client.js'
 import { createSimulator } from '../../src/simulator/index.js'
 import { createEmptyPostgres, needsServer } from '../helpers/databases.js'
 import { buildMerchantApp, CLIENT_ID } from '../helpers/merchant-app.js'
-import { NOTIFY_PATH, notifyBody, signedNotify } from '../helpers/notify-request.js'
+import { notifyBody, signedNotify } from '../helpers/notify-request.js'
 import { alipayKeys, FAST_POLLING, merchantKeys } from '../helpers/world.js'
 
 // The engine writes the tables exactly as `prisma migrate dev` would for this schema.

@@ -38,7 +38,7 @@ for (const setup of SETUPS) {
         )
         t.equal(a!.alipayplus.stats().inquiries, ORDERS, 'A made no inquiry after its first tick: the wake-up ended its loops')
         t.equal(b!.alipayplus.stats().inquiries, 0, 'B only answered notifications')
-        if (c) t.equal(c.alipayplus.stats().inquiries, 0, "C never inquired: A held the lease")
+        if (c) t.equal(c.alipayplus.stats().inquiries, 0, 'C never inquired: A held the lease')
         // C's loops wait for A's lease to lapse; the wake-up aborts that wait, and they stop soon
         // after their waiters have the result.
         await until(() => instances.every((instance) => instance.alipayplus.stats().activeLoops === 0))
@@ -48,4 +48,3 @@ for (const setup of SETUPS) {
     }
   })
 }
-
