@@ -22,6 +22,8 @@ export default [
       'no-control-regex': 'off',
       // A deferred keeps the outer `resolve`/`reject` names; the executor's own are `res`/`rej`.
       'promise/param-names': 'off',
+      // Reads the option tables' `callback('(alert) => void')` (a rule naming a hook's signature) as a Node callback.
+      'n/no-callback-literal': 'off',
       // Misses a flag that another task clears while the loop awaits (`while (sampling)`).
       'no-unmodified-loop-condition': 'off',
       // A `let` read by a closure before its one assignment (teardown of what is opened next) cannot be const.
