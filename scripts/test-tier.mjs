@@ -1,4 +1,4 @@
-// Runs one tier of the tap suite (docs/testing.md). The lists below are the one place that
+// Runs one tier of the tap suite (docs/development.md, "Test tiers"). The lists below are the one place that
 // says which test file belongs to which tier; a file in none of them is in the fast tier.
 //
 //   node scripts/test-tier.mjs fast     npm test: no server and no registry needed, and none
