@@ -16,7 +16,7 @@ export function chaosChecks(report: ChaosReport): ChaosCheck[] {
     { check: "0 results wrong: every recorded status is the gateway's", found: v.wrong },
     { check: 'every final order was delivered (a completed run) and marked delivered', found: v.undelivered },
     { check: '0 overlapping handler runs for one order', found: v.overlapping },
-    { check: "every repeated run is explained by a SIGKILL (or a SIGTERM's close) during the run it repeats", found: v.repeated.unexplained },
+    { check: "every repeated run is explained by a SIGKILL, a SIGTERM's close or a database stall (the run done, its mark not written)", found: v.repeated.unexplained },
     { check: "attempt numbers only grow (a run cut by a SIGTERM's close gives its number back)", found: v.attemptNotGrowing },
     {
       // An order of events, not a time: a close that waited for the stalled wake-up connection
@@ -47,8 +47,9 @@ export function reportLines(report: ChaosReport): string[] {
     `final orders not delivered (no completed run, or not marked): ${v.undelivered.length}${list(v.undelivered)}`,
     `orders with overlapping handler runs: ${v.overlapping.length}${list(v.overlapping.map((o) => `${o.orderNo} [${o.runs.join(' / ')}]`), 3)}`,
     `completed runs per order: ${counts(Object.fromEntries(Object.entries(v.completedRuns).map(([n, orders]) => [`${n} run(s):`, orders])))}`,
-    `orders run more than once: ${v.repeated.explainedBySigkill + v.repeated.explainedBySigterm + v.repeated.unexplained.length} ` +
+    `orders run more than once: ${v.repeated.explainedBySigkill + v.repeated.explainedBySigterm + v.repeated.explainedByDatabaseStall + v.repeated.unexplained.length} ` +
       `(explained by a SIGKILL during the run ${v.repeated.explainedBySigkill}, by a SIGTERM's close ${v.repeated.explainedBySigterm}, ` +
+      `by its database stalled before the run was marked ${v.repeated.explainedByDatabaseStall}, ` +
       `unexplained ${v.repeated.unexplained.length}${list(v.repeated.unexplained.map((o) => `${o.orderNo} [${o.runs.join(' / ')}]`), 3)}); ` +
       `runs SIGKILLed mid-handler: ${v.killedMidRun}; runs started after their process's SIGTERM (during its close): ${v.startedWhileClosing}`,
     `attempt numbers not growing from one run to the next: ${v.attemptNotGrowing.length}${list(v.attemptNotGrowing)}`,

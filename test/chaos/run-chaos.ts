@@ -22,7 +22,7 @@ import { OrderStore } from '../../src/store/order-store.js'
 import { startRedis, freePort } from '../helpers/redis-server.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 import type { InstanceConfig, RunLine } from './instance.js'
-import { handlerRuns, judge, type OrderOutcome, secondsSince, type Signalled, type Verdict } from './verdict.js'
+import { type DatabaseStall, handlerRuns, judge, type OrderOutcome, secondsSince, type Signalled, type Verdict } from './verdict.js'
 
 type Defer = (cleanup: () => unknown) => void
 
@@ -221,6 +221,8 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
   const closes: CloseTiming[] = []
   /** True while A's wake-up connection is stalled (its SIGTERM's close must not wait for it). */
   let wakeStalled = false
+  /** C's database stall, for the judge: a run completed in it cannot be marked delivered. */
+  const dbStalls: DatabaseStall[] = []
   const waiterErrors: Record<string, number> = {}
   let kills = 0
   let origin = process.hrtime.bigint()
@@ -372,10 +374,13 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
   let redisRestarts = 0
   const faults = async () => {
     await fedAtLeast(0.2)
-    event(`C's database connections stalled (pid ${slots[2]!.child?.pid})`)
+    const stalledPid = slots[2]!.child?.pid
+    event(`C's database connections stalled (pid ${stalledPid})`)
+    const stallFrom = process.hrtime.bigint()
     dbProxy.stall()
     await sleep(plan.dbStallMs)
     dbProxy.resume()
+    if (stalledPid !== undefined) dbStalls.push({ pid: stalledPid, from: stallFrom, to: process.hrtime.bigint() })
     event("C's database connections restored")
 
     await fedAtLeast(0.45)
@@ -458,7 +463,7 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
     for (const line of text.split('\n')) if (line !== '') lines.push(JSON.parse(line) as RunLine)
   }
   const runs = handlerRuns(lines, [...signalled.values()])
-  const verdict = judge(final, runs, sim.inquiryArrivals(), origin)
+  const verdict = judge(final, runs, sim.inquiryArrivals(), origin, dbStalls)
   const stats = sim.stats()
   return {
     label: setup.label,

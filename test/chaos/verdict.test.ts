@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { InquiryArrival } from '../../src/simulator/index.js'
 import type { RunLine } from './instance.js'
-import { handlerRuns, judge, type OrderOutcome, type Signalled } from './verdict.js'
+import { type DatabaseStall, handlerRuns, judge, type OrderOutcome, type Signalled } from './verdict.js'
 
 const S = 1_000_000_000n
 const line = (ev: RunLine['ev'], orderNo: string, pid: number, attempt: number, seconds: number): RunLine => ({
@@ -40,6 +40,18 @@ t.test("runs aborted by a SIGTERM's close, even one started during the close, ar
   const lines = [line('start', 'o8', 1, 1, 10), line('aborted', 'o8', 1, 1, 11), line('start', 'o8', 2, 2, 20), line('end', 'o8', 2, 2, 21)]
   const v = judge([paid('o8')], handlerRuns(lines, [closing]), [], 0n)
   t.same([v.repeated.unexplained, v.repeated.explainedBySigterm, v.startedWhileClosing], [[], 1, 1])
+})
+
+t.test('a run done while its database is stalled, run again once its claim lapsed: explained only while the stall lasted', async (t) => {
+  // pid 1 completes at 4 s inside its database stall (the "delivered" mark cannot be written);
+  // pid 2 runs the order again at 7 s.
+  const runs = handlerRuns([line('start', 'o11', 1, 1, 3), line('end', 'o11', 1, 1, 4), line('start', 'o11', 2, 2, 7), line('end', 'o11', 2, 2, 8)], [])
+  const stall = (pid: number, from: number, to: number): DatabaseStall => ({ pid, from: BigInt(from) * S, to: BigInt(to) * S })
+  const during = judge([paid('o11')], runs, [], 0n, [stall(1, 3, 12)])
+  t.same([during.repeated.unexplained, during.repeated.explainedByDatabaseStall], [[], 1], 'stalled from before the end until after the rerun')
+  t.equal(judge([paid('o11')], runs, [], 0n, [stall(1, 3, 5)]).repeated.unexplained.length, 1, 'the stall was over before the rerun: the mark could be written')
+  t.equal(judge([paid('o11')], runs, [], 0n, [stall(2, 3, 12)]).repeated.unexplained.length, 1, "another process's stall explains nothing")
+  t.equal(judge([paid('o11')], runs, [], 0n).repeated.unexplained.length, 1, 'no stall: unexplained')
 })
 
 t.test("a run aborted by a SIGTERM's close gives its attempt number back; a completed one does not", async (t) => {

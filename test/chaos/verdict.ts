@@ -12,6 +12,13 @@ export interface Signalled {
   exitedAt: bigint
 }
 
+/** When one pid's database connections were stalled (ns of process.hrtime). */
+export interface DatabaseStall {
+  pid: number
+  from: bigint
+  to: bigint
+}
+
 export interface OrderOutcome {
   orderNo: string
   /** The payment's status at the gateway (the truth). */
@@ -46,8 +53,13 @@ export interface Verdict {
   overlapping: Array<{ orderNo: string; runs: string[] }>
   /** How many orders had n completed runs: { 1: 998, 2: 2 }. */
   completedRuns: Record<number, number>
-  /** Orders run more than once: each extra run cut by a signal, or not (unexplained). */
-  repeated: { explainedBySigkill: number; explainedBySigterm: number; unexplained: Array<{ orderNo: string; runs: string[] }> }
+  /** Orders run more than once: each extra run cut by a signal or a database stall, or not (unexplained). */
+  repeated: {
+    explainedBySigkill: number
+    explainedBySigterm: number
+    explainedByDatabaseStall: number
+    unexplained: Array<{ orderNo: string; runs: string[] }>
+  }
   /** Attempt numbers that did not grow from one run of an order to the next (a SIGTERM's close gives its number back). */
   attemptNotGrowing: string[]
   /** Runs whose process was SIGKILLed while the handler ran. */
@@ -84,18 +96,23 @@ export function handlerRuns(lines: RunLine[], signalled: Signalled[]): HandlerRu
 }
 
 /**
- * Why `run` was followed by `next` (another run of its order), if a signal explains it:
+ * Why `run` was followed by `next` (another run of its order), if a fault explains it:
  * - a SIGKILL during the handler; or, for a completed run, a SIGKILL of its process before
  *   `next` started (the delivery was not yet marked when the process died: at least once);
- * - a SIGTERM whose close aborted the run (its process was closing when the run stopped).
+ * - a SIGTERM whose close aborted the run (its process was closing when the run stopped);
+ * - for a completed run, its process's database stalled when the run ended and until `next`
+ *   started: the "delivered" mark could not be written, the claim lapsed (at least once).
  * Anything else (a completed run whose process lived on, and yet the order ran again) is not.
  */
-export function cutBy(run: HandlerRun, next: HandlerRun | undefined): 'SIGKILL' | 'SIGTERM' | undefined {
+export function cutBy(run: HandlerRun, next: HandlerRun | undefined, stalls: DatabaseStall[] = []): 'SIGKILL' | 'SIGTERM' | 'database stall' | undefined {
   const signal = run.signal
   if (signal?.signal === 'SIGKILL' && signal.at >= run.start) {
     if (run.how !== 'completed' ? signal.at <= run.stop : next === undefined || signal.at <= next.start) return 'SIGKILL'
   }
   if (signal?.signal === 'SIGTERM' && run.how !== 'completed' && signal.at <= run.stop) return 'SIGTERM'
+  const markBlocked = (stall: DatabaseStall) =>
+    stall.pid === run.pid && stall.from <= run.stop && (next === undefined || next.start <= stall.to)
+  if (run.how === 'completed' && stalls.some(markBlocked)) return 'database stall'
   return undefined
 }
 
@@ -120,7 +137,7 @@ function intersecting<T>(items: T[], from: (x: T) => number | bigint, to: (x: T)
 }
 
 /** `origin`: process.hrtime.bigint() at the run's start, the zero of the times in descriptions. */
-export function judge(outcomes: OrderOutcome[], runs: HandlerRun[], arrivals: InquiryArrival[], origin: bigint): Verdict {
+export function judge(outcomes: OrderOutcome[], runs: HandlerRun[], arrivals: InquiryArrival[], origin: bigint, stalls: DatabaseStall[] = []): Verdict {
   const describe = describer(origin)
   const runsOf = new Map<string, HandlerRun[]>()
   for (const run of runs) runsOf.set(run.orderNo, [...(runsOf.get(run.orderNo) ?? []), run])
@@ -131,7 +148,7 @@ export function judge(outcomes: OrderOutcome[], runs: HandlerRun[], arrivals: In
     undelivered: [],
     overlapping: [],
     completedRuns: {},
-    repeated: { explainedBySigkill: 0, explainedBySigterm: 0, unexplained: [] },
+    repeated: { explainedBySigkill: 0, explainedBySigterm: 0, explainedByDatabaseStall: 0, unexplained: [] },
     attemptNotGrowing: [],
     killedMidRun: runs.filter((run) => run.how === 'killed').length,
     startedWhileClosing: runs.filter((run) => run.signal?.signal === 'SIGTERM' && run.signal.at < run.start).length,
@@ -151,12 +168,13 @@ export function judge(outcomes: OrderOutcome[], runs: HandlerRun[], arrivals: In
     if (overlaps.length > 0) verdict.overlapping.push({ orderNo: order.orderNo, runs: overlaps.flat().map(describe) })
 
     if (mine.length > 1) {
-      // Every run but the last completed one must have been cut short by a signal.
+      // Every run but the last completed one must have been cut short by a fault.
       const last = completed.at(-1)
-      const causes = mine.flatMap((run, i) => (run === last ? [] : [cutBy(run, mine[i + 1])]))
+      const causes = mine.flatMap((run, i) => (run === last ? [] : [cutBy(run, mine[i + 1], stalls)]))
       if (causes.every((cause) => cause !== undefined)) {
         if (causes.includes('SIGKILL')) verdict.repeated.explainedBySigkill++
-        else verdict.repeated.explainedBySigterm++
+        else if (causes.includes('SIGTERM')) verdict.repeated.explainedBySigterm++
+        else verdict.repeated.explainedByDatabaseStall++
       } else verdict.repeated.unexplained.push({ orderNo: order.orderNo, runs: mine.map(describe) })
       // A run that close() interrupted gives its attempt back (it must not use up the retries),
       // so the run after it may carry the same number; any other repeat or step back is a fault.
