@@ -21,7 +21,7 @@ import type { ClaimToken, DeliveryClaims } from './delivery-claims.js'
 import { traceDelivery } from '../telemetry/channels.js'
 import { type PaymentResultHandler, type ResolvedDeliveryOptions, retryDelay } from './delivery-options.js'
 import { type ClaimTiming, HeldClaim } from './held-claim.js'
-import { alertExhausted, alertFailing, EXHAUSTED_MESSAGE, limitsReached } from './retry-limits.js'
+import { alertExhausted, alertFailing, limitsReached } from './retry-limits.js'
 
 /** Longest error message kept in deliveryError. */
 const MAX_ERROR_LENGTH = 500
@@ -318,8 +318,7 @@ export class ResultDelivery {
   }
 
   #gaveUp(order: PaymentOrderRecord, attempts: number, lastError: string | null, failure: unknown): void {
-    this.#deps.log.error({ err: failure ?? undefined, orderNo: order.orderNo, attempts, lastError }, EXHAUSTED_MESSAGE)
-    alertExhausted(this.#deps.alerts, { order, attempts, lastError })
+    alertExhausted(this.#deps.alerts, { order, attempts, lastError }, { err: failure ?? undefined, orderNo: order.orderNo, attempts, lastError }, this.#deps.log)
   }
 
   /** Retries on this instance when due; the sweep does it if this instance is gone by then. */

@@ -185,8 +185,11 @@ export class Reconciler {
     if (!(await this.#store.setAttention(orderNo, 'not_found'))) return
     const message =
       'alipayplus reconcile: Alipay+ still answers ORDER_NOT_EXIST for an order older than reconcile.notFoundGiveUpMs (an abandoned checkout?); no longer polled, left to a human'
-    this.#log.error({ orderNo, createdAt, notFoundCount, notFoundGiveUpMs }, message)
-    this.#alerts.emit({ kind: 'not_found', orderNo, source: 'inquiry', attention: 'not_found', message, createdAt, notFoundCount, notFoundGiveUpMs })
+    this.#alerts.raise(
+      { kind: 'not_found', orderNo, source: 'inquiry', attention: 'not_found', message, createdAt, notFoundCount, notFoundGiveUpMs },
+      { orderNo, createdAt, notFoundCount, notFoundGiveUpMs },
+      this.#log,
+    )
   }
 
   async #giveUpTooOld(order: PaymentOrderRecord): Promise<void> {
@@ -194,7 +197,10 @@ export class Reconciler {
     const { maxAgeMs } = this.#options
     if (!(await this.#store.setAttention(orderNo, 'gave_up'))) return
     const message = 'alipayplus reconcile: no final result for an order older than reconcile.maxAgeMs; no longer polled, left to a human'
-    this.#log.error({ orderNo, createdAt, maxAgeMs }, message)
-    this.#alerts.emit({ kind: 'gave_up', orderNo, source: 'inquiry', attention: 'gave_up', message, createdAt, maxAgeMs })
+    this.#alerts.raise(
+      { kind: 'gave_up', orderNo, source: 'inquiry', attention: 'gave_up', message, createdAt, maxAgeMs },
+      { orderNo, createdAt, maxAgeMs },
+      this.#log,
+    )
   }
 }

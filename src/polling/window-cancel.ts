@@ -320,6 +320,10 @@ export class PaymentCanceller {
     return this.#current(orderNo)
   }
 
+  /**
+   * Its callers log the alert's message before this write and emit the alert after it (not
+   * alerts.raise): the line is logged even when the write fails.
+   */
   async #flag(orderNo: string, reason: AttentionReason): Promise<AttentionReason | null> {
     return (await this.#deps.store.setAttention(orderNo, reason)) ? reason : null
   }
