@@ -8,12 +8,12 @@ import type { FastifyBaseLogger } from 'fastify'
 import { type CancelStateStore, mayBeCancelled, SUCCESS_AFTER_CANCEL } from '../store/cancel-state.js'
 import type { OrderStore } from '../store/order-store.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
-import type { AlertHook } from './alert-hook.js'
+import type { AttentionAlerts } from './attention-alerts.js'
 
 export interface SuccessAfterCancelDeps {
   store: OrderStore
   cancels: CancelStateStore
-  alerts: AlertHook
+  alerts: AttentionAlerts
   log: FastifyBaseLogger
 }
 

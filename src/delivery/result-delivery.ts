@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks'
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import { DeliveryClosedError, DeliveryTimeoutError } from '../errors.js'
 import { toPaymentResult } from '../polling/payment-result.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
@@ -37,7 +37,7 @@ export interface ResultDeliveryDeps {
   handler: PaymentResultHandler
   options: ResolvedDeliveryOptions
   log: FastifyBaseLogger
-  alerts: AlertHook
+  alerts: AttentionAlerts
 }
 
 export interface DeliveryStats {

@@ -2,7 +2,7 @@
 // alerts that say so: `delivery_failing` once the run numbered alertAfterAttempts fails,
 // `delivery_exhausted` when the result becomes a dead letter (deliveryGaveUpAt).
 import type { FastifyBaseLogger } from 'fastify'
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import type { FinalStatus, PaymentOrderRecord } from '../store/prisma-types.js'
 import type { ResolvedDeliveryOptions } from './delivery-options.js'
 
@@ -20,7 +20,7 @@ function base({ order }: Failed) {
   return { orderNo: order.orderNo, source: order.resultSource ?? 'manual', attention: null, status: order.status as FinalStatus }
 }
 
-export function alertFailing(alerts: AlertHook, failed: Failed & { lastError: string }): void {
+export function alertFailing(alerts: AttentionAlerts, failed: Failed & { lastError: string }): void {
   const message = `alipayplus delivery: onPaymentResult failed again (run ${failed.attempts}, delivery.alertAfterAttempts); still retrying`
   alerts.emit({ ...base(failed), kind: 'delivery_failing', message, attempts: failed.attempts, lastError: failed.lastError })
 }
@@ -30,6 +30,6 @@ const EXHAUSTED_MESSAGE =
   'until store.retryDelivery(orderNo); see store.findUndelivered({ state: "gave_up" })'
 
 /** Logged at error with `fields`, then raised. */
-export function alertExhausted(alerts: AlertHook, failed: Failed, fields: object, log: FastifyBaseLogger): void {
+export function alertExhausted(alerts: AttentionAlerts, failed: Failed, fields: object, log: FastifyBaseLogger): void {
   alerts.raise({ ...base(failed), kind: 'delivery_exhausted', message: EXHAUSTED_MESSAGE, attempts: failed.attempts, lastError: failed.lastError }, fields, log)
 }

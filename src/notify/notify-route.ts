@@ -10,7 +10,7 @@
 // touch the application's other routes.
 import { Ajv } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import { InvalidOrderNoError, UnknownOrderError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { ResultHub } from '../polling/result-hub.js'
@@ -30,7 +30,7 @@ export interface NotifyRouteDeps {
   options: ResolvedOptions
   store: OrderStore
   hub: ResultHub
-  alerts: AlertHook
+  alerts: AttentionAlerts
 }
 
 // The verified bytes of each request, as text: the audit event keeps the message exactly.

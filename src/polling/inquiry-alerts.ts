@@ -3,7 +3,7 @@
 // stops picking it). Messages and excerpts are bounded; nothing secret is in them. Where the
 // order is flagged, the line is logged before the flag is written and the alert emitted after
 // it (not alerts.raise), so that a failing write still leaves the line.
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import type { AttentionAlert } from '../attention/attention-alert.js'
 import type { FastifyBaseLogger } from 'fastify'
 import { InvalidAnswerError } from '../errors.js'
@@ -14,7 +14,7 @@ import type { FinalStatus, PaymentOrderRecord } from '../store/prisma-types.js'
 export interface InquiryAlertDeps {
   store: OrderStore
   log: FastifyBaseLogger
-  alerts: AlertHook
+  alerts: AttentionAlerts
 }
 
 export class InquiryAlerts {

@@ -1,7 +1,7 @@
 // The poller's public shapes and what its parts share: the dependencies it is built with, its
 // stats, the options of one wait, and how a polling run ends.
 import type { FastifyBaseLogger } from 'fastify'
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import type { SuccessAfterCancel } from '../attention/success-after-cancel.js'
 import type { PollingOptions } from '../options.js'
 import type { InquiryClient } from '../protocol/inquiry-client.js'
@@ -60,7 +60,7 @@ export interface PollerDeps {
   hub: ResultHub
   polling: Required<PollingOptions>
   log: FastifyBaseLogger
-  alerts: AlertHook
+  alerts: AttentionAlerts
   /** The order's cancel state (sent before the first cancel call, then its answer). */
   cancels: CancelStateStore
   /** Flags and alerts a SUCCESS recorded after a cancel was sent. */

@@ -15,7 +15,7 @@
 // order whose cancelPayment was sent and never answered (its instance stopped, lost the lease or
 // its database) has the cancel sent again until Alipay+ answers.
 import type { FastifyBaseLogger } from 'fastify'
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import type { PollingOptions, ReconcileOptions } from '../options.js'
 import type { CancelStateStore } from '../store/cancel-state.js'
 import type { OrderStore } from '../store/order-store.js'
@@ -31,7 +31,7 @@ export interface ReconcilerDeps {
   rows: PollingRows
   poller: PaymentPoller
   log: FastifyBaseLogger
-  alerts: AlertHook
+  alerts: AttentionAlerts
   cancels: CancelStateStore
 }
 
@@ -42,7 +42,7 @@ export class Reconciler {
   readonly #rows: PollingRows
   readonly #poller: PaymentPoller
   readonly #log: FastifyBaseLogger
-  readonly #alerts: AlertHook
+  readonly #alerts: AttentionAlerts
   readonly #cancels: CancelStateStore
   #timer: NodeJS.Timeout | undefined
   #pass: Promise<number> | undefined

@@ -1,4 +1,5 @@
-// Calls the application's onAttention hook off the hot path: on the next turn of the event
+// The plugin's sender of each AttentionAlert to the application's AttentionHook (the onAttention
+// option). It calls the hook off the hot path: on the next turn of the event
 // loop (setImmediate), never awaited, so a slow or hanging hook delays no notify answer and no
 // polling loop; a throw or a rejection is caught and logged, never seen by the caller.
 // raise() is the one way the plugin asks for attention: the alert's message logged at error,
@@ -6,7 +7,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { AttentionAlert, AttentionHook } from './attention-alert.js'
 
-export class AlertHook {
+export class AttentionAlerts {
   readonly #hook: AttentionHook | undefined
   readonly #log: FastifyBaseLogger
 
