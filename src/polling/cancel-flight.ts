@@ -5,7 +5,7 @@
 import { AbortedError, ClosedError } from '../errors.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import type { Lane } from './poller-types.js'
-import type { PaymentCanceller } from './window-cancel.js'
+import type { PaymentCanceller } from './payment-canceller.js'
 
 /** A cancel in progress, shared by every caller whose window ends while it runs. */
 interface Cancel {

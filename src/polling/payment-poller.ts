@@ -19,7 +19,7 @@ import type { PolledOrder } from './polled-order.js'
 import type { AwaitOptions, Lane, LoopOutcome, PollerCounters, PollerDeps, PollerStats } from './poller-types.js'
 import { PollingLoops } from './polling-loops.js'
 import { Waiter } from './waiter.js'
-import { PaymentCanceller } from './window-cancel.js'
+import { PaymentCanceller } from './payment-canceller.js'
 
 export type { AwaitOptions, Lane, PollerDeps, PollerStats } from './poller-types.js'
 

@@ -12,7 +12,7 @@ import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import type { InquiryLimiter } from './inquiry-limiter.js'
 import type { OrderLease } from './order-lease.js'
 import type { ResultHub } from './result-hub.js'
-import type { CancelStats } from './window-cancel.js'
+import type { CancelStats } from './payment-canceller.js'
 
 export interface AwaitOptions {
   signal?: AbortSignal
