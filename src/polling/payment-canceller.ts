@@ -23,7 +23,7 @@ import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import { cancelDeadline } from './cancel-deadline.js'
 import type { LeaseHold } from './order-lease.js'
 import type { PollerDeps } from './payment-poller.js'
-import { maxDelayAfter } from './retry-delay.js'
+import { maxDelayAfter } from '../retry-delay.js'
 import type { Priority } from './wait-queue.js'
 
 /** Cancel calls after the first one, on the polling schedule (4, 8, 16, 32, 60 s by default). */

@@ -14,7 +14,7 @@ import { NotFinalYet, Parked } from './loop-stops.js'
 import type { LeaseHold } from './order-lease.js'
 import type { PolledOrder } from './polled-order.js'
 import type { PollerCounters, PollerDeps } from './poller-types.js'
-import { maxDelayAfter } from './retry-delay.js'
+import { maxDelayAfter } from '../retry-delay.js'
 import type { TurnQueue } from './turn-queue.js'
 import type { Priority } from './wait-queue.js'
 
