@@ -57,7 +57,7 @@ export class PaymentPoller {
     this.#canceller = new PaymentCanceller({
       ...deps,
       untilNextCall,
-      inquireOnce: (hold, signal, priority) => this.#loops.ticks.inquireOnce(hold, signal, priority),
+      inquireOnce: (hold, signal, lane) => this.#loops.ticks.inquireOnce(hold, signal, lane),
     })
     this.#cancels = new CancelFlights(this.#canceller, this.#closing.signal)
   }

@@ -26,7 +26,8 @@ export interface AwaitOptions {
 
 /**
  * Who waits: the application (awaitPaymentResult), or only the reconciler. Internal: the
- * reconciler's loops yield to the application's in the limiter's queues.
+ * reconciler's loops yield to the application's in the limiter's queues, where a caller's lane is
+ * read at each turn (CurrentLane, wait-queue.ts).
  */
 export type Lane = 'foreground' | 'background'
 
