@@ -6,7 +6,7 @@ import { DeliveryClaims } from './delivery/delivery-claims.js'
 import { type DeliveryStats, ResultDelivery } from './delivery/result-delivery.js'
 import { AdminApi } from './admin/admin-api.js'
 import type { AdminOrderDelegate } from './admin/admin-models.js'
-import { AlertHook } from './attention/alert-hook.js'
+import { AttentionAlerts } from './attention/attention-alerts.js'
 import { SuccessAfterCancel } from './attention/success-after-cancel.js'
 import { notifyRoute } from './notify/notify-route.js'
 import { type AlipayPlusOptions, resolveOptions } from './options.js'
@@ -78,7 +78,7 @@ const plugin: FastifyPluginAsync<AlipayPlusOptions> = async (fastify: FastifyIns
   const hub = new ResultHub()
   // The polling layer's own columns (leases, reconcile turns): not on the application's store.
   const rows = new PollingRows(options.models)
-  const alerts = new AlertHook(options.onAttention, log)
+  const alerts = new AttentionAlerts(options.onAttention, log)
   const successAfterCancel = new SuccessAfterCancel({ store, cancels, alerts, log })
   // Every SUCCESS this instance records (notification, inquiry, the application's own
   // recordResult) is checked for a cancel sent before it: Alipay+ may have refunded it. The

@@ -8,12 +8,12 @@ import type { FastifyBaseLogger } from 'fastify'
 import { type CancelStateStore, mayBeCancelled, SUCCESS_AFTER_CANCEL } from '../store/cancel-state.js'
 import type { OrderStore } from '../store/order-store.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
-import type { AlertHook } from './alert-hook.js'
+import type { AttentionAlerts } from './attention-alerts.js'
 
 export interface SuccessAfterCancelDeps {
   store: OrderStore
   cancels: CancelStateStore
-  alerts: AlertHook
+  alerts: AttentionAlerts
   log: FastifyBaseLogger
 }
 
@@ -45,16 +45,19 @@ export class SuccessAfterCancel {
   #raise(order: PaymentOrderRecord & { cancelState: 'sent' | 'confirmed' }, flagged: boolean): void {
     const refunded = order.cancelState === 'confirmed' ? 'Alipay+ confirmed the cancel: the payment is refunded' : 'Alipay+ may have refunded it'
     const message = `alipayplus: payment recorded SUCCESS after a cancelPayment was sent; ${refunded}; needs a human`
-    this.#deps.log.error({ orderNo: order.orderNo, source: order.resultSource, cancelState: order.cancelState, cancelSentAt: order.cancelSentAt }, message)
-    this.#deps.alerts.emit({
-      kind: 'success_after_cancel',
-      orderNo: order.orderNo,
-      // Recorded SUCCESS: its source is set.
-      source: order.resultSource ?? 'cancel',
-      attention: flagged ? SUCCESS_AFTER_CANCEL : null,
-      message,
-      cancelState: order.cancelState,
-      cancelSentAt: order.cancelSentAt,
-    })
+    this.#deps.alerts.raise(
+      {
+        kind: 'success_after_cancel',
+        orderNo: order.orderNo,
+        // Recorded SUCCESS: its source is set.
+        source: order.resultSource ?? 'cancel',
+        attention: flagged ? SUCCESS_AFTER_CANCEL : null,
+        message,
+        cancelState: order.cancelState,
+        cancelSentAt: order.cancelSentAt,
+      },
+      { orderNo: order.orderNo, source: order.resultSource, cancelState: order.cancelState, cancelSentAt: order.cancelSentAt },
+      this.#deps.log,
+    )
   }
 }

@@ -152,9 +152,3 @@ export function factor(value: unknown, path: string): number {
 export function resolveDelivery(value: DeliveryOptions | undefined): ResolvedDeliveryOptions {
   return resolveGroup(value, 'delivery', DELIVERY_OPTIONS)
 }
-
-/** The wait before run `attempt + 1` after run `attempt` failed: p-retry's calculateDelay. */
-export function retryDelay(attempt: number, options: ResolvedDeliveryOptions): number {
-  const random = options.randomize ? Math.random() + 1 : 1
-  return Math.min(Math.round(random * options.minTimeoutMs * options.factor ** (Math.max(1, attempt) - 1)), options.maxTimeoutMs)
-}

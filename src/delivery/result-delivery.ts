@@ -13,15 +13,16 @@
 import { performance } from 'node:perf_hooks'
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import { DeliveryClosedError, DeliveryTimeoutError } from '../errors.js'
 import { toPaymentResult } from '../polling/payment-result.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import type { ClaimToken, DeliveryClaims } from './delivery-claims.js'
 import { traceDelivery } from '../telemetry/channels.js'
-import { type PaymentResultHandler, type ResolvedDeliveryOptions, retryDelay } from './delivery-options.js'
+import type { PaymentResultHandler, ResolvedDeliveryOptions } from './delivery-options.js'
+import { retryDelay } from '../retry-delay.js'
 import { type ClaimTiming, HeldClaim } from './held-claim.js'
-import { alertExhausted, alertFailing, EXHAUSTED_MESSAGE, limitsReached } from './retry-limits.js'
+import { alertExhausted, alertFailing, limitsReached } from './retry-limits.js'
 
 /** Longest error message kept in deliveryError. */
 const MAX_ERROR_LENGTH = 500
@@ -37,7 +38,7 @@ export interface ResultDeliveryDeps {
   handler: PaymentResultHandler
   options: ResolvedDeliveryOptions
   log: FastifyBaseLogger
-  alerts: AlertHook
+  alerts: AttentionAlerts
 }
 
 export interface DeliveryStats {
@@ -318,8 +319,7 @@ export class ResultDelivery {
   }
 
   #gaveUp(order: PaymentOrderRecord, attempts: number, lastError: string | null, failure: unknown): void {
-    this.#deps.log.error({ err: failure ?? undefined, orderNo: order.orderNo, attempts, lastError }, EXHAUSTED_MESSAGE)
-    alertExhausted(this.#deps.alerts, { order, attempts, lastError })
+    alertExhausted(this.#deps.alerts, { order, attempts, lastError }, { err: failure ?? undefined, orderNo: order.orderNo, attempts, lastError }, this.#deps.log)
   }
 
   /** Retries on this instance when due; the sweep does it if this instance is gone by then. */

@@ -1,7 +1,8 @@
 // When delivery stops retrying a result (delivery.retries, delivery.maxRetryTimeMs), and the
 // alerts that say so: `delivery_failing` once the run numbered alertAfterAttempts fails,
 // `delivery_exhausted` when the result becomes a dead letter (deliveryGaveUpAt).
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { FastifyBaseLogger } from 'fastify'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import type { FinalStatus, PaymentOrderRecord } from '../store/prisma-types.js'
 import type { ResolvedDeliveryOptions } from './delivery-options.js'
 
@@ -19,15 +20,16 @@ function base({ order }: Failed) {
   return { orderNo: order.orderNo, source: order.resultSource ?? 'manual', attention: null, status: order.status as FinalStatus }
 }
 
-export function alertFailing(alerts: AlertHook, failed: Failed & { lastError: string }): void {
+export function alertFailing(alerts: AttentionAlerts, failed: Failed & { lastError: string }): void {
   const message = `alipayplus delivery: onPaymentResult failed again (run ${failed.attempts}, delivery.alertAfterAttempts); still retrying`
   alerts.emit({ ...base(failed), kind: 'delivery_failing', message, attempts: failed.attempts, lastError: failed.lastError })
 }
 
-export const EXHAUSTED_MESSAGE =
+const EXHAUSTED_MESSAGE =
   'alipayplus delivery: onPaymentResult retries are used up: a dead letter (deliveryGaveUpAt set), never run again ' +
   'until store.retryDelivery(orderNo); see store.findUndelivered({ state: "gave_up" })'
 
-export function alertExhausted(alerts: AlertHook, failed: Failed): void {
-  alerts.emit({ ...base(failed), kind: 'delivery_exhausted', message: EXHAUSTED_MESSAGE, attempts: failed.attempts, lastError: failed.lastError })
+/** Logged at error with `fields`, then raised. */
+export function alertExhausted(alerts: AttentionAlerts, failed: Failed, fields: object, log: FastifyBaseLogger): void {
+  alerts.raise({ ...base(failed), kind: 'delivery_exhausted', message: EXHAUSTED_MESSAGE, attempts: failed.attempts, lastError: failed.lastError }, fields, log)
 }

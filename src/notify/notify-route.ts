@@ -10,7 +10,7 @@
 // touch the application's other routes.
 import { Ajv } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import { InvalidOrderNoError, UnknownOrderError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { ResultHub } from '../polling/result-hub.js'
@@ -30,7 +30,7 @@ export interface NotifyRouteDeps {
   options: ResolvedOptions
   store: OrderStore
   hub: ResultHub
-  alerts: AlertHook
+  alerts: AttentionAlerts
 }
 
 // The verified bytes of each request, as text: the audit event keeps the message exactly.
@@ -156,34 +156,37 @@ export async function notifyRoute(app: FastifyInstance, deps: NotifyRouteDeps): 
       if (outcome.reason === 'amount_mismatch') {
         const expected = { currency: outcome.order.currency, value: outcome.order.amount }
         const message = 'alipayplus notifyPayment amount mismatch: order left init, event recorded; needs a human'
-        request.log.error({ orderNo, expected, received: reported.paymentAmount }, message)
-        alerts.emit({
-          kind: 'amount_mismatch',
-          orderNo,
-          source: 'notify',
-          attention: null,
-          message,
-          expected,
-          // The schema requires a well-formed amount on S, and a mismatch is only decided on S.
-          received: { currency: reported.paymentAmount!.currency, value: reported.paymentAmount!.value },
-          eventId: outcome.eventId,
-        })
+        alerts.raise(
+          {
+            kind: 'amount_mismatch',
+            orderNo,
+            source: 'notify',
+            attention: null,
+            message,
+            expected,
+            // The schema requires a well-formed amount on S, and a mismatch is only decided on S.
+            received: { currency: reported.paymentAmount!.currency, value: reported.paymentAmount!.value },
+            eventId: outcome.eventId,
+          },
+          { orderNo, expected, received: reported.paymentAmount },
+          request.log,
+        )
       } else if (outcome.reason === 'conflicting_result') {
         const message = 'alipayplus notifyPayment conflicts with the recorded final result: kept the first, event recorded; needs a human'
-        request.log.error(
+        alerts.raise(
+          {
+            kind: 'conflicting_result',
+            orderNo,
+            source: 'notify',
+            attention: null,
+            message,
+            recorded: { status: outcome.order.status as FinalStatus, source: outcome.order.resultSource, resultCode: outcome.order.resultCode },
+            received: { status: body.paymentResult.resultStatus === 'S' ? 'SUCCESS' : 'FAIL', resultCode: body.paymentResult.resultCode },
+            eventId: outcome.eventId,
+          },
           { orderNo, stored: outcome.order.status, storedSource: outcome.order.resultSource, received: body.paymentResult },
-          message,
+          request.log,
         )
-        alerts.emit({
-          kind: 'conflicting_result',
-          orderNo,
-          source: 'notify',
-          attention: null,
-          message,
-          recorded: { status: outcome.order.status as FinalStatus, source: outcome.order.resultSource, resultCode: outcome.order.resultCode },
-          received: { status: body.paymentResult.resultStatus === 'S' ? 'SUCCESS' : 'FAIL', resultCode: body.paymentResult.resultCode },
-          eventId: outcome.eventId,
-        })
       } else {
         hub.publish(outcome.order)
       }

@@ -5,12 +5,13 @@
 import { AbortedError, ClosedError } from '../errors.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import type { Lane } from './poller-types.js'
-import type { PaymentCanceller } from './window-cancel.js'
+import type { PaymentCanceller } from './payment-canceller.js'
 
 /** A cancel in progress, shared by every caller whose window ends while it runs. */
 interface Cancel {
   promise: Promise<PaymentOrderRecord>
-  priority: { foreground: boolean }
+  /** Its lane: foreground once an application caller awaits it (read at the cancel's next turn). */
+  lane: { foreground: boolean }
 }
 
 export class CancelFlights {
@@ -41,9 +42,9 @@ export class CancelFlights {
     if (this.#closing.aborted) return Promise.reject(new ClosedError(orderNo))
     let cancel = this.#cancels.get(orderNo)
     if (cancel === undefined) {
-      const priority = { foreground: false }
+      const cancelLane = { foreground: false }
       const promise = this.#canceller
-        .cancel(orderNo, this.#closing, priority)
+        .cancel(orderNo, this.#closing, cancelLane)
         .catch((error: unknown) => {
           throw this.#closing.aborted ? new ClosedError(orderNo) : error
         })
@@ -51,11 +52,11 @@ export class CancelFlights {
       // Callers handle the outcome; this only keeps a run whose callers all stopped waiting (an
       // aborted signal) from being an unhandled rejection when close() ends it.
       promise.catch(() => {})
-      cancel = { promise, priority }
+      cancel = { promise, lane: cancelLane }
       this.#cancels.set(orderNo, cancel)
     }
     // Read at the cancel's next turn in the limiter.
-    if (lane === 'foreground') cancel.priority.foreground = true
+    if (lane === 'foreground') cancel.lane.foreground = true
     const running = cancel.promise
     if (signal === undefined) return running
     return new Promise((resolve, reject) => {

@@ -1,7 +1,9 @@
 // What an inquiry answer that polling cannot fix tells a human: an error log line and an
 // onAttention alert, and for an order-specific fault its attention column (so the reconciler
-// stops picking it). Messages and excerpts are bounded; nothing secret is in them.
-import type { AlertHook } from '../attention/alert-hook.js'
+// stops picking it). Messages and excerpts are bounded; nothing secret is in them. Where the
+// order is flagged, the line is logged before the flag is written and the alert emitted after
+// it (not alerts.raise), so that a failing write still leaves the line.
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import type { AttentionAlert } from '../attention/attention-alert.js'
 import type { FastifyBaseLogger } from 'fastify'
 import { InvalidAnswerError } from '../errors.js'
@@ -12,7 +14,7 @@ import type { FinalStatus, PaymentOrderRecord } from '../store/prisma-types.js'
 export interface InquiryAlertDeps {
   store: OrderStore
   log: FastifyBaseLogger
-  alerts: AlertHook
+  alerts: AttentionAlerts
 }
 
 export class InquiryAlerts {
@@ -29,7 +31,6 @@ export class InquiryAlerts {
         ? 'alipayplus inquiryPayment: an answer that cannot be trusted (signature or payment id); not read, asking again on the schedule'
         : 'alipayplus inquiryPayment: Alipay+ refused in a way retrying cannot fix'
     const resultMessage = outcome.resultMessage.slice(0, 200)
-    this.#deps.log.error({ orderNo, resultCode: outcome.resultCode, resultMessage, httpStatus: outcome.httpStatus }, message)
     const alert: AttentionAlert = {
       kind: 'setup_error',
       orderNo,
@@ -40,7 +41,7 @@ export class InquiryAlerts {
       resultMessage,
     }
     if (outcome.httpStatus !== undefined) alert.httpStatus = outcome.httpStatus
-    this.#deps.alerts.emit(alert)
+    this.#deps.alerts.raise(alert, { orderNo, resultCode: outcome.resultCode, resultMessage, httpStatus: outcome.httpStatus }, this.#deps.log)
   }
 
   /** A signed answer that can never be recorded: asking again would get the same one. The error to end polling with. */
@@ -79,16 +80,19 @@ export class InquiryAlerts {
   /** Another final result was recorded first: it is kept, this answer's event is recorded beside it. */
   conflictingResult(order: PaymentOrderRecord, stored: FinalStatus, outcome: FinalOutcome, eventId: string): void {
     const message = 'alipayplus inquiryPayment conflicts with the recorded final result: kept the first, event recorded; needs a human'
-    this.#deps.log.error({ orderNo: order.orderNo, stored, storedSource: order.resultSource, inquired: outcome.status }, message)
-    this.#deps.alerts.emit({
-      kind: 'conflicting_result',
-      orderNo: order.orderNo,
-      source: 'inquiry',
-      attention: null,
-      message,
-      recorded: { status: stored, source: order.resultSource, resultCode: order.resultCode },
-      received: { status: outcome.status, resultCode: outcome.resultCode },
-      eventId,
-    })
+    this.#deps.alerts.raise(
+      {
+        kind: 'conflicting_result',
+        orderNo: order.orderNo,
+        source: 'inquiry',
+        attention: null,
+        message,
+        recorded: { status: stored, source: order.resultSource, resultCode: order.resultCode },
+        received: { status: outcome.status, resultCode: outcome.resultCode },
+        eventId,
+      },
+      { orderNo: order.orderNo, stored, storedSource: order.resultSource, inquired: outcome.status },
+      this.#deps.log,
+    )
   }
 }

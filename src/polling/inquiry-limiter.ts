@@ -3,7 +3,7 @@
 // per-second cap and traffic-limit pause. Both queues serve foreground callers first (orders
 // someone awaits), so the reconciler's backlog never starves them.
 import { type EndCall, InquiryPacer } from './inquiry-pacer.js'
-import { FOREGROUND, type Priority, WaitQueue } from './wait-queue.js'
+import { type CurrentLane, FOREGROUND_LANE, WaitQueue } from './wait-queue.js'
 
 export interface LimiterOptions {
   maxConcurrent: number
@@ -13,7 +13,7 @@ export interface LimiterOptions {
 export interface RunOptions {
   signal?: AbortSignal | undefined
   /** Default: foreground. */
-  priority?: Priority
+  lane?: CurrentLane
 }
 
 /** Waits for the call's start under the per-second cap and any pause; counts it until the task ends. */
@@ -38,11 +38,11 @@ export class InquiryLimiter {
    * aborts first.
    */
   async run<T>(task: (start: StartCall) => Promise<T>, options: RunOptions = {}): Promise<T> {
-    const { signal, priority = FOREGROUND } = options
-    await this.#acquire(priority, signal)
+    const { signal, lane = FOREGROUND_LANE } = options
+    await this.#acquire(lane, signal)
     let endCall: EndCall | undefined
     const start = async () => {
-      endCall = await this.#pacer.start(priority, signal)
+      endCall = await this.#pacer.start(lane, signal)
     }
     try {
       return await task(start)
@@ -81,13 +81,13 @@ export class InquiryLimiter {
     return this.#peak
   }
 
-  #acquire(priority: Priority, signal: AbortSignal | undefined): Promise<void> {
+  #acquire(lane: CurrentLane, signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted()
     if (this.#active < this.#max) {
       this.#take()
       return Promise.resolve()
     }
-    return this.#queue.wait(priority, signal, () => this.#take())
+    return this.#queue.wait(lane, signal, () => this.#take())
   }
 
   #take(): void {

@@ -11,7 +11,7 @@
 // Every time here is from the monotonic clock: a wall-clock step (NTP, an operator) must neither
 // stall every call for the size of a step back nor open the window early on a step forward.
 import { performance } from 'node:perf_hooks'
-import { type Priority, WaitQueue } from './wait-queue.js'
+import { type CurrentLane, WaitQueue } from './wait-queue.js'
 
 /** How long a call still counts after its answer came back. */
 export const RATE_WINDOW_MS = 1_000
@@ -43,7 +43,7 @@ export class InquiryPacer {
    * Resolves when a call may start now (and counts it) with the function to call when it has
    * ended; rejects if `signal` aborts first.
    */
-  async start(priority: Priority, signal?: AbortSignal): Promise<EndCall> {
+  async start(lane: CurrentLane, signal?: AbortSignal): Promise<EndCall> {
     signal?.throwIfAborted()
     let counted: Counted | undefined
     const take = () => {
@@ -52,7 +52,7 @@ export class InquiryPacer {
     }
     if (this.#queue.size === 0 && this.#nextStartAt() <= performance.now()) take()
     else {
-      const turn = this.#queue.wait(priority, signal, take)
+      const turn = this.#queue.wait(lane, signal, take)
       this.#schedule()
       try {
         await turn

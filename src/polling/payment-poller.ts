@@ -19,7 +19,7 @@ import type { PolledOrder } from './polled-order.js'
 import type { AwaitOptions, Lane, LoopOutcome, PollerCounters, PollerDeps, PollerStats } from './poller-types.js'
 import { PollingLoops } from './polling-loops.js'
 import { Waiter } from './waiter.js'
-import { PaymentCanceller } from './window-cancel.js'
+import { PaymentCanceller } from './payment-canceller.js'
 
 export type { AwaitOptions, Lane, PollerDeps, PollerStats } from './poller-types.js'
 
@@ -57,7 +57,7 @@ export class PaymentPoller {
     this.#canceller = new PaymentCanceller({
       ...deps,
       untilNextCall,
-      inquireOnce: (hold, signal, priority) => this.#loops.ticks.inquireOnce(hold, signal, priority),
+      inquireOnce: (hold, signal, lane) => this.#loops.ticks.inquireOnce(hold, signal, lane),
     })
     this.#cancels = new CancelFlights(this.#canceller, this.#closing.signal)
   }

@@ -4,7 +4,8 @@
 // where its schedule stands (attempts) and when its window ends.
 import type { LeaseHold } from './order-lease.js'
 import type { StartCall } from './inquiry-limiter.js'
-import type { Priority } from './wait-queue.js'
+import type { Lane } from './poller-types.js'
+import type { CurrentLane } from './wait-queue.js'
 import type { Waiter } from './waiter.js'
 
 /** A turn the turn queue won for a parked order: its start, and how to give the slot back. */
@@ -15,7 +16,7 @@ export interface GrantedTurn {
 
 export type PolledOrderState = 'running' | 'parked' | 'ended'
 
-export class PolledOrder implements Priority {
+export class PolledOrder implements CurrentLane {
   readonly orderNo: string
   /** The lease every tick of this order takes; released when its polling ends. */
   readonly hold: LeaseHold
@@ -25,7 +26,7 @@ export class PolledOrder implements Priority {
   foreground = false
   state: PolledOrderState = 'running'
   /** Which turn-queue lane holds it while parked (null: none). */
-  queued: 'foreground' | 'background' | null = null
+  queued: Lane | null = null
   waiters: Waiter[] = []
   /** p-retry attempts made so far, over all of its runs: where a resumed run takes up the schedule. */
   attempts = 0

@@ -1,7 +1,7 @@
 // The poller's public shapes and what its parts share: the dependencies it is built with, its
 // stats, the options of one wait, and how a polling run ends.
 import type { FastifyBaseLogger } from 'fastify'
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import type { SuccessAfterCancel } from '../attention/success-after-cancel.js'
 import type { PollingOptions } from '../options.js'
 import type { InquiryClient } from '../protocol/inquiry-client.js'
@@ -12,7 +12,7 @@ import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import type { InquiryLimiter } from './inquiry-limiter.js'
 import type { OrderLease } from './order-lease.js'
 import type { ResultHub } from './result-hub.js'
-import type { CancelStats } from './window-cancel.js'
+import type { CancelStats } from './payment-canceller.js'
 
 export interface AwaitOptions {
   signal?: AbortSignal
@@ -26,7 +26,8 @@ export interface AwaitOptions {
 
 /**
  * Who waits: the application (awaitPaymentResult), or only the reconciler. Internal: the
- * reconciler's loops yield to the application's in the limiter's queues.
+ * reconciler's loops yield to the application's in the limiter's queues, where a caller's lane is
+ * read at each turn (CurrentLane, wait-queue.ts).
  */
 export type Lane = 'foreground' | 'background'
 
@@ -60,7 +61,7 @@ export interface PollerDeps {
   hub: ResultHub
   polling: Required<PollingOptions>
   log: FastifyBaseLogger
-  alerts: AlertHook
+  alerts: AttentionAlerts
   /** The order's cancel state (sent before the first cancel call, then its answer). */
   cancels: CancelStateStore
   /** Flags and alerts a SUCCESS recorded after a cancel was sent. */

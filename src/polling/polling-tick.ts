@@ -14,9 +14,9 @@ import { NotFinalYet, Parked } from './loop-stops.js'
 import type { LeaseHold } from './order-lease.js'
 import type { PolledOrder } from './polled-order.js'
 import type { PollerCounters, PollerDeps } from './poller-types.js'
-import { maxDelayAfter } from './retry-delay.js'
+import { maxDelayAfter } from '../retry-delay.js'
 import type { TurnQueue } from './turn-queue.js'
-import type { Priority } from './wait-queue.js'
+import type { CurrentLane } from './wait-queue.js'
 
 export interface TickDeps extends Pick<PollerDeps, 'store' | 'lease' | 'inquiry' | 'limiter' | 'polling'> {
   answers: InquiryAnswers
@@ -58,10 +58,10 @@ export class PollingTicks {
    * not final (or another instance holds the lease: said at once), or the error that ends
    * polling (amount mismatch, setup error, invalid answer).
    */
-  async inquireOnce(hold: LeaseHold, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord | null> {
+  async inquireOnce(hold: LeaseHold, signal: AbortSignal, lane: CurrentLane): Promise<PaymentOrderRecord | null> {
     const { limiter, inquiry, untilNextCall, store, answers } = this.#deps
     const turn: Turn = { hold, signal, nextTickInMs: 0 }
-    const outcome = await limiter.run((start) => inquireInTurn(inquiry, untilNextCall, turn, start), { signal, priority })
+    const outcome = await limiter.run((start) => inquireInTurn(inquiry, untilNextCall, turn, start), { signal, lane })
     if (outcome === null) {
       const stored = await store.getOrder(hold.orderNo)
       if (stored === null) throw new UnknownOrderError(hold.orderNo)
@@ -89,7 +89,7 @@ export class PollingTicks {
       }
     }
     if (!turns.mayGoNow()) throw new Parked()
-    return limiter.run((start) => inquireInTurn(inquiry, untilNextCall, turn, start), { signal: turn.signal, priority: order })
+    return limiter.run((start) => inquireInTurn(inquiry, untilNextCall, turn, start), { signal: turn.signal, lane: order })
   }
 
   /**

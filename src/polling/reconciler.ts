@@ -15,7 +15,7 @@
 // order whose cancelPayment was sent and never answered (its instance stopped, lost the lease or
 // its database) has the cancel sent again until Alipay+ answers.
 import type { FastifyBaseLogger } from 'fastify'
-import type { AlertHook } from '../attention/alert-hook.js'
+import type { AttentionAlerts } from '../attention/attention-alerts.js'
 import type { PollingOptions, ReconcileOptions } from '../options.js'
 import type { CancelStateStore } from '../store/cancel-state.js'
 import type { OrderStore } from '../store/order-store.js'
@@ -31,7 +31,7 @@ export interface ReconcilerDeps {
   rows: PollingRows
   poller: PaymentPoller
   log: FastifyBaseLogger
-  alerts: AlertHook
+  alerts: AttentionAlerts
   cancels: CancelStateStore
 }
 
@@ -42,7 +42,7 @@ export class Reconciler {
   readonly #rows: PollingRows
   readonly #poller: PaymentPoller
   readonly #log: FastifyBaseLogger
-  readonly #alerts: AlertHook
+  readonly #alerts: AttentionAlerts
   readonly #cancels: CancelStateStore
   #timer: NodeJS.Timeout | undefined
   #pass: Promise<number> | undefined
@@ -185,8 +185,11 @@ export class Reconciler {
     if (!(await this.#store.setAttention(orderNo, 'not_found'))) return
     const message =
       'alipayplus reconcile: Alipay+ still answers ORDER_NOT_EXIST for an order older than reconcile.notFoundGiveUpMs (an abandoned checkout?); no longer polled, left to a human'
-    this.#log.error({ orderNo, createdAt, notFoundCount, notFoundGiveUpMs }, message)
-    this.#alerts.emit({ kind: 'not_found', orderNo, source: 'inquiry', attention: 'not_found', message, createdAt, notFoundCount, notFoundGiveUpMs })
+    this.#alerts.raise(
+      { kind: 'not_found', orderNo, source: 'inquiry', attention: 'not_found', message, createdAt, notFoundCount, notFoundGiveUpMs },
+      { orderNo, createdAt, notFoundCount, notFoundGiveUpMs },
+      this.#log,
+    )
   }
 
   async #giveUpTooOld(order: PaymentOrderRecord): Promise<void> {
@@ -194,7 +197,10 @@ export class Reconciler {
     const { maxAgeMs } = this.#options
     if (!(await this.#store.setAttention(orderNo, 'gave_up'))) return
     const message = 'alipayplus reconcile: no final result for an order older than reconcile.maxAgeMs; no longer polled, left to a human'
-    this.#log.error({ orderNo, createdAt, maxAgeMs }, message)
-    this.#alerts.emit({ kind: 'gave_up', orderNo, source: 'inquiry', attention: 'gave_up', message, createdAt, maxAgeMs })
+    this.#alerts.raise(
+      { kind: 'gave_up', orderNo, source: 'inquiry', attention: 'gave_up', message, createdAt, maxAgeMs },
+      { orderNo, createdAt, maxAgeMs },
+      this.#log,
+    )
   }
 }

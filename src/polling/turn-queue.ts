@@ -6,7 +6,8 @@
 // background (only the reconciler does); cancels queue in the limiter beside it as before.
 import type { InquiryLimiter, StartCall } from './inquiry-limiter.js'
 import type { PolledOrder } from './polled-order.js'
-import type { Priority } from './wait-queue.js'
+import type { Lane } from './poller-types.js'
+import type { CurrentLane } from './wait-queue.js'
 
 /** A FIFO of orders; a taken entry is only cleared, so push and shift are O(1). */
 class Fifo {
@@ -31,7 +32,7 @@ class Fifo {
   }
 }
 
-export class TurnQueue implements Priority {
+export class TurnQueue implements CurrentLane {
   readonly #limiter: InquiryLimiter
   readonly #closing: AbortSignal
   readonly #onTurn: (order: PolledOrder, start: StartCall) => Promise<void>
@@ -84,7 +85,7 @@ export class TurnQueue implements Priority {
     if (order.queued !== null) this.#leave(order)
   }
 
-  #enter(order: PolledOrder, lane: 'foreground' | 'background'): void {
+  #enter(order: PolledOrder, lane: Lane): void {
     order.queued = lane
     this.#size++
     if (lane === 'foreground') {
@@ -126,7 +127,7 @@ export class TurnQueue implements Priority {
           this.#ask()
           if (order !== undefined) await this.#onTurn(order, start)
         },
-        { signal: this.#closing, priority: this },
+        { signal: this.#closing, lane: this },
       )
       .catch(() => {
         // Only close() ends a request (onTurn never rejects): nothing is left to ask for.

@@ -1,17 +1,17 @@
 // Callers waiting for a turn (a slot in flight, a start within the per-second cap), served
 // foreground first: an order someone awaits never waits behind the reconciler's backlog. The
-// priority is read when a turn is granted, not when the caller queued, so a loop whose first
+// lane is read when a turn is granted, not when the caller queued, so a loop whose first
 // application waiter joins while it is queued moves ahead at once.
 
-/** Whether a caller's turn comes before the background ones. Read at each grant. */
-export interface Priority {
+/** A caller's lane as of now: foreground (its turn comes before the background ones) or not. Read at each grant. */
+export interface CurrentLane {
   readonly foreground: boolean
 }
 
-export const FOREGROUND: Priority = Object.freeze({ foreground: true })
+export const FOREGROUND_LANE: CurrentLane = Object.freeze({ foreground: true })
 
 interface Entry {
-  priority: Priority
+  lane: CurrentLane
   grant: () => void
 }
 
@@ -26,10 +26,10 @@ export class WaitQueue {
    * Resolves when this caller's turn is granted (`onGrant` runs synchronously at the grant, so
    * the granter sees its effect); rejects with the signal's reason if it aborts first.
    */
-  wait(priority: Priority, signal: AbortSignal | undefined, onGrant: () => void): Promise<void> {
+  wait(lane: CurrentLane, signal: AbortSignal | undefined, onGrant: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
       const entry: Entry = {
-        priority,
+        lane,
         grant: () => {
           signal?.removeEventListener('abort', onAbort)
           onGrant()
@@ -50,7 +50,7 @@ export class WaitQueue {
   grantNext(): boolean {
     // A linear scan: the queue holds at most the orders being polled, and turns are granted at
     // most maxInquiriesPerSecond times a second.
-    const foreground = this.#entries.findIndex((entry) => entry.priority.foreground)
+    const foreground = this.#entries.findIndex((entry) => entry.lane.foreground)
     const [entry] = this.#entries.splice(foreground === -1 ? 0 : foreground, 1)
     entry?.grant()
     return entry !== undefined

@@ -5,7 +5,7 @@
 // delivery.maxClockSkewMs), and attempt numbers only grow.
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import { AlertHook } from '../../src/attention/alert-hook.js'
+import { AttentionAlerts } from '../../src/attention/attention-alerts.js'
 import { DeliveryClaims } from '../../src/delivery/delivery-claims.js'
 import { type DeliveryOptions, type PaymentResultHandler, resolveDelivery } from '../../src/delivery/delivery-options.js'
 import { ResultDelivery } from '../../src/delivery/result-delivery.js'
@@ -42,7 +42,7 @@ const skewedB =
       handler,
       options: resolveDelivery(delivery),
       log,
-      alerts: new AlertHook(undefined, log),
+      alerts: new AttentionAlerts(undefined, log),
     })
     b.start()
     return b

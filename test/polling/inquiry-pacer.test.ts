@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks'
 import t, { type Test } from 'tap'
 import { InquiryPacer, RATE_WINDOW_MS } from '../../src/polling/inquiry-pacer.js'
-import { FOREGROUND } from '../../src/polling/wait-queue.js'
+import { FOREGROUND_LANE } from '../../src/polling/wait-queue.js'
 
 const HOUR_MS = 3_600_000
 
@@ -21,7 +21,7 @@ function stepWallClock(t: Test, offsetMs: number): void {
 /** A pacer of one call a second whose window is full: one call just ended. */
 async function fullPacer(): Promise<{ pacer: InquiryPacer; endedAt: number }> {
   const pacer = new InquiryPacer(1)
-  const end = await pacer.start(FOREGROUND)
+  const end = await pacer.start(FOREGROUND_LANE)
   end()
   return { pacer, endedAt: performance.now() }
 }
@@ -31,7 +31,7 @@ t.test('a wall-clock step back while the cap is full does not stall the next cal
   t.setTimeout(30_000)
   const { pacer } = await fullPacer()
   stepWallClock(t, -HOUR_MS)
-  const end = await pacer.start(FOREGROUND)
+  const end = await pacer.start(FOREGROUND_LANE)
   end()
   t.pass('the next call started once the window had passed')
 })
@@ -39,7 +39,7 @@ t.test('a wall-clock step back while the cap is full does not stall the next cal
 t.test('a wall-clock step forward while the cap is full does not open the window early', async (t) => {
   const { pacer, endedAt } = await fullPacer()
   stepWallClock(t, HOUR_MS)
-  const end = await pacer.start(FOREGROUND)
+  const end = await pacer.start(FOREGROUND_LANE)
   const waited = performance.now() - endedAt
   end()
   t.ok(waited >= RATE_WINDOW_MS - 1, `the next call waited for the window to pass (${Math.round(waited)} ms)`)

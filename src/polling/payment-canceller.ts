@@ -23,8 +23,8 @@ import type { PaymentOrderRecord } from '../store/prisma-types.js'
 import { cancelDeadline } from './cancel-deadline.js'
 import type { LeaseHold } from './order-lease.js'
 import type { PollerDeps } from './payment-poller.js'
-import { maxDelayAfter } from './retry-delay.js'
-import type { Priority } from './wait-queue.js'
+import { maxDelayAfter } from '../retry-delay.js'
+import type { CurrentLane } from './wait-queue.js'
 
 /** Cancel calls after the first one, on the polling schedule (4, 8, 16, 32, 60 s by default). */
 export const CANCEL_RETRIES = 5
@@ -41,7 +41,7 @@ export interface CancellerDeps extends Omit<PollerDeps, 'cancelAfterWindow'> {
    * order, null when the answer is not final, or the poller's error when it stops (amount
    * mismatch, setup error, ...).
    */
-  inquireOnce(hold: LeaseHold, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord | null>
+  inquireOnce(hold: LeaseHold, signal: AbortSignal, lane: CurrentLane): Promise<PaymentOrderRecord | null>
   /** How long a lease claimed now must last to reach the next claim, `waitMs` after this call ends. */
   untilNextCall(waitMs: number): number
 }
@@ -83,16 +83,16 @@ export class PaymentCanceller {
    * Runs (or resumes) the cancel of an init order whose window ended; resolves with the order as
    * stored after it. Its calls hold the order's lease, let go at the end.
    */
-  async cancel(orderNo: string, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord> {
+  async cancel(orderNo: string, signal: AbortSignal, lane: CurrentLane): Promise<PaymentOrderRecord> {
     const hold = this.#deps.lease.hold(orderNo)
     try {
-      return await this.#cancel(hold, signal, priority)
+      return await this.#cancel(hold, signal, lane)
     } finally {
       await hold.release()
     }
   }
 
-  async #cancel(hold: LeaseHold, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord> {
+  async #cancel(hold: LeaseHold, signal: AbortSignal, lane: CurrentLane): Promise<PaymentOrderRecord> {
     const { log } = this.#deps
     const { orderNo } = hold
     const order = await this.#current(orderNo)
@@ -115,7 +115,7 @@ export class PaymentCanceller {
     const progress: Progress = { sent: resuming }
     let answer: Exclude<CancelOutcome, RetryOutcome>
     try {
-      answer = await this.#cancelUntilAnswered(hold, signal, priority, progress)
+      answer = await this.#cancelUntilAnswered(hold, signal, lane, progress)
     } catch (error) {
       if (error instanceof NotSent) return this.#current(orderNo)
       if (error instanceof FinalMeanwhile) return this.#final(error.order)
@@ -132,7 +132,7 @@ export class PaymentCanceller {
           return this.#current(orderNo)
         }
         await this.#deps.cancels.settle(orderNo, 'refused')
-        return this.#afterRefusal(hold, answer, signal, priority)
+        return this.#afterRefusal(hold, answer, signal, lane)
       case 'setup_error': {
         // Alipay+ refused the call for our setup, or the URL is wrong: the cancel most likely did
         // not happen, but a human must look before anything is recorded.
@@ -215,7 +215,7 @@ export class PaymentCanceller {
   #cancelUntilAnswered(
     hold: LeaseHold,
     signal: AbortSignal,
-    priority: Priority,
+    lane: CurrentLane,
     progress: Progress,
   ): Promise<Exclude<CancelOutcome, RetryOutcome>> {
     const { limiter, inquiry, polling, log, untilNextCall, cancels } = this.#deps
@@ -234,7 +234,7 @@ export class PaymentCanceller {
             await start()
             return inquiry.cancel(orderNo, { signal })
           },
-          { signal, priority },
+          { signal, lane },
         )
         if (outcome === null) {
           const order = await this.#current(orderNo)
@@ -299,11 +299,11 @@ export class PaymentCanceller {
     return order
   }
 
-  async #afterRefusal(hold: LeaseHold, refusal: CancelRefusedOutcome, signal: AbortSignal, priority: Priority): Promise<PaymentOrderRecord> {
+  async #afterRefusal(hold: LeaseHold, refusal: CancelRefusedOutcome, signal: AbortSignal, lane: CurrentLane): Promise<PaymentOrderRecord> {
     const { log } = this.#deps
     const { orderNo } = hold
     // The cancel did not happen: the payment may have completed meanwhile.
-    const final = await this.#deps.inquireOnce(hold, signal, priority)
+    const final = await this.#deps.inquireOnce(hold, signal, lane)
     if (final !== null) return final
     const message = 'alipayplus cancelPayment refused and the payment is still unknown: order left init for a human'
     log.error({ orderNo, resultCode: refusal.resultCode, resultMessage: refusal.resultMessage }, message)
@@ -320,6 +320,10 @@ export class PaymentCanceller {
     return this.#current(orderNo)
   }
 
+  /**
+   * Its callers log the alert's message before this write and emit the alert after it (not
+   * alerts.raise): the line is logged even when the write fails.
+   */
   async #flag(orderNo: string, reason: AttentionReason): Promise<AttentionReason | null> {
     return (await this.#deps.store.setAttention(orderNo, reason)) ? reason : null
   }

@@ -1,10 +1,13 @@
-// Calls the application's onAttention hook off the hot path: on the next turn of the event
+// The plugin's sender of each AttentionAlert to the application's AttentionHook (the onAttention
+// option). It calls the hook off the hot path: on the next turn of the event
 // loop (setImmediate), never awaited, so a slow or hanging hook delays no notify answer and no
 // polling loop; a throw or a rejection is caught and logged, never seen by the caller.
+// raise() is the one way the plugin asks for attention: the alert's message logged at error,
+// then the alert handed to the hook.
 import type { FastifyBaseLogger } from 'fastify'
 import type { AttentionAlert, AttentionHook } from './attention-alert.js'
 
-export class AlertHook {
+export class AttentionAlerts {
   readonly #hook: AttentionHook | undefined
   readonly #log: FastifyBaseLogger
 
@@ -13,6 +16,16 @@ export class AlertHook {
     this.#log = log
   }
 
+  /**
+   * Logs the alert's message at error with `fields` (on `log`: the caller's request logger, say;
+   * else the plugin's), then hands the alert to the hook.
+   */
+  raise(alert: AttentionAlert, fields: object, log: FastifyBaseLogger = this.#log): void {
+    log.error(fields, alert.message)
+    this.emit(alert)
+  }
+
+  /** Hands the alert to the hook without logging it (an alert logged at a lower level, or not at all). */
   emit(alert: AttentionAlert): void {
     const hook = this.#hook
     if (hook === undefined) return
