@@ -58,6 +58,7 @@ const STRESS = [
 const PACKAGE = [
   'test/docs/code-blocks.test.ts',
   'test/package/install-lines.test.ts',
+  'test/package/operations.test.ts',
   'test/package/pack.test.ts',
 ]
 
