@@ -63,7 +63,7 @@ const PACKAGE = [
 ]
 
 /** The overall share of lines the whole suite must cover (the full run reached it when this was set). */
-const MIN_LINES_COVERED = 91
+const MIN_LINES_COVERED = 93
 
 const allFiles = () =>
   readdirSync('test', { recursive: true })
