@@ -47,7 +47,8 @@ function countPgQueries(): void {
 async function start(input: MerchantKeyPems & DatabaseLocation & TargetSettings & { mode: TargetMode }): Promise<{ url: string }> {
   if (/^postgres(ql)?:/i.test(input.databaseUrl)) countPgQueries()
   if (input.mode === 'plugin') {
-    const { openTelemetry = 'api', ...location } = input
+    // `mode` is the benchmark's own setting, not a plugin option (unknown options are refused).
+    const { openTelemetry = 'api', mode, ...location } = input
     if (openTelemetry === 'ctx') registerContextManager()
     const stopSdk = openTelemetry === 'sdk' ? registerOtelSdk() : undefined
     const merchant = await buildMerchantApp({
