@@ -22,7 +22,7 @@ import { runBench } from './lib/lifecycle.js'
 import { load } from './lib/load.js'
 import { orderNumbers, presignNotifications, unsignedNotifications } from './lib/notify-requests.js'
 import { TARGET_PATHS } from './lib/notify-targets.js'
-import { CONNECTIONS, type MeasuredRun, measured, runPlugin, runSigned, startTarget, type Target, WARMUP_SECONDS } from './lib/notify-plugin-run.js'
+import { CONNECTIONS, type MeasuredRun, measured, runSigned, startTarget, type Target, WARMUP_SECONDS } from './lib/notify-plugin-run.js'
 import { pacedLoad, type PacedResult } from './lib/paced.js'
 import { benchResult, heading, note, round, type Summary, summarize, table, verdict } from './lib/report.js'
 import { signCeiling, verifyCeiling } from './lib/rsa-ceiling.js'
@@ -128,7 +128,7 @@ runBench('notify', 480, async ({ defer }) => {
   const { target: minTarget, run: minimal } = await runSigned('minimal', minDb, keys, signed, SECONDS, perSecond, defer)
   await minTarget.child.stop()
   await minDb.drop()
-  const { target: plugin, run: notify } = await runPlugin(pgDb, keys, signed, SECONDS, perSecond, defer)
+  const { target: plugin, run: notify } = await runSigned('plugin', pgDb, keys, signed, SECONDS, perSecond, defer)
 
   // The same route at half the saturated rate, evenly paced.
   const halfRate = Math.max(1, Math.round(notify.run.rps / 2))
@@ -143,7 +143,7 @@ runBench('notify', 480, async ({ defer }) => {
   for (const kind of OTHER_DATABASES) {
     const db = await createNotifyDatabase(kind)
     defer(() => db.drop())
-    const { target, run } = await runPlugin(db, keys, signed, OTHER_SECONDS, perSecond, defer)
+    const { target, run } = await runSigned('plugin', db, keys, signed, OTHER_SECONDS, perSecond, defer)
     if (kind === 'mysql') pacedOthers.push({ kind, half: await pacedRun(target, keys, Math.max(1, Math.round(run.run.rps / 2)), 'plugin-h-') })
     await target.child.stop()
     await db.drop()

@@ -14,7 +14,7 @@
 import { createNotifyDatabase } from './lib/database.js'
 import { generateBenchKeys } from './lib/keys.js'
 import { runBench } from './lib/lifecycle.js'
-import { CONNECTIONS, type MeasuredRun, runPlugin, type TargetSettings, WARMUP_SECONDS } from './lib/notify-plugin-run.js'
+import { CONNECTIONS, type MeasuredRun, runSigned, type TargetSettings, WARMUP_SECONDS } from './lib/notify-plugin-run.js'
 import { orderNumbers, presignNotifications } from './lib/notify-requests.js'
 import { benchResult, heading, note, round, table, verdict } from './lib/report.js'
 import { signCeiling } from './lib/rsa-ceiling.js'
@@ -52,7 +52,7 @@ runBench('otel', 600, async ({ defer }) => {
     // Each starts its timed run after the same wait for a quiet machine (which a loaded one
     // never gives: the full 10 s), so the timed runs overlap.
     const results = await Promise.all(
-      order.map((variant, i) => runPlugin(databases[i]!, keys, signed, SECONDS, perSecond, defer, { openTelemetry: variant })),
+      order.map((variant, i) => runSigned('plugin', databases[i]!, keys, signed, SECONDS, perSecond, defer, { openTelemetry: variant })),
     )
     for (const [i, { target, run }] of results.entries()) {
       await target.child.stop()

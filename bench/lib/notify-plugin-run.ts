@@ -94,19 +94,6 @@ export async function settledCount(rows: OrderRows, prefix: string): Promise<Run
   return last
 }
 
-/** The plugin on one database: warm-up, then a timed run, from the notifications signed beforehand. */
-export function runPlugin(
-  db: NotifyDatabase,
-  keys: BenchKeys,
-  signed: { warm: PreparedRequest[]; timed: PreparedRequest[] },
-  seconds: number,
-  perSecond: number,
-  defer: (fn: () => unknown) => void,
-  settings: TargetSettings = {},
-): Promise<{ target: Target; run: MeasuredRun }> {
-  return runSigned('plugin', db, keys, signed, seconds, perSecond, defer, settings)
-}
-
 /** A signed route (the plugin's, or the minimal hand-written one) on one database: warm-up, then a timed run. */
 export async function runSigned(
   mode: 'plugin' | 'minimal',
