@@ -77,7 +77,9 @@ export async function buildWorld(
       gatewayUrl: simUrl,
       polling: FAST_POLLING,
       maxInquiriesPerSecond: FAST_RATE,
-      requestTimeoutMs: 1_000,
+      // Long enough that an answer delayed by a busy machine is never taken for a lost one (a
+      // timed-out inquiry is retried, and counted twice). A test about timeouts sets its own.
+      requestTimeoutMs: 10_000,
       ...appOptions,
       ...overrides,
     })

@@ -37,11 +37,14 @@ t.test('100 % of notifications lost: 100 % finalized by inquiry', PG, async (t) 
 })
 
 t.test('30 % of inquiries failing (5xx, U, timeouts): 100 % finalized', PG, async (t) => {
-  const world = await buildWorld(t, { faults: { notifyDropRate: 1, inquiry5xxRate: 0.1, inquiryUnknownRate: 0.1 } })
+  const world = await buildWorld(t, {
+    app: { requestTimeoutMs: 1_000 },
+    faults: { notifyDropRate: 1, inquiry5xxRate: 0.1, inquiryUnknownRate: 0.1 },
+  })
   const orderNos = Array.from({ length: ORDERS }, (_, i) => `flaky-${i}`)
-  const slow = orderNos.filter((_, i) => i % 10 === 0) // a further 10 %: answers slower than requestTimeoutMs
+  const slow = orderNos.filter((_, i) => i % 10 === 0) // a further 10 %: no answer within requestTimeoutMs
   for (const orderNo of orderNos) await world.order(orderNo)
-  for (const orderNo of slow) world.sim.setPaymentFaults(orderNo, { inquirySlowMs: 1_500 })
+  for (const orderNo of slow) world.sim.setPaymentFaults(orderNo, { inquirySlowMs: 60_000 })
   const waiting = orderNos.map((orderNo) => world.app.awaitPaymentResult(orderNo))
   for (const orderNo of orderNos) world.sim.completePayment(orderNo, { status: 'SUCCESS' })
   const perOrder = () => world.sim.stats().inquiries.byPayment
