@@ -8,13 +8,12 @@
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { writeHeapSnapshot } from 'node:v8'
-import Fastify from 'fastify'
 import { PrismaClient } from '../generated/prisma/client.js'
-import fastifyAlipayPlus from '../src/index.js'
 import { openDatabase } from '../src/migrate.js'
+import { createMerchantApp } from '../test/helpers/merchant-app.js'
 import { createBenchDatabase } from './lib/database.js'
 import { generateBenchKeys, merchantPems } from './lib/keys.js'
-import { CLIENT_ID, orderNumbers } from './lib/notify-requests.js'
+import { orderNumbers } from './lib/notify-requests.js'
 
 const ORDERS = Number(process.env.BENCH_AWAITERS ?? 10_000)
 const SNAPSHOTS = process.env.BENCH_HEAP_SNAPSHOTS
@@ -34,19 +33,15 @@ await new Promise<void>((resolve) => silentGateway.listen(0, '127.0.0.1', resolv
 const orderNos = orderNumbers('heap-', ORDERS)
 await db.insertOrders(orderNos)
 const opened = await openDatabase({ PrismaClient, databaseUrl: db.url, migrate: false })
-const app = Fastify({ logger: false })
-await app.register(fastifyAlipayPlus, {
+const app = await createMerchantApp({
   prisma: opened.prisma,
-  clientId: CLIENT_ID,
   privateKey: pems.merchantPrivatePem,
   alipayPublicKey: pems.alipayPublicPem,
   gatewayUrl: `http://127.0.0.1:${(silentGateway.address() as { port: number }).port}`,
   polling: { minTimeoutMs: 250, maxTimeoutMs: 2_000, factor: 2, randomize: false, maxRetryTimeMs: 180_000 },
   maxInquiriesPerSecond: 1_000,
   requestTimeoutMs: 120_000,
-  reconcile: false,
 })
-await app.ready()
 await app.alipayplus.store.getOrder(orderNos[0]!)
 
 const before = liveHeap()

@@ -1,20 +1,15 @@
-// The demo merchant application: what a merchant writes around the plugin. @fastify/sensible
-// gives it the usual HTTP errors; the plugin gives it the notify route and awaitPaymentResult.
+// The demo merchant application's own part: what a merchant writes around the plugin, given to
+// the tests' createMerchantApp as its setup. @fastify/sensible gives it the usual HTTP errors;
+// the plugin gives it the notify route and awaitPaymentResult.
 import sensible from '@fastify/sensible'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import fastifyAlipayPlus, { type AlipayPlusOptions } from '../src/index.js'
+import type { FastifyInstance } from 'fastify'
 
 interface OrderParams {
   Params: { orderNo: string }
 }
 
-export async function buildMerchantApp(
-  options: AlipayPlusOptions,
-  fastifyOptions: FastifyServerOptions = {},
-): Promise<FastifyInstance> {
-  const app = Fastify(fastifyOptions)
+export async function merchantRoutes(app: FastifyInstance): Promise<void> {
   await app.register(sensible)
-  await app.register(fastifyAlipayPlus, options)
 
   // Create an order (in real life: then call Alipay+ to start the payment).
   app.post<{ Body: { orderNo: string; amount: { currency: string; value: string } } }>(
@@ -57,5 +52,4 @@ export async function buildMerchantApp(
   )
 
   app.get('/stats', async () => app.alipayplus.stats())
-  return app
 }

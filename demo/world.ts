@@ -3,14 +3,15 @@
 // a round-robin front that Alipay+ notifies, and the one database both instances share
 // (embedded PGlite unless DATABASE_URL is set). In one process because PGlite is in process:
 // two processes cannot share it; on PostgreSQL the instances still meet only in the database.
-import { generateKeyPairSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { PrismaClient } from '../generated/prisma/client.js'
 import type { AlipayPlusCommonOptions, PaymentResultHandler } from '../src/index.js'
 import { openDatabase, type OpenedDatabase } from '../src/migrate.js'
 import { createSimulator, type AlipayPlusSimulator, type Faults } from '../src/simulator/index.js'
 import { startFront } from './front.js'
-import { buildMerchantApp } from './merchant-app.js'
+import { createMerchantApp } from '../test/helpers/merchant-app.js'
+import { rsaKeyPair } from '../test/helpers/keys.js'
+import { merchantRoutes } from './merchant-app.js'
 
 export const CLIENT_ID = 'DEMO_CLIENT_ID'
 export const NOTIFY_PATH = '/alipayplus/notifyPayment'
@@ -51,17 +52,9 @@ export interface DemoWorld {
   close(): Promise<void>
 }
 
-function pem() {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  return {
-    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  }
-}
-
 export async function startDemoWorld(options: DemoWorldOptions = {}): Promise<DemoWorld> {
-  const merchantKeys = pem()
-  const alipayKeys = pem()
+  const merchantKeys = rsaKeyPair()
+  const alipayKeys = rsaKeyPair()
   const started = performance.now()
   const up = (part: string) => options.onStarted?.(`${part} (${((performance.now() - started) / 1000).toFixed(1)} s)`)
   const db = await openDatabase({ PrismaClient, databaseUrl: options.databaseUrl, pgliteDir: options.pgliteDir })
@@ -69,8 +62,8 @@ export async function startDemoWorld(options: DemoWorldOptions = {}): Promise<De
 
   const sim = createSimulator({
     clientId: CLIENT_ID,
-    merchantPublicKey: merchantKeys.publicKey,
-    alipayPrivateKey: alipayKeys.privateKey,
+    merchantPublicKey: merchantKeys.publicPem,
+    alipayPrivateKey: alipayKeys.privatePem,
     redeliveryScheduleMs: options.redeliveryScheduleMs ?? [0, 1_000, 2_000, 4_000, 8_000],
     faults: options.faults ?? {},
     logger: options.logger ? { level: 'info' } : false,
@@ -85,24 +78,26 @@ export async function startDemoWorld(options: DemoWorldOptions = {}): Promise<De
     // process would; PGlite is one in-process database with one connection: they share it.
     const client = instances.length === 0 || !options.databaseUrl ? db : await openDatabase({ PrismaClient, databaseUrl: options.databaseUrl, migrate: false })
     if (client !== db) ownClients.push(client)
-    const app = await buildMerchantApp(
-      {
-        prisma: client.prisma,
-        clientId: CLIENT_ID,
-        privateKey: merchantKeys.privateKey,
-        alipayPublicKey: alipayKeys.publicKey,
-        gatewayUrl: simulatorUrl,
-        // A result recorded by one instance wakes the other's waiters: LISTEN/NOTIFY on
-        // PostgreSQL; with PGlite the instances share one process, and the database poll will do.
-        wakeup: options.databaseUrl ? { postgres: options.databaseUrl } : { pollMs: 200 },
-        ...options.plugin,
-        ...(options.handler ? { onPaymentResult: options.handler(name) } : {}),
-      },
-      { logger: options.logger ? { level: 'info' } : false },
-    )
     let answered = 0
-    app.addHook('onResponse', async (request, reply) => {
-      if (request.url === NOTIFY_PATH && reply.statusCode === 200) answered++
+    const app = await createMerchantApp({
+      prisma: client.prisma,
+      clientId: CLIENT_ID,
+      privateKey: merchantKeys.privatePem,
+      alipayPublicKey: alipayKeys.publicPem,
+      gatewayUrl: simulatorUrl,
+      reconcile: {}, // on, with its defaults, as in production
+      // A result recorded by one instance wakes the other's waiters: LISTEN/NOTIFY on
+      // PostgreSQL; with PGlite the instances share one process, and the database poll will do.
+      wakeup: options.databaseUrl ? { postgres: options.databaseUrl } : { pollMs: 200 },
+      ...options.plugin,
+      ...(options.handler ? { onPaymentResult: options.handler(name) } : {}),
+      async setup(app) {
+        app.addHook('onResponse', async (request, reply) => {
+          if (request.url === NOTIFY_PATH && reply.statusCode === 200) answered++
+        })
+        await merchantRoutes(app)
+      },
+      fastify: { logger: options.logger ? { level: 'info' } : false },
     })
     const url = await app.listen({ port: 0, host: '127.0.0.1' })
     instances.push({ name, app, url, notificationsAnswered: () => answered })

@@ -1,34 +1,14 @@
-// Fresh RSA-2048 key pairs for the merchant and for "Alipay+", generated at start (off the
-// main thread), passed to child processes as PEM.
-import { generateKeyPair, type KeyObject } from 'node:crypto'
-import { promisify } from 'node:util'
-
-const generate = promisify(generateKeyPair)
-
-export interface BenchKeyPair {
-  privateKey: KeyObject
-  publicKey: KeyObject
-  privatePem: string
-  publicPem: string
-}
+// The benchmarks' two key pairs, the merchant's and "Alipay+"'s (test/helpers/keys.ts makes
+// them), passed to child processes as PEM.
+import { type KeyPair, rsaKeyPairOffThread } from '../../test/helpers/keys.js'
 
 export interface BenchKeys {
-  merchant: BenchKeyPair
-  alipay: BenchKeyPair
-}
-
-async function rsa2048(): Promise<BenchKeyPair> {
-  const { privateKey, publicKey } = await generate('rsa', { modulusLength: 2048 })
-  return {
-    privateKey,
-    publicKey,
-    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  }
+  merchant: KeyPair
+  alipay: KeyPair
 }
 
 export async function generateBenchKeys(): Promise<BenchKeys> {
-  const [merchant, alipay] = await Promise.all([rsa2048(), rsa2048()])
+  const [merchant, alipay] = await Promise.all([rsaKeyPairOffThread(), rsaKeyPairOffThread()])
   return { merchant, alipay }
 }
 

@@ -1,17 +1,16 @@
-// The merchant application under test, as a user would write it: Fastify, the application's
-// own PrismaClient opened by openDatabase (PostgreSQL by adapter-pg with its default pool of
-// 10, MariaDB by adapter-mariadb, pool of 10, SQLite by adapter-libsql, PGlite in process),
-// and the plugin. No request
-// logging (logger off unless the caller gives one), as in most benchmark setups; reconcile off,
-// so no background pass adds work the benchmark did not ask for.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+// The merchant application under test: the tests' createMerchantApp on the application's own
+// PrismaClient opened by openDatabase (PostgreSQL by adapter-pg with its default pool of 10,
+// MariaDB by adapter-mariadb, pool of 10, SQLite by adapter-libsql, PGlite in process). No
+// request logging (logger off unless the caller gives one), as in most benchmark setups;
+// reconcile off, so no background pass adds work the benchmark did not ask for.
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client.js'
 import { openDatabase } from '../../src/database/open-database.js'
-import fastifyAlipayPlus, { type AlipayPlusCommonOptions } from '../../src/index.js'
+import type { AlipayPlusCommonOptions } from '../../src/index.js'
+import { createMerchantApp } from '../../test/helpers/merchant-app.js'
 import type { MerchantKeyPems } from './keys.js'
-import { CLIENT_ID } from './notify-requests.js'
 
 export interface MerchantApp {
   app: FastifyInstance
@@ -41,20 +40,9 @@ export async function openPrisma(databaseUrl: string, pgliteDir?: string): Promi
 export async function buildMerchantApp(
   input: MerchantKeyPems & { databaseUrl: string; pgliteDir?: string; gatewayUrl: string; logger?: FastifyServerOptions['logger'] } & Partial<AlipayPlusCommonOptions>,
 ): Promise<MerchantApp> {
-  const { databaseUrl, pgliteDir, merchantPrivatePem, alipayPublicPem, gatewayUrl, logger = false, ...overrides } = input
+  const { databaseUrl, pgliteDir, merchantPrivatePem, alipayPublicPem, logger = false, ...options } = input
   const db = await openPrisma(databaseUrl, pgliteDir)
-  // forceCloseConnections: close() does not wait for the load generator's keep-alive sockets.
-  const app = Fastify({ logger, forceCloseConnections: true })
-  await app.register(fastifyAlipayPlus, {
-    prisma: db.prisma,
-    clientId: CLIENT_ID,
-    privateKey: merchantPrivatePem,
-    alipayPublicKey: alipayPublicPem,
-    gatewayUrl,
-    reconcile: false,
-    ...overrides,
-  })
-  await app.ready()
+  const app = await createMerchantApp({ ...options, prisma: db.prisma, privateKey: merchantPrivatePem, alipayPublicKey: alipayPublicPem, fastify: { logger } })
   return {
     app,
     prisma: db.prisma,

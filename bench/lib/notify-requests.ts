@@ -2,8 +2,9 @@
 // RSA256 Signature over "POST <path>\n<clientId>.<time>.<body>"), signed ahead of a timed run.
 import type { KeyObject } from 'node:crypto'
 import { nowRequestTime, signMessage } from '../../src/protocol/signature.js'
+import { CLIENT_ID } from '../../test/helpers/merchant-app.js'
 
-export const CLIENT_ID = 'SANDBOX_5YEZ9J2Y2KJT04536'
+export { CLIENT_ID }
 export const NOTIFY_PATH = '/alipayplus/notifyPayment'
 export const AMOUNT = { currency: 'USD', value: '100' } as const
 

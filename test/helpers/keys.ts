@@ -1,5 +1,7 @@
-// Real RSA-2048 key pairs, generated per test process, in every encoding the plugin accepts.
-import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+// Real RSA-2048 key pairs in every encoding the plugin accepts: the one key helper of the tests,
+// the benchmarks and the demo.
+import { generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { promisify } from 'node:util'
 
 export interface KeyPair {
   privateKey: KeyObject
@@ -11,8 +13,7 @@ export interface KeyPair {
   publicBase64: string
 }
 
-export function rsaKeyPair(): KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+function encoded(privateKey: KeyObject, publicKey: KeyObject): KeyPair {
   return {
     privateKey,
     publicKey,
@@ -21,4 +22,17 @@ export function rsaKeyPair(): KeyPair {
     privateBase64: privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
     publicBase64: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
   }
+}
+
+export function rsaKeyPair(): KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  return encoded(privateKey, publicKey)
+}
+
+const generate = promisify(generateKeyPair)
+
+/** The same, generated on libuv's thread pool: several at once do not block the event loop. */
+export async function rsaKeyPairOffThread(): Promise<KeyPair> {
+  const { privateKey, publicKey } = await generate('rsa', { modulusLength: 2048 })
+  return encoded(privateKey, publicKey)
 }
