@@ -6,11 +6,11 @@
 // mismatch) ends an order's polling with a typed error, handed to onAttention (InquiryAnswers).
 import { setMaxListeners } from 'node:events'
 import { performance } from 'node:perf_hooks'
-import { AbortedError, ClosedError, InvalidOptionError, UnknownOrderError } from '../errors.js'
+import { AbortedError, ClosedError, UnknownOrderError } from '../errors.js'
 import { OrderBatchReader } from '../store/order-batch-reader.js'
 import { assertOrderNo } from '../store/order-no.js'
 import type { PaymentOrderRecord } from '../store/prisma-types.js'
-import { MAX_TIMER_MS, TIMER_LIMIT_PROBLEM } from '../timer-limit.js'
+import { awaitOptionsReader, type ResolvedAwaitOptions } from './await-options.js'
 import { CancelFlights } from './cancel-flight.js'
 import { DeadlineTimer } from './deadline-timer.js'
 import { NoWaiters } from './loop-stops.js'
@@ -33,6 +33,7 @@ export class PaymentPoller {
   /** Every waiter's window, on one timer. */
   readonly #deadlines = new DeadlineTimer<Waiter>((waiter) => this.#drop(waiter, { order: null }))
   readonly #closing = new AbortController()
+  readonly #readAwaitOptions: (options: AwaitOptions | undefined) => ResolvedAwaitOptions
   #closed = false
   readonly #counters: PollerCounters = {
     inquiries: 0,
@@ -43,6 +44,7 @@ export class PaymentPoller {
 
   constructor(deps: PollerDeps) {
     this.#deps = deps
+    this.#readAwaitOptions = awaitOptionsReader(deps.polling.maxRetryTimeMs)
     // Every cancel call in flight listens for close(): up to maxConcurrentInquiries at once is normal.
     setMaxListeners(0, this.#closing.signal)
     this.#reader = new OrderBatchReader(deps.store)
@@ -63,12 +65,9 @@ export class PaymentPoller {
   }
 
   /** `lane` is internal: the reconciler's 'background'; the application's calls are foreground. */
-  async awaitResult(orderNo: string, options: AwaitOptions = {}, lane: Lane = 'foreground'): Promise<PaymentResult> {
+  async awaitResult(orderNo: string, options?: AwaitOptions, lane: Lane = 'foreground'): Promise<PaymentResult> {
     assertOrderNo(orderNo)
-    const { signal, timeoutMs = this.#deps.polling.maxRetryTimeMs } = options
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new InvalidOptionError('timeoutMs', 'must be a positive number')
-    // The window becomes a timer delay: above the cap it would end after 1 ms.
-    if (timeoutMs > MAX_TIMER_MS) throw new InvalidOptionError('timeoutMs', TIMER_LIMIT_PROBLEM)
+    const { signal, timeoutMs } = this.#readAwaitOptions(options)
     if (this.#closed) throw new ClosedError(orderNo)
     if (signal?.aborted) throw new AbortedError(orderNo)
 

@@ -148,13 +148,17 @@ await forEachBackend(t, async (t, backend) => {
     t.match(await stopped, { code: 'FST_ALIPAYPLUS_ABORTED' }, 'it kept inquiring inside the window')
   })
 
-  t.test('a timeoutMs above 2^31-1 ms is refused, not turned into a 1 ms timer', async (t) => {
+  t.test('a timeoutMs above 2^31-1 ms, or a misspelt option, is refused, not turned into a 1 ms timer or ignored', async (t) => {
     const world = await buildWorld(t, { backend })
     await world.order('huge-window-1')
     world.sim.completePayment('huge-window-1', { status: 'SUCCESS', notify: false })
     await t.rejects(world.app.awaitPaymentResult('huge-window-1', { timeoutMs: 2 ** 31 }), {
       code: 'FST_ALIPAYPLUS_INVALID_OPTION',
       message: /"timeoutMs"/,
+    })
+    await t.rejects(world.app.awaitPaymentResult('huge-window-1', { timeout: 5_000 } as never), {
+      code: 'FST_ALIPAYPLUS_INVALID_OPTION',
+      message: /"timeout" is unknown: did you mean "timeoutMs"\?/,
     })
     t.equal(inquiriesFor(world, 'huge-window-1'), 0, 'refused before any inquiry')
     const result = await world.app.awaitPaymentResult('huge-window-1', { timeoutMs: 2 ** 31 - 1 })
