@@ -3,9 +3,13 @@
 // loop (setImmediate), never awaited, so a slow or hanging hook delays no notify answer and no
 // polling loop; a throw or a rejection is caught and logged, never seen by the caller.
 // raise() is the one way the plugin asks for attention: the alert's message logged at error,
-// then the alert handed to the hook.
+// then the alert handed to the hook; flagAndRaise() the same for an alert that also flags the
+// order, with the flag written in between.
 import type { FastifyBaseLogger } from 'fastify'
-import type { AttentionAlert, AttentionHook } from './attention-alert.js'
+import type { AttentionAlert, AttentionHook, AttentionReason } from './attention-alert.js'
+
+/** An alert before its order is flagged: `attention` is what the flag's write returns. */
+export type UnflaggedAlert = AttentionAlert extends infer A ? (A extends AttentionAlert ? Omit<A, 'attention'> : never) : never
 
 export class AttentionAlerts {
   readonly #hook: AttentionHook | undefined
@@ -23,6 +27,24 @@ export class AttentionAlerts {
   raise(alert: AttentionAlert, fields: object, log: FastifyBaseLogger = this.#log): void {
     log.error(fields, alert.message)
     this.emit(alert)
+  }
+
+  /**
+   * Logs the alert's message at error, flags the order (`flag` returns the reason written, or
+   * null when the order was not flagged), then hands the alert, with that reason, to the hook.
+   * The line is logged before the write, so that a failing write (the database may be what
+   * failed) still leaves it; the write's error is the caller's.
+   */
+  async flagAndRaise(
+    alert: UnflaggedAlert,
+    fields: object,
+    log: FastifyBaseLogger,
+    flag: () => Promise<AttentionReason | null>,
+  ): Promise<AttentionReason | null> {
+    log.error(fields, alert.message)
+    const attention = await flag()
+    this.emit({ ...alert, attention } as AttentionAlert)
+    return attention
   }
 
   /** Hands the alert to the hook without logging it (an alert logged at a lower level, or not at all). */

@@ -20,6 +20,7 @@ function base({ order }: Failed) {
   return { orderNo: order.orderNo, source: order.resultSource ?? 'manual', attention: null, status: order.status as FinalStatus }
 }
 
+/** Only the hook: each failed run is already logged at warn (the handler is the application's, and still retried). */
 export function alertFailing(alerts: AttentionAlerts, failed: Failed & { lastError: string }): void {
   const message = `alipayplus delivery: onPaymentResult failed again (run ${failed.attempts}, delivery.alertAfterAttempts); still retrying`
   alerts.emit({ ...base(failed), kind: 'delivery_failing', message, attempts: failed.attempts, lastError: failed.lastError })

@@ -1,10 +1,9 @@
 // What an inquiry answer that polling cannot fix tells a human: an error log line and an
 // onAttention alert, and for an order-specific fault its attention column (so the reconciler
-// stops picking it). Messages and excerpts are bounded; nothing secret is in them. Where the
-// order is flagged, the line is logged before the flag is written and the alert emitted after
-// it (not alerts.raise), so that a failing write still leaves the line.
+// stops picking it: alerts.flagAndRaise). Messages and excerpts are bounded; nothing secret is
+// in them.
 import type { AttentionAlerts } from '../attention/attention-alerts.js'
-import type { AttentionAlert } from '../attention/attention-alert.js'
+import type { AttentionAlert, AttentionReason } from '../attention/attention-alert.js'
 import type { FastifyBaseLogger } from 'fastify'
 import { InvalidAnswerError } from '../errors.js'
 import type { FinalOutcome, InvalidAnswerOutcome, SetupErrorOutcome } from '../protocol/inquiry-outcome.js'
@@ -48,9 +47,12 @@ export class InquiryAlerts {
   async invalidAnswer(orderNo: string, outcome: InvalidAnswerOutcome): Promise<Error> {
     const problem = outcome.problem.slice(0, 200)
     const message = 'alipayplus inquiryPayment answer cannot be recorded: order left init for a human'
-    this.#deps.log.error({ orderNo, resultCode: outcome.resultCode, problem }, message)
-    const attention = (await this.#deps.store.setAttention(orderNo, 'invalid_answer')) ? 'invalid_answer' : null
-    this.#deps.alerts.emit({ kind: 'invalid_answer', orderNo, source: 'inquiry', attention, message, resultCode: outcome.resultCode, problem })
+    await this.#deps.alerts.flagAndRaise(
+      { kind: 'invalid_answer', orderNo, source: 'inquiry', message, resultCode: outcome.resultCode, problem },
+      { orderNo, resultCode: outcome.resultCode, problem },
+      this.#deps.log,
+      () => this.#flag(orderNo, 'invalid_answer'),
+    )
     return new InvalidAnswerError(orderNo, problem)
   }
 
@@ -62,19 +64,14 @@ export class InquiryAlerts {
     const { orderNo } = order
     const expected = { currency: order.currency, value: order.amount }
     const message = 'alipayplus inquiryPayment amount mismatch: order left init, event recorded; needs a human'
-    this.#deps.log.error({ orderNo, expected, received: outcome.paymentAmount }, message)
-    const attention = (await this.#deps.store.setAttention(orderNo, 'amount_mismatch')) ? 'amount_mismatch' : null
-    this.#deps.alerts.emit({
-      kind: 'amount_mismatch',
-      orderNo,
-      source: 'inquiry',
-      attention,
-      message,
-      expected,
-      // Present and well-formed: classifyInquiryResponse makes a SUCCESS without one invalid_answer.
-      received: { currency: outcome.paymentAmount!.currency, value: outcome.paymentAmount!.value },
-      eventId,
-    })
+    // Present and well-formed: classifyInquiryResponse makes a SUCCESS without one invalid_answer.
+    const received = { currency: outcome.paymentAmount!.currency, value: outcome.paymentAmount!.value }
+    await this.#deps.alerts.flagAndRaise(
+      { kind: 'amount_mismatch', orderNo, source: 'inquiry', message, expected, received, eventId },
+      { orderNo, expected, received },
+      this.#deps.log,
+      () => this.#flag(orderNo, 'amount_mismatch'),
+    )
   }
 
   /** Another final result was recorded first: it is kept, this answer's event is recorded beside it. */
@@ -94,5 +91,9 @@ export class InquiryAlerts {
       { orderNo: order.orderNo, stored, storedSource: order.resultSource, inquired: outcome.status },
       this.#deps.log,
     )
+  }
+
+  async #flag(orderNo: string, reason: 'invalid_answer' | 'amount_mismatch'): Promise<AttentionReason | null> {
+    return (await this.#deps.store.setAttention(orderNo, reason)) ? reason : null
   }
 }

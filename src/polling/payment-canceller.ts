@@ -13,7 +13,8 @@
 // reconciler while the order is init and 'sent'. A SUCCESS recorded for an order whose cancel was
 // sent or confirmed is flagged and alerted (attention/success-after-cancel.ts).
 import pRetry from 'p-retry'
-import type { AttentionAlert, AttentionReason } from '../attention/attention-alert.js'
+import type { AttentionReason } from '../attention/attention-alert.js'
+import type { UnflaggedAlert } from '../attention/attention-alerts.js'
 import { UnknownOrderError } from '../errors.js'
 import type { CancelOutcome, CancelRefusedOutcome } from '../protocol/cancel-outcome.js'
 import { AlipayPlusSetupError } from '../protocol/errors.js'
@@ -106,9 +107,12 @@ export class PaymentCanceller {
     const pastDeadline = Date.now() > deadline.getTime()
     if (pastDeadline && !resuming) {
       const message = 'alipayplus cancelPayment not sent: past Alipay+\'s cancel deadline (T+1 00:15 GMT+8); order left init for a human'
-      log.error({ orderNo, createdAt: order.createdAt, deadline }, message)
-      const attention = await this.#flag(orderNo, 'cancel_deadline_passed')
-      this.#deps.alerts.emit({ kind: 'cancel_deadline_passed', orderNo, source: 'cancel', attention, message, deadline, createdAt: order.createdAt })
+      await this.#deps.alerts.flagAndRaise(
+        { kind: 'cancel_deadline_passed', orderNo, source: 'cancel', message, deadline, createdAt: order.createdAt },
+        { orderNo, createdAt: order.createdAt, deadline },
+        log,
+        () => this.#flag(orderNo, 'cancel_deadline_passed'),
+      )
       return this.#current(orderNo)
     }
 
@@ -137,9 +141,9 @@ export class PaymentCanceller {
         // Alipay+ refused the call for our setup, or the URL is wrong: the cancel most likely did
         // not happen, but a human must look before anything is recorded.
         const message = 'alipayplus cancelPayment refused for the setup: the payment may or may not be cancelled; order left init for a human'
-        log.error({ orderNo, resultCode: answer.resultCode, resultMessage: answer.resultMessage }, message)
-        const attention = await this.#flag(orderNo, 'cancel_unconfirmed')
-        this.#setupAlert(orderNo, answer, attention, message)
+        await this.#deps.alerts.flagAndRaise(setupAlert(orderNo, answer, message), setupFields(orderNo, answer), log, () =>
+          this.#flag(orderNo, 'cancel_unconfirmed'),
+        )
         throw new AlipayPlusSetupError(answer.resultCode, answer.resultMessage, answer.httpStatus)
       }
     }
@@ -182,29 +186,18 @@ export class PaymentCanceller {
     const message = final
       ? `alipayplus cancelPayment unconfirmed (${lastOutcome}): the payment may or may not be cancelled; order left init for a human`
       : `alipayplus cancelPayment sent, outcome unknown (${lastOutcome}): the payment may or may not be cancelled; order left init with cancelState 'sent' for the reconciler to resume`
-    this.#deps.log.error({ orderNo, lastOutcome }, message)
-    const attention = final ? await this.#flag(orderNo, 'cancel_unconfirmed') : null
-    this.#deps.alerts.emit({ kind: 'cancel_unconfirmed', orderNo, source: 'cancel', attention, message, lastOutcome })
+    await this.#deps.alerts.flagAndRaise(
+      { kind: 'cancel_unconfirmed', orderNo, source: 'cancel', message, lastOutcome },
+      { orderNo, lastOutcome },
+      this.#deps.log,
+      async () => (final ? this.#flag(orderNo, 'cancel_unconfirmed') : null),
+    )
   }
 
   /** The order is final: a SUCCESS after a cancel was sent is flagged and alerted (once per order). */
   async #final(order: PaymentOrderRecord): Promise<PaymentOrderRecord> {
     if (order.status === 'SUCCESS' && mayBeCancelled(order)) await this.#deps.successAfterCancel.check(order.orderNo)
     return order
-  }
-
-  #setupAlert(orderNo: string, answer: SetupErrorOutcome, attention: AttentionReason | null, message: string): void {
-    const alert: AttentionAlert = {
-      kind: 'setup_error',
-      orderNo,
-      source: 'cancel',
-      attention,
-      message,
-      alipayResultCode: answer.resultCode,
-      resultMessage: answer.resultMessage,
-    }
-    if (answer.httpStatus !== undefined) alert.httpStatus = answer.httpStatus
-    this.#deps.alerts.emit(alert)
   }
 
   /**
@@ -247,8 +240,7 @@ export class PaymentCanceller {
           // No answer we may believe: the same as no answer (a forged or garbled one must not
           // decide a refund), alerted since a wrong key would show here first.
           const message = 'alipayplus cancelPayment answer cannot be trusted: treated as no answer, cancelling again'
-          log.error({ orderNo, resultCode: outcome.resultCode, resultMessage: outcome.resultMessage }, message)
-          this.#setupAlert(orderNo, outcome, null, message)
+          this.#deps.alerts.raise({ ...setupAlert(orderNo, outcome, message), attention: null }, setupFields(orderNo, outcome), log)
           throw new CancelNotAnswered(`${outcome.resultCode}: ${outcome.resultMessage}`)
         }
         if (outcome.kind !== 'retry') return outcome
@@ -306,24 +298,16 @@ export class PaymentCanceller {
     const final = await this.#deps.inquireOnce(hold, signal, lane)
     if (final !== null) return final
     const message = 'alipayplus cancelPayment refused and the payment is still unknown: order left init for a human'
-    log.error({ orderNo, resultCode: refusal.resultCode, resultMessage: refusal.resultMessage }, message)
-    const attention = await this.#flag(orderNo, 'cancel_refused')
-    this.#deps.alerts.emit({
-      kind: 'cancel_refused',
-      orderNo,
-      source: 'cancel',
-      attention,
-      message,
-      alipayResultCode: refusal.resultCode,
-      resultMessage: refusal.resultMessage,
-    })
+    await this.#deps.alerts.flagAndRaise(
+      { kind: 'cancel_refused', orderNo, source: 'cancel', message, alipayResultCode: refusal.resultCode, resultMessage: refusal.resultMessage },
+      { orderNo, resultCode: refusal.resultCode, resultMessage: refusal.resultMessage },
+      log,
+      () => this.#flag(orderNo, 'cancel_refused'),
+    )
     return this.#current(orderNo)
   }
 
-  /**
-   * Its callers log the alert's message before this write and emit the alert after it (not
-   * alerts.raise): the line is logged even when the write fails.
-   */
+  /** The write of alerts.flagAndRaise: the reason, or null when the order was not flagged. */
   async #flag(orderNo: string, reason: AttentionReason): Promise<AttentionReason | null> {
     return (await this.#deps.store.setAttention(orderNo, reason)) ? reason : null
   }
@@ -333,4 +317,21 @@ export class PaymentCanceller {
     if (order === null) throw new UnknownOrderError(orderNo)
     return order
   }
+}
+
+function setupAlert(orderNo: string, answer: SetupErrorOutcome, message: string): UnflaggedAlert & { kind: 'setup_error' } {
+  const alert: UnflaggedAlert & { kind: 'setup_error' } = {
+    kind: 'setup_error',
+    orderNo,
+    source: 'cancel',
+    message,
+    alipayResultCode: answer.resultCode,
+    resultMessage: answer.resultMessage,
+  }
+  if (answer.httpStatus !== undefined) alert.httpStatus = answer.httpStatus
+  return alert
+}
+
+function setupFields(orderNo: string, answer: SetupErrorOutcome): object {
+  return { orderNo, resultCode: answer.resultCode, resultMessage: answer.resultMessage }
 }

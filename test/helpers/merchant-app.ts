@@ -66,9 +66,9 @@ export async function buildMerchantApp(
     },
   })
   const app = await createMerchantApp({
-    ...overrides,
     privateKey: merchant.privatePem,
     alipayPublicKey: alipay.publicPem,
+    ...overrides,
     fastify: { logger: { level: 'debug', stream } },
   })
   t.teardown(() => app.close())
