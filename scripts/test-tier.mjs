@@ -63,11 +63,10 @@ const PACKAGE = [
 ]
 
 /**
- * The overall share of lines the whole suite must cover. Two full runs of the same code reached
- * 93.7 % and 91.3 %: the processes the tests SIGKILL never write their coverage, so the figure
- * moves with where the kills land; the floor sits below both.
+ * The overall share of lines the whole suite must cover. The test processes' own coverage: the
+ * fixture apps they start record none (test/helpers/child-env.ts says why).
  */
-const MIN_LINES_COVERED = 90
+const MIN_LINES_COVERED = 91
 
 const allFiles = () =>
   readdirSync('test', { recursive: true })

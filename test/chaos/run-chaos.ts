@@ -23,6 +23,7 @@ import { startRedis, freePort } from '../helpers/redis-server.js'
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js'
 import type { InstanceConfig, RunLine } from './instance.js'
 import { type DatabaseStall, handlerRuns, judge, type OrderOutcome, secondsSince, type Signalled, type Verdict } from './verdict.js'
+import { childEnv } from '../helpers/child-env.js'
 
 type Defer = (cleanup: () => unknown) => void
 
@@ -236,7 +237,7 @@ export async function runChaos(setup: ChaosSetup, plan: ChaosPlan, defer: Defer)
   // counted and tried again, as a process supervisor would; the failed process is killed first.
   const startFailures: string[] = []
   const startSlot = async (slot: Slot) => {
-    const env = { ...process.env, CHAOS_CLOCK_OFFSET_MS: slot.label === 'B' ? String(plan.clockOffsetMs) : '0' }
+    const env = { ...childEnv(), CHAOS_CLOCK_OFFSET_MS: slot.label === 'B' ? String(plan.clockOffsetMs) : '0' }
     for (let attempt = 1; ; attempt++) {
       const child = await BenchChild.start(INSTANCE_SCRIPT, `chaos ${slot.label}`, { execArgv: ['--import', CLOCK_PRELOAD], env })
       defer(() => child.signal('SIGKILL'))

@@ -10,6 +10,7 @@ import { FAST_DELIVERY, RunLog } from '../helpers/delivery.js'
 import { CLIENT_ID } from '../helpers/merchant-app.js'
 import { NOTIFY_PATH } from '../helpers/notify-request.js'
 import { alipayKeys, buildWorld, merchantKeys, until } from '../helpers/world.js'
+import { childEnv } from '../helpers/child-env.js'
 
 t.test('SIGKILL while the handler runs, then a restart: delivered exactly once after it', await needsServer('postgresql'), async (t) => {
   // The world's own app has no handler and takes no notifications: only the child does.
@@ -19,7 +20,7 @@ t.test('SIGKILL while the handler runs, then a restart: delivered exactly once a
   const fixture = fileURLToPath(new URL('./fixtures/delivery-app.ts', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
     env: {
-      ...process.env,
+      ...childEnv(),
       FIXTURE_CONFIG: JSON.stringify({
         databaseUrl: world.databaseUrl,
         gatewayUrl: world.simUrl,

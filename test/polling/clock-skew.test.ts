@@ -13,6 +13,7 @@ import type { PaymentResult, PollerStats } from '../../src/index.js'
 import { needsServer } from '../helpers/databases.js'
 import { CLIENT_ID } from '../helpers/merchant-app.js'
 import { alipayKeys, buildWorld, FAST_POLLING, FAST_RATE, merchantKeys, until } from '../helpers/world.js'
+import { childEnv } from '../helpers/child-env.js'
 
 const LEASE_MS = 4_000
 const REQUEST_TIMEOUT_MS = 1_000
@@ -32,7 +33,7 @@ async function skewedPair(t: Test, orderNo: string, offsetMs: number) {
 
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', fixture('clock-offset.ts'), fixture('polling-app.ts')], {
     env: {
-      ...process.env,
+      ...childEnv(),
       CLOCK_OFFSET_MS: String(offsetMs),
       FIXTURE_CONFIG: JSON.stringify({
         databaseUrl: world.databaseUrl,

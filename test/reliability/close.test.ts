@@ -7,6 +7,7 @@ import t from 'tap'
 import { createEmptyPostgres, needsServer } from '../helpers/databases.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { openDatabase } from '../../src/database/open-database.js'
+import { childEnv } from '../helpers/child-env.js'
 
 // These run on PostgreSQL: skipped, saying why, where no server can be reached.
 const PG = await needsServer('postgresql')
@@ -16,7 +17,7 @@ t.test('a closed app leaves nothing running', PG, async (t) => {
   await (await openDatabase({ PrismaClient, databaseUrl: url })).close() // migrate
   const fixture = fileURLToPath(new URL('./fixtures/close-app.ts', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    env: { ...process.env, FIXTURE_DATABASE_URL: url },
+    env: { ...childEnv(), FIXTURE_DATABASE_URL: url },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let output = ''

@@ -8,6 +8,7 @@ import { settledAudit } from '../helpers/audit.js'
 import { needsServer } from '../helpers/databases.js'
 import { CLIENT_ID } from '../helpers/merchant-app.js'
 import { alipayKeys, buildWorld, merchantKeys, until, type World } from '../helpers/world.js'
+import { childEnv } from '../helpers/child-env.js'
 
 // These run on PostgreSQL: skipped, saying why, where no server can be reached.
 const PG = await needsServer('postgresql')
@@ -65,7 +66,7 @@ t.test('an app killed with SIGKILL while polling: all its orders finalized after
   const fixture = fileURLToPath(new URL('./fixtures/polling-app.ts', import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
     env: {
-      ...process.env,
+      ...childEnv(),
       FIXTURE_CONFIG: JSON.stringify({
         databaseUrl: world.databaseUrl,
         gatewayUrl: world.simUrl,
