@@ -5,17 +5,16 @@
 // one connection). Plus the bulk work the harness needs (creating orders, counting what a run
 // recorded); the harness is not the code under test: SQL on PostgreSQL, Prisma's createMany
 // elsewhere (SQLite and PGlite through the server process, which holds the database).
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import mariadb from 'mariadb'
 import pg from 'pg'
 import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
 import { applyMigrations } from '../../src/database/apply-migrations.js'
 import { openDatabase } from '../../src/database/open-database.js'
 import { openMysqlSession, openPgSession, openSqliteSession, type SqlSession } from '../../src/database/sql-session.js'
+import { createMysqlDatabase, createPostgresDatabase } from '../../test/helpers/scratch-databases.js'
 import type { BenchChild } from './child.js'
 import { prismaOrderRows, type BenchPrisma } from './prisma-order-rows.js'
 
@@ -70,16 +69,6 @@ export interface BenchDatabase extends OrderRows {
   drop(): Promise<void>
 }
 
-async function pgAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
-}
-
 async function migrate(open: () => Promise<SqlSession>): Promise<void> {
   const session = await open()
   try {
@@ -89,27 +78,21 @@ async function migrate(open: () => Promise<SqlSession>): Promise<void> {
   }
 }
 
-function benchName(): string {
-  return `fap_bench_${randomBytes(6).toString('hex')}`
-}
-
 /** A fresh, migrated PostgreSQL database with a harness connection. */
 export async function createBenchDatabase(): Promise<BenchDatabase> {
-  const name = benchName()
-  await pgAdmin((client) => client.query(`CREATE DATABASE ${name}`))
-  const url = new URL(PG_ADMIN_URL)
-  url.pathname = `/${name}`
+  const scratch = await createPostgresDatabase(PG_ADMIN_URL, 'fap_bench')
+  const { name, url } = scratch
   let sql: pg.Client | undefined
   let dropped = false
   const drop = async () => {
     if (dropped) return
     dropped = true
     await sql?.end().catch(() => {})
-    await pgAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+    await scratch.drop()
   }
   try {
-    await migrate(() => openPgSession(url.toString()))
-    sql = new pg.Client({ connectionString: url.toString() })
+    await migrate(() => openPgSession(url))
+    sql = new pg.Client({ connectionString: url })
     await sql.connect()
   } catch (error) {
     await drop()
@@ -118,7 +101,7 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   const client = sql
   return {
     name,
-    url: url.toString(),
+    url,
     sql: client,
     async insertOrders(orderNos, amount = { currency: 'USD', value: '100' }) {
       for (let i = 0; i < orderNos.length; i += 50_000) {
@@ -142,46 +125,26 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   }
 }
 
-async function createMysqlDatabase(): Promise<NotifyDatabase> {
-  const admin = new URL(MYSQL_ADMIN_URL)
-  const adminConnection = () =>
-    mariadb.createConnection({
-      host: admin.hostname,
-      port: Number(admin.port || 3306),
-      user: decodeURIComponent(admin.username) || 'root',
-      password: decodeURIComponent(admin.password),
-    })
-  const name = benchName()
-  const connection = await adminConnection()
-  try {
-    await connection.query(`CREATE DATABASE \`${name}\``)
-  } finally {
-    await connection.end()
-  }
-  const url = new URL(MYSQL_ADMIN_URL)
-  url.pathname = `/${name}`
+async function createMysqlBenchDatabase(): Promise<NotifyDatabase> {
+  const scratch = await createMysqlDatabase(MYSQL_ADMIN_URL, 'fap_bench')
+  const { url } = scratch
   let harness: Awaited<ReturnType<typeof openDatabase<MysqlPrismaClient>>> | undefined
   let dropped = false
   const drop = async () => {
     if (dropped) return
     dropped = true
     await harness?.close().catch(() => {})
-    const connection = await adminConnection()
-    try {
-      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``)
-    } finally {
-      await connection.end()
-    }
+    await scratch.drop()
   }
   try {
-    await migrate(() => openMysqlSession(url.toString()))
-    harness = await openDatabase({ PrismaClient: MysqlPrismaClient, databaseUrl: url.toString(), migrate: false })
+    await migrate(() => openMysqlSession(url))
+    harness = await openDatabase({ PrismaClient: MysqlPrismaClient, databaseUrl: url, migrate: false })
   } catch (error) {
     await drop()
     throw error
   }
   const rows = prismaOrderRows(harness.prisma as unknown as BenchPrisma)
-  return { kind: 'mysql', location: { databaseUrl: url.toString() }, rows: () => rows, drop }
+  return { kind: 'mysql', location: { databaseUrl: url }, rows: () => rows, drop }
 }
 
 async function createSqliteDatabase(): Promise<NotifyDatabase> {
@@ -225,7 +188,7 @@ export async function createNotifyDatabase(kind: BenchDbKind): Promise<NotifyDat
       return { kind, location: { databaseUrl: db.url }, rows: () => db, drop: () => db.drop(), pg: db }
     }
     case 'mysql':
-      return createMysqlDatabase()
+      return createMysqlBenchDatabase()
     case 'sqlite':
       return createSqliteDatabase()
     case 'pglite':

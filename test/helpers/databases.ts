@@ -6,19 +6,17 @@
 // its backend with a message saying which server and how to enable it, unless
 // TEST_REQUIRE_SERVERS=1 (CI), where it fails instead. The fast tier (`npm test`) sets
 // TEST_SERVERS=off: every server backend is skipped without a connection, reachable or not.
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import mariadb, { type Connection } from 'mariadb'
-import pg from 'pg'
 import type { Test } from 'tap'
 import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client.js'
 import { openDatabase } from '../../src/database/open-database.js'
+import { createMysqlDatabase, createPostgresDatabase } from './scratch-databases.js'
 
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 export const MYSQL_ADMIN_URL = process.env.TEST_MYSQL_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306'
@@ -141,28 +139,11 @@ export async function needsServer(server: Server): Promise<{ skip?: string }> {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
-async function pgAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
-}
-
-function testDatabaseName(): string {
-  return `fap_test_${randomBytes(6).toString('hex')}`
-}
-
 /** A new empty PostgreSQL database (not migrated); dropped when the test ends. */
 export async function createEmptyPostgres(t: Test): Promise<string> {
-  const name = testDatabaseName()
-  await pgAdmin((client) => client.query(`CREATE DATABASE ${name}`))
-  t.teardown(() => pgAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)))
-  const url = new URL(PG_ADMIN_URL)
-  url.pathname = `/${name}`
-  return url.toString()
+  const db = await createPostgresDatabase(PG_ADMIN_URL, 'fap_test')
+  t.teardown(() => db.drop())
+  return db.url
 }
 
 export async function freshPostgres(t: Test): Promise<TestDatabase<PrismaClient>> {
@@ -175,38 +156,20 @@ export async function freshPostgres(t: Test): Promise<TestDatabase<PrismaClient>
 // ---------------------------------------------------------------------------------------------
 // MariaDB / MySQL
 
-async function mysqlAdmin<T>(fn: (connection: Connection) => Promise<T>): Promise<T> {
-  const url = new URL(MYSQL_ADMIN_URL)
-  const connection = await mariadb.createConnection({
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: decodeURIComponent(url.username) || 'root',
-    password: decodeURIComponent(url.password),
-  })
-  try {
-    return await fn(connection)
-  } finally {
-    await connection.end()
-  }
-}
-
 /**
  * A new empty MariaDB/MySQL database (not migrated); dropped when the test ends, after
  * `beforeDrop` (closing what uses it: MySQL waits for open transactions on its tables).
  */
 export async function createEmptyMysql(t: Test, beforeDrop?: () => Promise<void>): Promise<string> {
-  const name = testDatabaseName()
-  await mysqlAdmin((connection) => connection.query(`CREATE DATABASE \`${name}\``))
+  const db = await createMysqlDatabase(MYSQL_ADMIN_URL, 'fap_test')
   t.teardown(async () => {
     try {
       await beforeDrop?.()
     } finally {
-      await mysqlAdmin((connection) => connection.query(`DROP DATABASE IF EXISTS \`${name}\``))
+      await db.drop()
     }
   })
-  const url = new URL(MYSQL_ADMIN_URL)
-  url.pathname = `/${name}`
-  return url.toString()
+  return db.url
 }
 
 export async function freshMysql(t: Test): Promise<TestDatabase<MysqlPrismaClient>> {
