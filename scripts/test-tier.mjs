@@ -63,10 +63,11 @@ const PACKAGE = [
 ]
 
 /**
- * The overall share of lines the whole suite must cover. The test processes' own coverage: the
- * fixture apps they start record none (test/helpers/child-env.ts says why).
+ * The overall share of lines the whole suite must cover: the test processes' own coverage (the
+ * fixture apps they start record none: test/helpers/child-env.ts says why). Three full runs of
+ * one commit gave 98.13, 98.14 and 98.13 %.
  */
-const MIN_LINES_COVERED = 91
+const MIN_LINES_COVERED = 97
 
 const allFiles = () =>
   readdirSync('test', { recursive: true })

@@ -177,8 +177,10 @@ export async function freshMysql(t: Test): Promise<TestDatabase<MysqlPrismaClien
   const url = await createEmptyMysql(t, () => close?.() ?? Promise.resolve())
   // The race tests start thousands of calls at once; their queue for the pool's 10 connections
   // outlasts the driver's default 10 s acquire timeout, which is a pool setting, not the store's.
+  // Likewise its 1 s connect timeout, on a busy machine.
   const pooled = new URL(url)
   pooled.searchParams.set('acquireTimeout', '300000')
+  pooled.searchParams.set('connectTimeout', '30000')
   const db = await openDatabase({ PrismaClient: MysqlPrismaClient, databaseUrl: pooled.toString() })
   close = () => db.close()
   return { prisma: db.prisma, kind: 'mysql', url }

@@ -46,6 +46,8 @@ async function mysqlAdmin(adminUrl: string, sql: string): Promise<void> {
     port: Number(url.port || 3306),
     user: decodeURIComponent(url.username) || 'root',
     password: decodeURIComponent(url.password),
+    // The driver's default is 1 s, which a busy machine overran (a suite beside a CPU hog).
+    connectTimeout: 30_000,
   })
   try {
     await connection.query(sql)
