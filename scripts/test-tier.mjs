@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { TapFailures } from './tap-failures.mjs'
 
 /** Every test in these needs PostgreSQL, MariaDB/MySQL or Redis. */
 const SERVER = [
@@ -113,11 +114,19 @@ if (tapArgs.includes('--list')) {
 
 const require = createRequire(import.meta.url)
 const tapBin = join(dirname(require.resolve('tap/package.json')), require('tap/package.json').bin.tap)
+// On a terminal tap's own reporter ends with the failures; elsewhere (CI) it prints the TAP
+// stream, whose failures are followed by the coverage table, so they are repeated at the end.
+const failures = process.stdout.isTTY ? null : new TapFailures()
 const child = spawn(process.execPath, [tapBin, ...tier.tap, ...tapArgs, ...tier.files()], {
-  stdio: 'inherit',
+  stdio: ['inherit', failures ? 'pipe' : 'inherit', 'inherit'],
   env: { ...process.env, ...tier.env },
 })
-child.on('exit', (code, signal) => {
+child.stdout?.on('data', (chunk) => {
+  process.stdout.write(chunk)
+  failures.write(chunk.toString())
+})
+child.on('close', (code, signal) => {
+  if (failures) process.stdout.write(failures.report())
   if (name === 'all' && code !== 0) {
     console.error(`tap failed: a test above failed, or the "All files" lines are under ${MIN_LINES_COVERED} %`)
   }

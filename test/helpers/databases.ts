@@ -11,11 +11,14 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
 import type { Test } from 'tap'
 import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.js'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client.js'
 import { openDatabase } from '../../src/database/open-database.js'
+import { migratedPGliteDump } from './pglite-template.js'
 import { createMysqlDatabase, createPostgresDatabase } from './scratch-databases.js'
 
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
@@ -226,10 +229,15 @@ export async function openClient(t: Test, kind: 'postgresql' | 'mysql', url: str
 // ---------------------------------------------------------------------------------------------
 // PGlite
 
+/** An in-memory PGlite copied from a migrated template (test/helpers/pglite-template.ts says why). */
 export async function freshPGlite(t: Test): Promise<TestDatabase<PrismaClient>> {
-  const db = await openDatabase({ PrismaClient, databaseUrl: '', pgliteDir: 'memory://' })
-  t.teardown(() => db.close())
-  return { prisma: db.prisma, kind: 'pglite' }
+  const db = new PGlite('memory://', { loadDataDir: await migratedPGliteDump() })
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
+  t.teardown(async () => {
+    await prisma.$disconnect()
+    await db.close()
+  })
+  return { prisma, kind: 'pglite' }
 }
 
 /** Every database the plugin supports. Use forEachBackend to skip unreachable servers. */
