@@ -26,6 +26,7 @@ import {
   forEachBackend,
   type Backend,
 } from '../helpers/databases.js'
+import { pgliteDump } from '../helpers/pglite-template.js'
 
 /** A fresh empty database of one backend, and how to open sessions on it. */
 interface Target {
@@ -48,7 +49,7 @@ async function emptyTarget(t: Test, backend: Backend): Promise<Target> {
       return { provider: 'sqlite', open: () => openSqliteSession(url) }
     }
     case 'pglite': {
-      const db = new PGlite()
+      const db = new PGlite('memory://', { loadDataDir: await pgliteDump('empty') })
       t.teardown(() => db.close())
       return { provider: 'postgresql', open: async () => pgliteSession(db) }
     }

@@ -18,7 +18,7 @@ import { PrismaClient as MysqlPrismaClient } from '../../generated/mysql/client.
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { PrismaClient as SqlitePrismaClient } from '../../generated/sqlite/client.js'
 import { openDatabase } from '../../src/database/open-database.js'
-import { migratedPGliteDump } from './pglite-template.js'
+import { pgliteDump } from './pglite-template.js'
 import { createMysqlDatabase, createPostgresDatabase } from './scratch-databases.js'
 
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
@@ -231,7 +231,7 @@ export async function openClient(t: Test, kind: 'postgresql' | 'mysql', url: str
 
 /** An in-memory PGlite copied from a migrated template (test/helpers/pglite-template.ts says why). */
 export async function freshPGlite(t: Test): Promise<TestDatabase<PrismaClient>> {
-  const db = new PGlite('memory://', { loadDataDir: await migratedPGliteDump() })
+  const db = new PGlite('memory://', { loadDataDir: await pgliteDump('migrated') })
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
   t.teardown(async () => {
     await prisma.$disconnect()

@@ -1,9 +1,9 @@
-// A migrated, empty PGlite database as a data-directory dump, made once and then copied for each
-// test. Starting PGlite from nothing (initdb in WebAssembly) and migrating it costs about three
-// core-seconds; loading a dump costs under one, and the fast tier opens dozens of these. The dump
-// is also kept on disk between test processes, keyed by the migrations and the PGlite version,
-// so only the first process after a change pays the full price. The migrations themselves are
-// still applied from nothing by test/database/migrations.test.ts and by every key change here.
+// PGlite databases as data-directory dumps, made once and then copied for each test: one empty,
+// one migrated. Starting PGlite from nothing (initdb in WebAssembly) and migrating it costs about
+// three core-seconds; loading a dump costs about half as much, and the fast tier opens dozens of
+// these. The dumps are also kept on disk between test processes, keyed by the migrations and
+// the PGlite version, so only the first process after a change pays the full price. The
+// migrations are still applied from nothing: to the empty copies, by migrations.test.ts.
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -13,20 +13,25 @@ import { pgliteSession } from '../../src/database/sql-session.js'
 
 const CACHE_DIR = join(process.cwd(), 'node_modules', '.cache', 'fastify-alipayplus-tests')
 
-let template: Promise<Blob> | undefined
+type Template = 'empty' | 'migrated'
+const templates = new Map<Template, Promise<Blob>>()
 
-/** The dump to pass as PGlite's `loadDataDir`. */
-export function migratedPGliteDump(): Promise<Blob> {
-  template ??= loadOrMake()
-  return template
+/** The dump to pass as PGlite's `loadDataDir`: a database with no tables, or every migration applied. */
+export function pgliteDump(template: Template): Promise<Blob> {
+  let dump = templates.get(template)
+  if (dump === undefined) {
+    dump = loadOrMake(template)
+    templates.set(template, dump)
+  }
+  return dump
 }
 
-async function loadOrMake(): Promise<Blob> {
-  const file = join(CACHE_DIR, `pglite-${await templateKey()}.tar`)
+async function loadOrMake(template: Template): Promise<Blob> {
+  const file = join(CACHE_DIR, `pglite-${template}-${await templateKey()}.tar`)
   try {
     return new Blob([await readFile(file)])
   } catch {
-    const dump = await makeDump()
+    const dump = await makeDump(template)
     await mkdir(CACHE_DIR, { recursive: true })
     // Written aside and renamed, so a process running beside this one never reads half a file.
     const partial = `${file}.${process.pid}.partial`
@@ -36,10 +41,11 @@ async function loadOrMake(): Promise<Blob> {
   }
 }
 
-async function makeDump(): Promise<Blob> {
+async function makeDump(template: Template): Promise<Blob> {
   const db = new PGlite('memory://')
   try {
-    await applyMigrations(pgliteSession(db))
+    if (template === 'migrated') await applyMigrations(pgliteSession(db))
+    else await db.waitReady
     return await db.dumpDataDir('none')
   } finally {
     await db.close()
