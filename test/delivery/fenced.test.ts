@@ -107,18 +107,25 @@ async function markThroughOutage(t: Test, backend: Backend): Promise<void> {
   const world = await buildWorld(t, { backend, listen: false })
   const { proxy, url } = await proxiedUrl(t, world.databaseUrl!)
   const log = new RunLog()
+  // The run may start before recordResult has returned (it still reads the order back on A's
+  // connection): the cut waits for it, so that it hits the run's own writes only.
+  let recorded!: () => void
+  const resultRecorded = new Promise<void>((resolve) => (recorded = resolve))
   const { app: a, logs } = await buildMerchantApp(t, {
     prisma: await openClient(t, backend.name as 'postgresql' | 'mysql', url),
     merchant: merchantKeys,
     alipay: alipayKeys,
     // The first run completes just as A's database connections are cut.
-    onPaymentResult: log.handler('A', () => {
-      if (log.runs.length === 1) proxy.cut()
+    onPaymentResult: log.handler('A', async () => {
+      if (log.runs.length !== 1) return
+      await resultRecorded
+      proxy.cut()
     }),
     delivery: FAST_DELIVERY,
   })
   await world.store.createOrder({ orderNo: 'marked-1', amount: { currency: 'USD', value: '100' } })
   await a.alipayplus.store.recordResult({ orderNo: 'marked-1', source: 'inquiry', status: 'SUCCESS', paymentAmount: { currency: 'USD', value: '100' }, payload: '{}' })
+  recorded()
   // The first mark failed (before the fix, that was the end of it: the claim lapsed, the run was repeated).
   await until(() => logs.some((line) => /could not (mark a completed run|record the outcome of a run)/.test(line)))
   proxy.restore()
