@@ -30,11 +30,12 @@ export class TapFailures {
     const level = Math.floor(indent / 4)
     const text = line.trim()
     if (this.#open !== null) {
-      if (indent > this.#open.indent && this.#open.diagnostics.length < DIAGNOSTIC_LINES) {
-        this.#open.diagnostics.push(line)
+      // Deeper lines belong to the failure's diagnostics, kept up to a limit, never parsed.
+      if (indent > this.#open.indent) {
+        if (this.#open.diagnostics.length < DIAGNOSTIC_LINES) this.#open.diagnostics.push(line)
         return
       }
-      if (indent <= this.#open.indent) this.#open = null
+      this.#open = null
     }
     const subtest = /^# Subtest: (.*)$/.exec(text)
     if (subtest) {
@@ -46,9 +47,9 @@ export class TapFailures {
     if (!failed) return
     // A failed file or group is reported through the failures inside it, unless it has none.
     const path = [...this.#names.slice(0, level), failed[1]]
-    const inner = this.#failures.some((failure) => failure.level > level && startsWith(failure.path, path))
+    const inner = this.#failures.some((failure) => failure.path.length > path.length && startsWith(failure.path, path))
     if (inner) return
-    const failure = { path, level, indent, diagnostics: [] }
+    const failure = { path, indent, diagnostics: [] }
     this.#failures.push(failure)
     this.#open = failure
   }
