@@ -125,8 +125,15 @@ child.stdout?.on('data', (chunk) => {
   process.stdout.write(chunk)
   failures.write(chunk.toString())
 })
+// scripts/test.mjs stops the tier this way when a check fails; tap then ends its test processes,
+// whose failures say nothing, so they are not repeated.
+let stopped = false
+process.on('SIGTERM', () => {
+  stopped = true
+  child.kill('SIGTERM')
+})
 child.on('close', (code, signal) => {
-  if (failures) process.stdout.write(failures.report())
+  if (failures && !stopped) process.stdout.write(failures.report())
   if (name === 'all' && code !== 0) {
     console.error(`tap failed: a test above failed, or the "All files" lines are under ${MIN_LINES_COVERED} %`)
   }

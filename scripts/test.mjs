@@ -1,0 +1,55 @@
+// npm test and npm run test:all: the static checks (type-check, type tests, lint) beside one
+// tier of the tap suite (scripts/test-tier.mjs), not before it. The checks take about 25 core-s
+// and run one after another on one core; before the tier they left the other core idle for
+// their 15-20 s, the longest wait of `npm test`.
+//
+//   node scripts/test.mjs fast|all [tap options]
+//
+// A failing check stops the tier and prints its output at once; checks that pass print one
+// line each after the tier. The exit code is non-zero when a check or the tier failed.
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+
+const require = createRequire(import.meta.url)
+const bin = (pkg, name = pkg) => {
+  const { bin } = require(`${pkg}/package.json`)
+  return join(dirname(require.resolve(`${pkg}/package.json`)), typeof bin === 'string' ? bin : bin[name])
+}
+
+const CHECKS = [
+  { name: 'type-check', args: [bin('typescript', 'tsc'), '-p', 'tsconfig.json'] },
+  { name: 'type tests', args: [bin('tstyche')] },
+  { name: 'lint', args: [bin('eslint'), '--cache', '--cache-location', 'node_modules/.cache/eslint/', '.'] },
+]
+
+const [tierName, ...tapArgs] = process.argv.slice(2)
+const tier = spawn(process.execPath, [join(import.meta.dirname, 'test-tier.mjs'), tierName ?? '', ...tapArgs], { stdio: 'inherit' })
+const tierDone = new Promise((resolve) => tier.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))))
+
+const passed = []
+for (const check of CHECKS) {
+  const started = performance.now()
+  const { code, output } = await run(check.args)
+  if (code !== 0) {
+    tier.kill('SIGTERM')
+    await tierDone
+    process.stdout.write(`\n${output}\n${check.name} failed (${check.args.slice(1).join(' ')}): the tier was stopped\n`)
+    process.exit(1)
+  }
+  passed.push(`${check.name} passed (${((performance.now() - started) / 1000).toFixed(1)} s)`)
+}
+const tierCode = await tierDone
+process.stdout.write(`\n${passed.join('\n')}\n`)
+process.exit(tierCode)
+
+/** Runs one check with its output kept: stdout and stderr in the order written. */
+function run(args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk) => { output += chunk })
+    child.stderr.on('data', (chunk) => { output += chunk })
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }))
+  })
+}
