@@ -12,8 +12,8 @@
 // Further arguments go to tap, e.g. `npm test -- --grep=lease`; `--list` prints the tier's files.
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
+import { packageBin } from './package-bin.mjs'
 import { TapFailures } from './tap-failures.mjs'
 
 /** Every test in these needs PostgreSQL, MariaDB/MySQL or Redis. */
@@ -112,8 +112,7 @@ if (tapArgs.includes('--list')) {
   process.exit(0)
 }
 
-const require = createRequire(import.meta.url)
-const tapBin = join(dirname(require.resolve('tap/package.json')), require('tap/package.json').bin.tap)
+const tapBin = packageBin('tap')
 // On a terminal tap's own reporter ends with the failures; elsewhere (CI) it prints the TAP
 // stream, whose failures are followed by the coverage table, so they are repeated at the end.
 const failures = process.stdout.isTTY ? null : new TapFailures()

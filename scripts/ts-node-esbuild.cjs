@@ -4,7 +4,8 @@
 // process's start: importing the plugin and the test helpers took about 2.5 core-s through
 // TypeScript and 0.8 through esbuild. Types are checked by `tsc` in `npm test`, never here.
 'use strict'
-// Not counted in coverage: ts-node runs it in its module loader's thread, which tap does not record.
+// Not counted in coverage: its transpiling runs in ts-node's module loader thread (ES modules are
+// loaded there), which tap does not record, so only its set-up would show, as mostly unrun.
 /* c8 ignore start */
 const { readFileSync } = require('node:fs')
 const { dirname, join } = require('node:path')
