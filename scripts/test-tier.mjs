@@ -12,6 +12,7 @@
 // Further arguments go to tap, e.g. `npm test -- --grep=lease`; `--list` prints the tier's files.
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { packageBin } from './package-bin.mjs'
 import { TapFailures } from './tap-failures.mjs'
@@ -111,6 +112,9 @@ if (tapArgs.includes('--list')) {
   console.log(tier.files().join('\n'))
   process.exit(0)
 }
+
+// Every test file's TypeScript transpiled at once, before tap's processes each ask for theirs.
+await createRequire(import.meta.url)('./ts-node-esbuild.cjs').transpileAhead('tsconfig.json')
 
 const tapBin = packageBin('tap')
 // On a terminal tap's own reporter ends with the failures; elsewhere (CI) it prints the TAP
