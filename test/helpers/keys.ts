@@ -1,7 +1,12 @@
 // Real RSA-2048 key pairs in every encoding the plugin accepts: the one key helper of the tests,
 // the benchmarks and the demo.
-import { generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto'
+//
+// Generating one takes 0.1 to 0.5 core-s, and most test processes need two or three, so the
+// pairs are generated once and kept (test-cache.ts): the n-th pair a process asks for is the n-th
+// of the kept ones. The pairs of one process are distinct; two processes get the same ones.
+import { createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util'
+import { readCached, writeCached } from './test-cache.js'
 
 export interface KeyPair {
   privateKey: KeyObject
@@ -24,14 +29,24 @@ function encoded(privateKey: KeyObject, publicKey: KeyObject): KeyPair {
   }
 }
 
+let pairsGiven = 0
+
+/** A key pair this process has not been given before. */
 export function rsaKeyPair(): KeyPair {
+  const name = `rsa-2048-${pairsGiven++}.pem`
+  const kept = readCached(name)
+  if (kept !== undefined) {
+    const privateKey = createPrivateKey(kept)
+    return encoded(privateKey, createPublicKey(privateKey))
+  }
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  writeCached(name, privateKey.export({ type: 'pkcs8', format: 'pem' }))
   return encoded(privateKey, publicKey)
 }
 
 const generate = promisify(generateKeyPair)
 
-/** The same, generated on libuv's thread pool: several at once do not block the event loop. */
+/** A newly generated pair, on libuv's thread pool: several at once do not block the event loop. */
 export async function rsaKeyPairOffThread(): Promise<KeyPair> {
   const { privateKey, publicKey } = await generate('rsa', { modulusLength: 2048 })
   return encoded(privateKey, publicKey)

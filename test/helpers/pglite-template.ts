@@ -1,17 +1,17 @@
 // PGlite databases as data-directory dumps, made once and then copied for each test: one empty,
 // one migrated. Starting PGlite from nothing (initdb in WebAssembly) and migrating it costs about
-// three core-seconds; loading a dump costs about half as much, and the fast tier opens dozens of
-// these. The dumps are also kept on disk between test processes, keyed by the migrations and
-// the PGlite version, so only the first process after a change pays the full price. The
-// migrations are still applied from nothing: to the empty copies, by migrations.test.ts.
+// three core-seconds; loading a dump costs about a quarter as much, and the fast tier opens
+// dozens of these. The dumps are also kept on disk between test processes (test-cache.ts), keyed
+// by the migrations and the PGlite version, so only the first process after a change pays the
+// full price. The migrations are still applied from nothing: to the empty copies, by
+// migrations.test.ts.
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { applyMigrations, DEFAULT_MIGRATIONS_DIR } from '../../src/database/apply-migrations.js'
 import { pgliteSession } from '../../src/database/sql-session.js'
-
-const CACHE_DIR = join(process.cwd(), 'node_modules', '.cache', 'fastify-alipayplus-tests')
+import { readCached, writeCached } from './test-cache.js'
 
 type Template = 'empty' | 'migrated'
 const templates = new Map<Template, Promise<Blob>>()
@@ -27,18 +27,12 @@ export function pgliteDump(template: Template): Promise<Blob> {
 }
 
 async function loadOrMake(template: Template): Promise<Blob> {
-  const file = join(CACHE_DIR, `pglite-${template}-${await templateKey()}.tar`)
-  try {
-    return new Blob([await readFile(file)])
-  } catch {
-    const dump = await makeDump(template)
-    await mkdir(CACHE_DIR, { recursive: true })
-    // Written aside and renamed, so a process running beside this one never reads half a file.
-    const partial = `${file}.${process.pid}.partial`
-    await writeFile(partial, Buffer.from(await dump.arrayBuffer()))
-    await rename(partial, file)
-    return dump
-  }
+  const name = `pglite-${template}-${await templateKey()}.tar`
+  const kept = readCached(name)
+  if (kept !== undefined) return new Blob([kept])
+  const dump = await makeDump(template)
+  writeCached(name, new Uint8Array(await dump.arrayBuffer()))
+  return dump
 }
 
 async function makeDump(template: Template): Promise<Blob> {

@@ -1,6 +1,5 @@
 // InquiryClient.cancel against the simulator's cancelPayment (real HTTP, real keys), and against
 // a hand-written gateway for what the simulator does not do (5xx, silence, bad signatures).
-import { generateKeyPairSync } from 'node:crypto'
 import { createServer } from 'node:net'
 import { fastify } from 'fastify'
 import t from 'tap'
@@ -8,10 +7,11 @@ import { CANCEL_PAYMENT_PATH, InquiryClient, type InquiryClientOptions } from '.
 import { classifyCancelResponse } from '../../src/protocol/cancel-outcome.js'
 import { nowRequestTime, signMessage } from '../../src/protocol/signature.js'
 import { createSimulator, type AlipayPlusSimulator, SimPaymentFinalError } from '../../src/simulator/index.js'
+import { rsaKeyPair } from '../helpers/keys.js'
 
-const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 })
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 })
-const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const merchant = rsaKeyPair()
+const alipay = rsaKeyPair()
+const stranger = rsaKeyPair()
 const CLIENT_ID = 'SANDBOX_CANCEL_TEST'
 const amount = { currency: 'USD', value: '500' }
 

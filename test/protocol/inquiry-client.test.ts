@@ -1,5 +1,4 @@
 // The inquiry client against the simulator (real HTTP, real keys), one test per outcome.
-import { generateKeyPairSync } from 'node:crypto'
 import { createServer } from 'node:net'
 import { fastify } from 'fastify'
 import t from 'tap'
@@ -7,10 +6,11 @@ import { InquiryClient, type InquiryClientOptions } from '../../src/protocol/inq
 import { InquiryClientClosedError } from '../../src/protocol/errors.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../../src/protocol/signature.js'
 import { createSimulator, type AlipayPlusSimulator } from '../../src/simulator/index.js'
+import { rsaKeyPair } from '../helpers/keys.js'
 
-const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 })
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 })
-const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const merchant = rsaKeyPair()
+const alipay = rsaKeyPair()
+const stranger = rsaKeyPair()
 const CLIENT_ID = 'SANDBOX_5YBZ1H2Z2QYW04585'
 const amount = { currency: 'USD', value: '1250' }
 

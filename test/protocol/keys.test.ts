@@ -3,9 +3,10 @@ import t from 'tap'
 import { InvalidOptionError } from '../../src/errors.js'
 import { loadPrivateKey, loadPublicKeys } from '../../src/protocol/keys.js'
 import { verifyContent } from '../../src/protocol/signature.js'
+import { rsaKeyPair } from '../helpers/keys.js'
 
-const pair = generateKeyPairSync('rsa', { modulusLength: 2048 })
-const rotated = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const pair = rsaKeyPair()
+const rotated = rsaKeyPair()
 
 const pkcs8Pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
 const pkcs1Pem = pair.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string

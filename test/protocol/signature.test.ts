@@ -1,4 +1,4 @@
-import { constants, generateKeyPairSync, sign, verify } from 'node:crypto'
+import { constants, sign, verify } from 'node:crypto'
 import t from 'tap'
 import {
   contentToSign,
@@ -9,9 +9,10 @@ import {
   verifyContent,
   verifyMessage,
 } from '../../src/protocol/signature.js'
+import { rsaKeyPair } from '../helpers/keys.js'
 
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 })
-const other = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const alipay = rsaKeyPair()
+const other = rsaKeyPair()
 
 const PATH = '/aps/api/v1/payments/inquiryPayment'
 const CLIENT_ID = 'SANDBOX_5X00000000000000'

@@ -1,12 +1,12 @@
 // notifyPayment delivery, redelivery and notification faults, observed at a real receiver.
-import { generateKeyPairSync } from 'node:crypto'
 import t from 'tap'
 import { createSimulator, type SimulatorOptions } from '../../src/simulator/index.js'
+import { rsaKeyPair } from '../helpers/keys.js'
 import { type Answer, type Delivery, startReceiver } from './fixtures/merchant-receiver.js'
 
-const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 })
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 })
-const other = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const merchant = rsaKeyPair()
+const alipay = rsaKeyPair()
+const other = rsaKeyPair()
 const CLIENT_ID = 'CLIENT_NOTIFY_TEST'
 const amount = { currency: 'JPY', value: '1250' }
 

@@ -1,14 +1,14 @@
 // The simulator's inquiry endpoint seen by hand-built requests, its /_sim control API, its
 // options, concurrency accounting and seeded faults.
-import { generateKeyPairSync } from 'node:crypto'
 import t from 'tap'
 import { InvalidOptionError } from '../../src/errors.js'
 import { InquiryClient } from '../../src/protocol/inquiry-client.js'
 import { nowRequestTime, signMessage, verifyMessage } from '../../src/protocol/signature.js'
 import { createSimulator, type SimulatorOptions } from '../../src/simulator/index.js'
+import { rsaKeyPair } from '../helpers/keys.js'
 
-const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 })
-const alipay = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const merchant = rsaKeyPair()
+const alipay = rsaKeyPair()
 const CLIENT_ID = 'CLIENT_SIM_TEST'
 const PATH = '/aps/api/v1/payments/inquiryPayment'
 const amount = { currency: 'EUR', value: '999' }
