@@ -6,7 +6,9 @@ import t from 'tap'
 import type { AttentionAlert } from '../../src/index.js'
 import { needsServer } from '../helpers/databases.js'
 import { rsaKeyPair } from '../helpers/keys.js'
-import { buildWorld, FAST_POLLING, logsOf, until, type World } from '../helpers/world.js'
+import { notifyBody, signedNotify } from '../helpers/notify-request.js'
+import { startTcpProxy } from '../helpers/tcp-proxy.js'
+import { alipayKeys, buildWorld, FAST_POLLING, logsOf, until, type World } from '../helpers/world.js'
 
 // These run on PostgreSQL: skipped, saying why, where no server can be reached.
 const PG = await needsServer('postgresql')
@@ -88,6 +90,45 @@ t.test('an inquiry amount mismatch: flagged once, hook with both amounts, not pi
   t.equal(alerts.length, 1)
 })
 
+t.test('an inquiry answer that conflicts with a result recorded while it was in flight: the first kept, the answer audited, hook', PG, async (t) => {
+  const { alerts, onAttention } = collect()
+  const world = await buildWorld(t)
+  // The polling instance reaches Alipay+ through a proxy that holds its inquiry in flight.
+  const sim = new URL(world.simUrl)
+  const proxy = await startTcpProxy({ host: sim.hostname, port: Number(sim.port) })
+  t.teardown(() => proxy.close())
+  const poller = await world.addApp({ gatewayUrl: `http://127.0.0.1:${proxy.port}`, onAttention, reconcile: false, requestTimeoutMs: 120_000 })
+  await world.order('conflict-1')
+  world.sim.completePayment('conflict-1', { status: 'SUCCESS', notify: false })
+
+  proxy.stall()
+  const waiting = poller.awaitPaymentResult('conflict-1')
+  // The order was still init when the inquiry went out.
+  await until(() => proxy.accepted === 1)
+  const failed = notifyBody('conflict-1', { paymentResult: { resultCode: 'ORDER_IS_CLOSED', resultStatus: 'F', resultMessage: 'closed' } })
+  t.equal((await world.app.inject(await signedNotify(alipayKeys.privateKey, failed))).statusCode, 200, 'a FAIL notification recorded first')
+  proxy.resume()
+
+  t.match(await waiting, { status: 'FAIL', source: 'notify' }, 'the waiter gets the first final result')
+  t.match(await world.store.getOrder('conflict-1'), { status: 'FAIL', resultSource: 'notify', attention: null })
+  t.same(
+    (await world.store.listEvents('conflict-1')).map((e) => [e.source, e.resultStatus, e.applied, e.reason]),
+    [['notify', 'F', true, null], ['inquiry', 'S', false, 'conflicting_result']],
+    'the later answer is kept beside it, not applied',
+  )
+  await until(() => alerts.length === 1)
+  t.match(alerts[0], {
+    kind: 'conflicting_result',
+    orderNo: 'conflict-1',
+    source: 'inquiry',
+    attention: null,
+    recorded: { status: 'FAIL', source: 'notify', resultCode: 'ORDER_IS_CLOSED' },
+    received: { status: 'SUCCESS', resultCode: 'SUCCESS' },
+  })
+  t.type(alerts[0]!.kind === 'conflicting_result' && alerts[0]!.eventId, 'string')
+  t.ok(logsOf(poller).some((l) => l.level >= 50 && l.orderNo === 'conflict-1' && /conflicts with the recorded final result/.test(l.msg)), 'logged at error')
+})
+
 t.test('a setup error fires the hook, without flagging the order (the setup is at fault, not the order)', PG, async (t) => {
   const { alerts, onAttention } = collect()
   const world = await buildWorld(t)
@@ -121,15 +162,16 @@ t.test('an order Alipay+ never learns about: backs off, then is given up after r
 
   t.equal(await world.app.alipayplus.reconcileNow(), 2, 'both are polled once more')
   await until(async () => (await world.store.getOrder('ghost-old'))?.attention === 'not_found')
-  await until(async () => (await world.store.getOrder('ghost-young'))!.nextCheckAt!.getTime() < Date.now() + 20 * 60_000)
+  // Once its window is over, the young one is checked again after a wait as long as its age (10
+  // minutes), not after intervalMs (1 s). Until then its next check is the turn's (1.3 s ahead).
+  await until(async () => (await world.store.getOrder('ghost-young'))!.nextCheckAt!.getTime() > Date.now() + 9 * 60_000)
   await until(() => world.app.alipayplus.stats().activeLoops === 0)
   const old = await world.store.getOrder('ghost-old')
   // Every answer is counted; an inquiry the window's end cut short reached Alipay+ but was never answered.
   t.ok(old!.notFoundCount >= 1 && old!.notFoundCount <= inquiriesFor(world, 'ghost-old'), 'the answers counted')
   const young = await world.store.getOrder('ghost-young')
   t.equal(young?.attention, null, 'a young order is not given up')
-  // Checked again after a wait as long as its age (10 minutes), not after intervalMs (1 s).
-  t.ok(young!.nextCheckAt!.getTime() > Date.now() + 9 * 60_000, 'the young one backs off')
+  t.ok(young!.nextCheckAt!.getTime() < Date.now() + 11 * 60_000, 'the young one backs off as long as its age, no longer')
   t.equal(await world.app.alipayplus.reconcileNow(), 0, 'neither is picked now: one flagged, one not due')
   await until(() => alerts.length === 1)
   t.match(alerts[0], { kind: 'not_found', orderNo: 'ghost-old', source: 'inquiry', attention: 'not_found', notFoundGiveUpMs: 3_600_000 })
