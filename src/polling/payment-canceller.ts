@@ -138,8 +138,9 @@ export class PaymentCanceller {
         await this.#deps.cancels.settle(orderNo, 'refused')
         return this.#afterRefusal(hold, answer, signal, lane)
       case 'setup_error': {
-        // Alipay+ refused the call for our setup, or the URL is wrong: the cancel most likely did
-        // not happen, but a human must look before anything is recorded.
+        // Alipay+ refused this call for our setup, or the URL is wrong: this call cancelled
+        // nothing, but one sent before it whose answer was lost may have, so the order stays
+        // 'sent' and a human looks before anything is recorded.
         const message = 'alipayplus cancelPayment refused for the setup: the payment may or may not be cancelled; order left init for a human'
         await this.#deps.alerts.flagAndRaise(setupAlert(orderNo, answer, message), setupFields(orderNo, answer), log, () =>
           this.#flag(orderNo, 'cancel_unconfirmed'),

@@ -2,7 +2,9 @@
 // will not stand (an unpaid one is closed, a paid one refunded): anything else must never be
 // recorded as a failure. U, 5xx, timeouts and network errors say nothing: cancel again. F means
 // the cancel did not happen (PROCESS_FAIL, outside the cancellable period, ...): inquire again,
-// and leave the order to a human if it stays unknown.
+// and leave the order to a human if it stays unknown. An F for our setup (a signature or client
+// Alipay+ does not accept, an API not open to us) is a setup error instead: it refused this
+// call unread, and says nothing of a cancel sent before it whose answer was lost.
 import { isObject, retry, retryForStatus, withoutResult } from './answer-status.js'
 import type { JsonObject, RetryOutcome, SetupErrorOutcome } from './inquiry-outcome.js'
 
@@ -20,8 +22,20 @@ export interface CancelRefusedOutcome {
   response: JsonObject
 }
 
-/** setup_error: the answer cannot be trusted (signature) or is no Alipay+ answer (wrong URL). */
+/** setup_error: Alipay+ refused the call for our setup, the answer cannot be trusted (signature), or it is no Alipay+ answer (wrong URL). */
 export type CancelOutcome = CancelledOutcome | RetryOutcome | CancelRefusedOutcome | SetupErrorOutcome
+
+/** F result codes that refuse the call for the caller's setup, never for the payment's state. */
+const SETUP_REFUSALS: ReadonlySet<string> = new Set([
+  'ACCESS_DENIED',
+  'INVALID_SIGNATURE',
+  'KEY_NOT_FOUND',
+  'INVALID_CLIENT',
+  'PARAM_ILLEGAL',
+  'INVALID_API',
+  'METHOD_NOT_SUPPORTED',
+  'MEDIA_TYPE_NOT_ACCEPTABLE',
+])
 
 /**
  * Pure classification of an answer that has already passed the signature check.
@@ -41,6 +55,7 @@ export function classifyCancelResponse(httpStatus: number, body: unknown): Cance
     return retry(reason, resultMessage ?? resultCode, httpStatus, resultCode)
   }
   if (resultCode !== undefined && resultStatus === 'F') {
+    if (SETUP_REFUSALS.has(resultCode)) return { kind: 'setup_error', resultCode, resultMessage: resultMessage ?? resultCode, httpStatus }
     return { kind: 'refused', resultCode, resultMessage: resultMessage ?? resultCode, httpStatus, response: body as JsonObject }
   }
   return withoutResult(httpStatus)

@@ -6,6 +6,7 @@
 import t from 'tap'
 import type { AttentionAlert } from '../../src/index.js'
 import { backendNamed, forEachBackend, needsServer, openClient } from '../helpers/databases.js'
+import { rsaKeyPair } from '../helpers/keys.js'
 import { buildMerchantApp } from '../helpers/merchant-app.js'
 import { notifyBody, signedNotify } from '../helpers/notify-request.js'
 import { proxiedUrl } from '../helpers/tcp-proxy.js'
@@ -145,6 +146,44 @@ await forEachBackend(
       t.equal(cancelCalls(world, 'closed-mid'), 2, 'sent again: Alipay+ treats it as the same cancel')
       t.match(world.sim.getPayment('closed-mid'), { cancelled: true, refunded: true })
       t.same(restartAlerts, [])
+    })
+
+    t.test('a restart with a merchant key Alipay+ does not know: the resumed cancel is refused for the setup, flagged, alerted, nothing recorded', async (t) => {
+      const world = await cancellingWorld(t, backend)
+      await world.order('rekeyed')
+      paidButUnknown(world, 'rekeyed', { cancelAnswerLostFirstN: 1 })
+      const waiting = world.app.awaitPaymentResult('rekeyed', WINDOW).catch((error: unknown) => error)
+      await until(() => cancelCalls(world, 'rekeyed') === 1)
+      await world.app.close()
+      t.match(await waiting, { code: 'FST_ALIPAYPLUS_CLOSED' })
+      t.match(await world.store.getOrder('rekeyed'), { status: 'init', cancelState: 'sent', attention: null })
+
+      // The instance comes back signing with a key Alipay+ was never given: it answers
+      // INVALID_SIGNATURE, signed, and the resumed cancel is the first call to hear it.
+      const restartAlerts: Alerts = []
+      const restarted = await world.addApp({ privateKey: rsaKeyPair().privatePem, reconcile: RECONCILE_ON_DEMAND, onAttention: collect(restartAlerts) })
+      await restarted.alipayplus.reconcileNow()
+      await until(() => restartAlerts.length === 1)
+      t.match(restartAlerts, [{ kind: 'setup_error', orderNo: 'rekeyed', source: 'cancel', attention: 'cancel_unconfirmed', alipayResultCode: 'INVALID_SIGNATURE' }])
+      t.match(
+        await world.store.getOrder('rekeyed'),
+        { status: 'init', cancelState: 'sent', attention: 'cancel_unconfirmed' },
+        'left init for a human, still sent: the refusal says nothing of the first cancel, which was executed',
+      )
+      t.same(await world.store.listEvents('rekeyed'), [], 'nothing recorded from the refusal')
+      t.equal(cancelCalls(world, 'rekeyed'), 1, 'refused before it reached the payment')
+      t.ok(logsOf(restarted).some((l) => l.level >= 50 && l.orderNo === 'rekeyed' && /refused for the setup/.test(l.msg)), 'logged at error')
+      await restarted.alipayplus.reconcileNow()
+      t.equal(cancelCalls(world, 'rekeyed'), 1, 'a flagged order is not resumed again')
+      t.equal(restartAlerts.length, 1)
+
+      // The key fixed, another restart: an inquiry would now answer SUCCESS for the refunded
+      // payment, so the flagged order is neither polled nor recorded.
+      const inquiries = inquiriesFor(world, 'rekeyed')
+      const fixed = await world.addApp({ reconcile: RECONCILE_ON_DEMAND })
+      await fixed.alipayplus.reconcileNow()
+      t.equal(inquiriesFor(world, 'rekeyed'), inquiries, 'not polled')
+      t.match(await world.store.getOrder('rekeyed'), { status: 'init', attention: 'cancel_unconfirmed' }, 'still for a human')
     })
 
     t.test('an order whose cancel was never answered is resumed, never polled, even when the pass has no room to resume it', async (t) => {

@@ -74,11 +74,11 @@ t.test('fault F: refused with its code, nothing cancelled', async (t) => {
   t.match(sim.getPayment('c-4'), { status: 'PROCESSING', cancelled: false })
 })
 
-t.test('an unknown payment, a bad request signature, another client: refused', async (t) => {
+t.test('an unknown payment: refused; a bad request signature, another client: setup errors, nothing cancelled', async (t) => {
   t.match(await client().cancel('never-created'), { kind: 'refused', resultCode: 'ORDER_NOT_EXIST' })
   sim.createPayment({ paymentRequestId: 'c-5', amount })
-  t.match(await client({ privateKey: stranger.privateKey }).cancel('c-5'), { kind: 'refused', resultCode: 'INVALID_SIGNATURE' })
-  t.match(await client({ clientId: 'SOMEONE_ELSE' }).cancel('c-5'), { kind: 'refused', resultCode: 'INVALID_CLIENT' })
+  t.match(await client({ privateKey: stranger.privateKey }).cancel('c-5'), { kind: 'setup_error', resultCode: 'INVALID_SIGNATURE' })
+  t.match(await client({ clientId: 'SOMEONE_ELSE' }).cancel('c-5'), { kind: 'setup_error', resultCode: 'INVALID_CLIENT' })
   t.match(sim.getPayment('c-5'), { status: 'PROCESSING', cancelled: false })
 })
 
@@ -156,6 +156,12 @@ t.test('classifyCancelResponse, row by row', async (t) => {
   t.match(classifyCancelResponse(200, result('SUCCESS', 'S')), { kind: 'cancelled' })
   t.match(classifyCancelResponse(200, result('UNKNOWN_EXCEPTION', 'U')), { kind: 'retry', reason: 'unknown_exception' })
   t.match(classifyCancelResponse(200, result('PROCESS_FAIL', 'F')), { kind: 'refused', resultCode: 'PROCESS_FAIL', resultMessage: 'PROCESS_FAIL' })
+  t.match(classifyCancelResponse(200, result('ORDER_NOT_EXIST', 'F')), { kind: 'refused', resultCode: 'ORDER_NOT_EXIST' })
+  for (const code of ['ACCESS_DENIED', 'INVALID_SIGNATURE', 'KEY_NOT_FOUND', 'INVALID_CLIENT', 'PARAM_ILLEGAL', 'INVALID_API', 'METHOD_NOT_SUPPORTED', 'MEDIA_TYPE_NOT_ACCEPTABLE']) {
+    const outcome = classifyCancelResponse(200, result(code, 'F'))
+    t.match(outcome, { kind: 'setup_error', resultCode: code, httpStatus: 200 }, `F ${code} refuses our setup, not the cancel`)
+    t.notOk('untrusted' in outcome, `F ${code} is a signed answer, to be believed`)
+  }
   t.match(classifyCancelResponse(500, result('SUCCESS', 'S')), { kind: 'retry', reason: 'http_status' }, 'a 5xx is never a cancel')
   t.match(classifyCancelResponse(429, undefined), { kind: 'retry', reason: 'traffic_limit' })
   t.match(classifyCancelResponse(408, undefined), { kind: 'retry', reason: 'http_status' })
