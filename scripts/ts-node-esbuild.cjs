@@ -4,15 +4,16 @@
 // in `npm test`, never here.
 //
 // Each file's output is kept in node_modules/.cache/ts-node-esbuild/ beside tsconfig.json, keyed
-// by its source and the options, and scripts/test-tier.mjs fills that cache for every file of tsconfig.json before tap
-// starts (transpileAhead, one esbuild service for all). A test process then transpiles nothing:
-// starting esbuild's service in each process had cost about 1.3 core-s per test file.
+// by its source and the options, and scripts/test-tier.mjs fills that cache for every file of
+// tsconfig.json before tap starts (transpileAhead, one esbuild service for all). A test process
+// then transpiles nothing: starting esbuild's service in each process had cost about 1.3 core-s
+// per test file.
 'use strict'
 // Not counted in coverage: its transpiling runs in ts-node's module loader thread (ES modules are
 // loaded there), which tap does not record, so only its set-up would show, as mostly unrun.
 /* c8 ignore start */
 const { createHash } = require('node:crypto')
-const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs')
+const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs')
 const { dirname, join, resolve } = require('node:path')
 
 const ESBUILD_VERSION = JSON.parse(readFileSync(require.resolve('esbuild/package.json'), 'utf8')).version
@@ -54,7 +55,7 @@ exports.transpileAhead = async function transpileAhead(tsconfigPath) {
     const options = esbuildOptions(config.options, moduleFormat(config.options.module, undefined, fileName), fileName)
     const entry = cacheEntry(config.options, input, options)
     kept.add(entry.name)
-    if (readEntry(entry) !== undefined) return
+    if (existsSync(entry.path)) return
     // A file esbuild refuses is left to ts-node, which reports it in the test that imports it.
     const output = await esbuild.transform(input, options).catch(() => undefined)
     if (output === undefined) return

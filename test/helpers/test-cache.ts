@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-// Its exports do not include package.json; the tests run from the repository root.
+// tap runs every test process from the repository root.
 const CACHE_DIR = join(process.cwd(), 'node_modules', '.cache', 'fastify-alipayplus-tests')
 
 /** The entry `name` of the cache, or undefined when there is none yet. */
